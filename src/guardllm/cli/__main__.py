@@ -1,0 +1,5 @@
+import sys
+
+from guardllm.cli import main
+
+sys.exit(main())

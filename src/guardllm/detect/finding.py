@@ -1,0 +1,64 @@
+"""The result type of detection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One sensitive value found in a text.
+
+    Field names follow Presidio's ``RecognizerResult`` (``entity_type``, ``start``,
+    ``end``, ``score``) so code can move over without renaming.  ``text`` holds the
+    raw value for callers that need it (the vault does); it is excluded from
+    ``repr()`` and equality so findings can be logged safely.
+    """
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    text: str = field(default="", repr=False, compare=False)
+    recognizer: str = ""
+    #: Dotted/indexed path of the field the value came from, for structured scans
+    #: (``"customer.email"``, ``"[3].card"``); ``None`` for free text.
+    field_path: str | None = None
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def preview(self) -> str:
+        """A redacted preview safe to print: type-shaped, at most 2 leading characters."""
+        return redacted_preview(self.text, self.entity_type)
+
+    def to_dict(self, *, include_value: bool = False) -> dict[str, object]:
+        d: dict[str, object] = {
+            "entity_type": self.entity_type,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "recognizer": self.recognizer,
+            "preview": self.preview(),
+        }
+        if self.field_path is not None:
+            d["field_path"] = self.field_path
+        if include_value:
+            d["text"] = self.text
+        return d
+
+
+def redacted_preview(value: str, entity_type: str = "") -> str:
+    """Show the shape of a value without enough of it to be useful to anyone.
+
+    Secrets keep only a known public prefix-length of 4 when the value is long
+    (``sk_l…[32]``); everything else keeps at most its first character.
+    """
+    n = len(value)
+    if n == 0:
+        return ""
+    if n <= 4:
+        return "*" * n
+    keep = 4 if n >= 20 and not entity_type.startswith(("PERSON", "EMAIL", "PHONE")) else 1
+    return f"{value[:keep]}…[{n}]"

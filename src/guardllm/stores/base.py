@@ -1,0 +1,145 @@
+"""The storage interface every backend implements (memory, SQLite, PostgreSQL).
+
+One store holds three things for a Guard: the token **vault** (encrypted values),
+the hash-chained **audit** log and the **lineage** graphs.  Backends must make
+the two allocation paths atomic across threads *and* processes:
+
+* ``vault_get_or_create`` -- the same (scope, fingerprint) always yields the
+  same token; concurrent callers race on a unique constraint, never on luck.
+* ``audit_append`` -- each record commits to the previous record's hash, so the
+  read-last-hash + insert pair runs in one serialised transaction.
+
+Nothing here sees a raw value: the vault stores ciphertext produced by
+:mod:`guardllm.tokens.crypto`, audit and lineage rows hold types, counts and
+keyed fingerprints only.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class VaultEntry:
+    scope: str
+    token: str
+    entity_type: str
+    fingerprint: str  # keyed HMAC of the normalised value; scope-independent
+    ciphertext: bytes | None = field(repr=False)  # None: irreversible (nothing stored)
+    key_id: str = ""  # which data key encrypted it (scope or subject key id)
+    subject: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    principal: str | None = None
+    recipient: str | None = None
+    entity_type: str | None = None
+    scope: str | None = None
+    event: str | None = None
+    since: float | None = None  # unix seconds
+    until: float | None = None
+    run_id: str | None = None
+    limit: int | None = None
+
+
+class Store(abc.ABC):
+    """Abstract backend.  Implementations must be thread-safe."""
+
+    url: str
+
+    # ---- vault -----------------------------------------------------------
+    @abc.abstractmethod
+    def vault_get_or_create(
+        self,
+        scope: str,
+        fingerprint: str,
+        entity_type: str,
+        label: str,
+        make_entry: Callable[[str], tuple[bytes | None, str, str | None]],
+    ) -> tuple[str, bool]:
+        """Return ``(token, created)`` for this value in ``scope``.
+
+        If absent, allocate the next token for ``label`` in the scope (e.g.
+        ``EMAIL`` -> ``[EMAIL_3]``; formatting is the caller's, via ``make_entry``'s
+        argument: the sequence-number-bearing token string) and insert the row
+        ``make_entry(token)`` returns: ``(ciphertext, key_id, subject)``.
+        """
+
+    @abc.abstractmethod
+    def vault_lookup(self, scope: str, tokens: Iterable[str]) -> dict[str, VaultEntry]:
+        """Entries for those ``tokens`` that *this* scope issued (others are absent)."""
+
+    @abc.abstractmethod
+    def vault_by_fingerprint(self, scope: str, fingerprints: Iterable[str]) -> dict[str, VaultEntry]: ...
+
+    @abc.abstractmethod
+    def vault_delete(self, *, scope: str | None = None, subject: str | None = None) -> int:
+        """Delete vault rows of a scope or a data subject; returns how many."""
+
+    # ---- data keys (wrapped by the master key; see tokens.crypto) ------------
+    @abc.abstractmethod
+    def key_get_or_create(self, key_id: str, make_wrapped: Callable[[], bytes]) -> bytes: ...
+
+    @abc.abstractmethod
+    def key_get(self, key_id: str) -> bytes | None: ...
+
+    @abc.abstractmethod
+    def key_put(self, key_id: str, wrapped: bytes) -> None:
+        """Replace a wrapped key (used by master-key rotation)."""
+
+    @abc.abstractmethod
+    def key_delete(self, key_id: str) -> bool:
+        """Crypto-shredding: once a data key is gone its ciphertexts are noise."""
+
+    @abc.abstractmethod
+    def key_ids(self) -> list[str]: ...
+
+    # ---- audit -------------------------------------------------------------
+    @abc.abstractmethod
+    def audit_append(self, build: Callable[[int, str], Mapping[str, Any]]) -> Mapping[str, Any]:
+        """Atomically append ``build(seq, prev_hash)`` and return the stored record.
+
+        ``seq`` is the next sequence number (starting at 1) and ``prev_hash`` the
+        previous record's ``hash`` (``"0" * 64`` for the first).  The record must
+        contain ``seq``, ``prev_hash`` and ``hash``.
+        """
+
+    @abc.abstractmethod
+    def audit_records(self, flt: AuditFilter | None = None) -> Iterator[Mapping[str, Any]]:
+        """Records in ``seq`` order, optionally filtered."""
+
+    # ---- lineage -----------------------------------------------------------
+    @abc.abstractmethod
+    def lineage_put_node(self, node: Mapping[str, Any]) -> None:
+        """Insert or update (by ``run_id`` + ``id``) a lineage node (JSON-able dict)."""
+
+    @abc.abstractmethod
+    def lineage_add_edge(self, edge: Mapping[str, Any]) -> None:
+        """Append a lineage edge (JSON-able dict with ``run_id``, ``source``, ``target``)."""
+
+    @abc.abstractmethod
+    def lineage_get(self, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``(nodes, edges)`` of one root run."""
+
+    @abc.abstractmethod
+    def lineage_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest root runs first: ``run_id``, ``name``, ``started_at``, ``principal``, ``scope``, counts."""
+
+    @abc.abstractmethod
+    def lineage_find_fingerprint(self, fingerprint: str) -> list[dict[str, Any]]:
+        """Every edge (with ``run_id``) that carried this token fingerprint."""
+
+    # ---- lifecycle ---------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
