@@ -1,0 +1,189 @@
+"""``guard.sql_tool(db)``: a drop-in for LangChain's ``QuerySQLDatabaseTool`` that is read-only,
+masks its results column by column, accepts tokens in ``WHERE`` clauses, and records lineage.
+
+Same tool name (``sql_db_query``) and argument (``query``) as the LangChain tool, so
+prompts and agents written for it keep working.  The content is a Markdown table
+of masked rows; the artifact (``response_format="content_and_artifact"``) is
+``{"columns", "rows", "row_count", "truncated", "sources"}`` with the same masked
+values.  A refused query comes back as ``"Error: ..."`` text the model can act on,
+as LangChain's tool does for database errors.
+
+The pipeline itself lives in :mod:`guardllm.sql` (no LangChain there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from guardllm.sql.database import SqliteDatabase
+from guardllm.sql.guardrails import ForbiddenAction
+from guardllm.sql.runner import GuardedSql, SqlResult
+
+__all__ = ["GuardedSQLDatabaseTool", "sql_tool"]
+
+_DESCRIPTION = (
+    "Execute a read-only SQL query against the database and get back the result. "
+    "Only a single SELECT statement is allowed; results are limited to {max_rows} rows. "
+    "Sensitive values appear as tokens such as [EMAIL_1] or [PERSON_2]; to filter on one, use the token "
+    "as a string literal, e.g. WHERE email = '[EMAIL_1]'. "
+    "If the query is not correct, an error message will be returned. "
+    "If an error is returned, rewrite the query, check the query, and try again."
+)
+
+
+class _QueryInput(BaseModel):
+    query: str = Field(..., description="A detailed and correct SQL query.")
+
+
+def _configurable(config: RunnableConfig | None) -> dict[str, Any]:
+    if not config:
+        return {}
+    conf = dict(config.get("configurable") or {})
+    meta = dict(config.get("metadata") or {})
+    return {**meta, **conf}
+
+
+def _scope_principal(config: RunnableConfig | None) -> tuple[str | None, str | None]:
+    """Scope and principal for this call, from the run's config.
+
+    Scope: ``guardllm_scope``, else LangChain's ``thread_id``; principal:
+    ``guardllm_principal``, else ``user_id``.  ``None`` means the Guard's defaults.
+    """
+    conf = _configurable(config)
+    scope = conf.get("guardllm_scope") or conf.get("thread_id")
+    principal = conf.get("guardllm_principal") or conf.get("user_id")
+    return (str(scope) if scope is not None else None, str(principal) if principal is not None else None)
+
+
+def _root_run_id(run_manager: Any, config: RunnableConfig | None) -> str | None:
+    """The root run id, when something in the run can tell it (guardllm's callback handler can)."""
+    conf = _configurable(config)
+    if conf.get("guardllm_run_id"):
+        return str(conf["guardllm_run_id"])
+    if run_manager is None:
+        return None
+    for handler in list(getattr(run_manager, "handlers", ()) or ()) + list(
+        getattr(run_manager, "inheritable_handlers", ()) or ()
+    ):
+        finder = getattr(handler, "root_run_id", None)
+        if callable(finder):
+            try:
+                root = finder(run_manager.run_id)
+            except Exception:  # a handler that cannot answer is not an error here
+                root = None
+            if root:
+                return str(root)
+    parent = getattr(run_manager, "parent_run_id", None)
+    return str(parent or run_manager.run_id)
+
+
+class GuardedSQLDatabaseTool(BaseTool):
+    """Read-only, masked SQL query tool (see module docs)."""
+
+    name: str = "sql_db_query"
+    description: str = _DESCRIPTION.format(max_rows=100)
+    args_schema: type[BaseModel] = _QueryInput
+    response_format: str = "content_and_artifact"
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    _sql: GuardedSql = PrivateAttr()
+
+    def __init__(self, sql: GuardedSql, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._sql = sql
+
+    @property
+    def guarded(self) -> GuardedSql:
+        """The underlying pipeline (rules, database adapter) -- for inspection and tests."""
+        return self._sql
+
+    def _call(
+        self, query: str, run_manager: Any, config: RunnableConfig | None
+    ) -> tuple[str, dict[str, Any]]:
+        scope, principal = _scope_principal(config)
+        step_id = str(run_manager.run_id) if run_manager is not None else None
+        parent = getattr(run_manager, "parent_run_id", None)
+        result: SqlResult = self._sql.run(
+            query,
+            scope=scope,
+            principal=principal,
+            run_id=_root_run_id(run_manager, config),
+            step_id=step_id,
+            parent_id=str(parent) if parent else None,
+        )
+        return result.content, result.artifact
+
+    def _run(
+        self,
+        query: str,
+        run_manager: CallbackManagerForToolRun | None = None,
+        config: RunnableConfig | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        return self._call(query, run_manager, config)
+
+    async def _arun(
+        self,
+        query: str,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+        config: RunnableConfig | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        if isinstance(self._sql.db, SqliteDatabase):
+            # A sqlite3 connection is usually bound to the thread that opened it.
+            return self._call(query, run_manager, config)
+        return await asyncio.to_thread(self._call, query, run_manager, config)
+
+
+def sql_tool(
+    guard: Any,
+    db: Any,
+    reveal: Iterable[str] | None = None,
+    *,
+    name: str = "sql_db_query",
+    description: str | None = None,
+    max_rows: int | None = None,
+    allow_tables: Iterable[str] | None = None,
+    deny_tables: Iterable[str] | None = None,
+    allow_columns: Iterable[str] | None = None,
+    deny_columns: Iterable[str] | None = None,
+    forbidden_columns_action: ForbiddenAction | None = None,
+    deny_functions: Iterable[str] | None = None,
+) -> GuardedSQLDatabaseTool:
+    """Build the guarded SQL tool.
+
+    Args:
+        guard: the :class:`guardllm.Guard` whose policy, vault, audit and lineage are used.
+        db: a ``sqlite3.Connection``, a SQLAlchemy engine or URL, or a LangChain ``SQLDatabase``.
+        reveal: entity types this tool may see raw (tokens of these types in a query are
+            bound as their real values); adds to the policy's grants for ``tool:<name>``.
+        name / description: as for any LangChain tool (defaults match ``QuerySQLDatabaseTool``).
+        max_rows: row limit added to (or lowered in) every query; default 100, or the policy's.
+        allow_tables / deny_tables: table name patterns (``fnmatch``), merged with the policy's.
+        allow_columns / deny_columns: ``table.column`` patterns (``customers.ssn``, ``*.password``).
+        forbidden_columns_action: what to do when a forbidden column is selected:
+            ``"tokenize"`` (default: its values become tokens), ``"drop"`` (removed from the
+            result) or ``"block"`` (the query is refused).  Forbidden columns can never be
+            used in filters, joins, ordering or expressions.
+        deny_functions: extra SQL function names to refuse (side-effecting ones are denied already).
+    """
+    sql = GuardedSql(
+        guard,
+        db,
+        name=name,
+        reveal=reveal,
+        max_rows=max_rows,
+        allow_tables=allow_tables,
+        deny_tables=deny_tables,
+        allow_columns=allow_columns,
+        deny_columns=deny_columns,
+        forbidden_columns_action=forbidden_columns_action,
+        deny_functions=deny_functions,
+    )
+    desc = description if description is not None else _DESCRIPTION.format(max_rows=sql.rules.max_rows)
+    return GuardedSQLDatabaseTool(sql, name=name, description=desc)

@@ -1,0 +1,685 @@
+"""Read-only SQL guardrails from a real parser (sqlglot), in the engine's dialect.
+
+Pure functions over sqlglot ASTs: nothing here touches a database or LangChain.
+:func:`check_query` parses the model's SQL, refuses anything that is not a single
+read-only query, enforces a row limit, applies table and column allow/deny lists
+(``SELECT *`` is expanded with the schema first, aliases and subqueries are
+followed), and returns the AST to execute.
+
+The SQL that runs is always *generated from the checked AST* (without comments),
+never the model's original text, so what was checked is what executes.
+
+A column the rules forbid may only be *selected as-is* (directly, or through
+aliases, derived tables, CTEs and unions); the tool then tokenizes or drops its
+values.  Any other use -- a filter, join key, ``ORDER BY``, ``GROUP BY`` or an
+expression over it -- is refused, because each of those turns the query into an
+oracle on the hidden values (``WHERE ssn LIKE '1%'``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from guardllm.errors import BlockedError, InputError
+
+__all__ = [
+    "DEFAULT_DENIED_FUNCTIONS",
+    "CheckedQuery",
+    "ForbiddenAction",
+    "OutputColumn",
+    "SchemaLookup",
+    "SqlGuardrailError",
+    "SqlRules",
+    "check_query",
+    "parse_single_statement",
+]
+
+ForbiddenAction = Literal["tokenize", "drop", "block"]
+#: ``{table: {column: type}}`` or a callable that returns it for the requested table names.
+SchemaLookup = Callable[[Iterable[str]], Mapping[str, Mapping[str, str]]]
+
+# Rule names, as they appear in audit records and BlockedError.rule.
+RULE_PARSE = "sql.parse"
+RULE_EMPTY = "sql.empty"
+RULE_MULTI = "sql.multi_statement"
+RULE_READ_ONLY = "sql.read_only"
+RULE_FUNCTION = "sql.function"
+RULE_PARAMETER = "sql.parameter"
+RULE_TABLE = "sql.table"
+RULE_UNKNOWN_TABLE = "sql.unknown_table"
+RULE_COLUMN = "sql.column"
+RULE_UNRESOLVED = "sql.unresolved_column"
+
+#: Functions with side effects outside the query (files, extensions, sleeping,
+#: sequences, remote connections, running SQL text) across common engines.
+# fmt: off
+DEFAULT_DENIED_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        # SQLite (core + fileio/zipfile extensions)
+        "load_extension", "readfile", "writefile", "edit", "fsdir", "zipfile", "sqlar_compress",
+        "sqlar_uncompress", "fts3_tokenizer",
+        # PostgreSQL
+        "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_ls_logdir",
+        "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir", "lo_import", "lo_export", "lo_get",
+        "lo_put", "lo_create", "lo_creat", "lo_unlink", "lo_from_bytea", "lo_open", "lo_write", "loread",
+        "lowrite", "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query",
+        "pg_sleep", "pg_sleep_for", "pg_sleep_until", "pg_terminate_backend", "pg_cancel_backend",
+        "pg_reload_conf", "pg_rotate_logfile", "set_config", "nextval", "setval", "query_to_xml",
+        "query_to_xml_and_xmlschema", "query_to_xmlschema", "cursor_to_xml", "pg_file_write",
+        "pg_file_rename", "pg_file_unlink", "pg_logical_emit_message", "pg_create_restore_point",
+        "pg_switch_wal", "pg_advisory_lock", "pg_advisory_xact_lock", "pg_try_advisory_lock",
+        "txid_current", "pg_current_xact_id", "pg_notify", "pg_promote", "pg_import_system_collations",
+        # MySQL / MariaDB
+        "load_file", "sleep", "benchmark", "get_lock", "release_lock", "sys_exec", "sys_eval",
+        "master_pos_wait", "source_pos_wait",
+        # SQL Server
+        "xp_cmdshell", "openrowset", "opendatasource", "openquery", "xp_regread", "xp_dirtree",
+    }
+)
+
+# Node types that never belong in a read-only query, wherever they appear in the tree.
+_WRITE_NODES: tuple[type[exp.Expr], ...] = tuple(
+    getattr(exp, name)
+    for name in (
+        "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable", "Command",
+        "Pragma", "Attach", "Detach", "Copy", "Set", "Grant", "Revoke", "Transaction", "Commit",
+        "Rollback", "Into", "Lock", "Use", "LoadData", "Analyze", "Cache", "Uncache", "Refresh",
+        "Kill", "Install", "Declare", "Execute", "Export", "Put", "Get", "Comment", "Describe",
+        "Summarize", "Show",
+    )
+    if hasattr(exp, name)
+)
+# fmt: on
+
+_SQLGLOT_DIALECTS = {
+    "postgresql": "postgres",
+    "psycopg": "postgres",
+    "psycopg2": "postgres",
+    "mariadb": "mysql",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "sqlite3": "sqlite",
+    "pysqlite": "sqlite",
+}
+
+
+def sqlglot_dialect(name: str | None) -> str:
+    """Map an engine/driver name (SQLAlchemy's ``dialect.name``) to sqlglot's dialect name."""
+    if not name:
+        return "sqlite"
+    key = name.lower().split("+", 1)[0]
+    return _SQLGLOT_DIALECTS.get(key, key)
+
+
+class SqlGuardrailError(BlockedError):
+    """A guardrail refused the query before it reached the database.
+
+    The message is written for the model: it says what to change.  It names
+    tables, columns, functions and statement kinds -- never a value.
+    """
+
+    def __init__(self, message: str, *, rule: str, entity_type: str | None = None) -> None:
+        super().__init__(message, entity_type=entity_type, rule=rule)
+
+
+def _norm(name: str) -> str:
+    return name.strip().strip('`"[]').lower()
+
+
+def _match(patterns: Iterable[str], candidates: Iterable[str]) -> bool:
+    cands = [c.lower() for c in candidates]
+    return any(fnmatch.fnmatchcase(c, p) for p in patterns for c in cands)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlRules:
+    """What the SQL tool lets through.
+
+    Table patterns match a table's name (``customers``, ``audit_*``).  Column
+    patterns are ``table.column`` (``customers.ssn``, ``*.password``, ``hr.*``); a
+    bare ``ssn`` means that column in any table.  ``allow_*`` is an allow-list
+    (``None`` = everything not denied); deny wins over allow.
+    """
+
+    dialect: str = "sqlite"
+    max_rows: int = 100
+    allow_tables: tuple[str, ...] | None = None
+    deny_tables: tuple[str, ...] = ()
+    allow_columns: tuple[str, ...] | None = None
+    deny_columns: tuple[str, ...] = ()
+    forbidden_columns_action: ForbiddenAction = "tokenize"
+    denied_functions: frozenset[str] = DEFAULT_DENIED_FUNCTIONS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_rows, int) or isinstance(self.max_rows, bool) or self.max_rows < 1:
+            raise InputError(f"max_rows must be a positive integer, got {self.max_rows!r}")
+        if self.forbidden_columns_action not in ("tokenize", "drop", "block"):
+            raise InputError(
+                "forbidden_columns_action must be 'tokenize', 'drop' or 'block', "
+                f"got {self.forbidden_columns_action!r}"
+            )
+        # Normalise once: lower-case patterns, bare column names apply to every table.
+        object.__setattr__(self, "dialect", sqlglot_dialect(self.dialect))
+        for name in ("allow_tables", "deny_tables"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, tuple(_norm(v) for v in _as_tuple(value, name)))
+        for name in ("allow_columns", "deny_columns"):
+            value = getattr(self, name)
+            if value is not None:
+                pats = tuple(_column_pattern(v) for v in _as_tuple(value, name))
+                object.__setattr__(self, name, pats)
+        object.__setattr__(self, "denied_functions", frozenset(f.lower() for f in self.denied_functions))
+
+    @property
+    def has_column_rules(self) -> bool:
+        return self.allow_columns is not None or bool(self.deny_columns)
+
+    def table_allowed(self, table: str) -> bool:
+        name = _norm(table)
+        if _match(self.deny_tables, [name]):
+            return False
+        return self.allow_tables is None or _match(self.allow_tables, [name])
+
+    def column_allowed(self, table: str, column: str) -> bool:
+        key = f"{_norm(table)}.{_norm(column)}"
+        if _match(self.deny_columns, [key]):
+            return False
+        return self.allow_columns is None or _match(self.allow_columns, [key])
+
+
+def _as_tuple(value: object, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    try:
+        items = tuple(value)  # type: ignore[call-overload]
+    except TypeError:
+        raise InputError(f"{name} must be a list of names, got {type(value).__name__}") from None
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise InputError(f"{name} must contain non-empty strings")
+    return items
+
+
+def _column_pattern(pattern: str) -> str:
+    parts = [_norm(p) for p in pattern.split(".")]
+    if len(parts) == 1:
+        return f"*.{parts[0]}"
+    # schema.table.column -> table.column: tables are matched by bare name.
+    return f"{parts[-2]}.{parts[-1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputColumn:
+    """One column of the result, by position, with the base columns that feed it."""
+
+    name: str
+    sources: tuple[tuple[str, str], ...] = ()  # (table, column), lower-case
+    forbidden: tuple[tuple[str, str], ...] = ()  # the subset of sources the rules forbid
+
+    @property
+    def is_forbidden(self) -> bool:
+        return bool(self.forbidden)
+
+
+@dataclass(slots=True)
+class CheckedQuery:
+    """A query that passed the guardrails, ready to be bound and executed."""
+
+    expression: exp.Query  # what will run (row limit enforced), from the original AST
+    dialect: str
+    tables: tuple[str, ...]
+    #: Output columns by position; ``None`` when the schema could not resolve them.
+    columns: tuple[OutputColumn, ...] | None
+    limit: int  # rows the caller may show
+    fetch: int  # rows to fetch (limit + 1 when the tool itself capped the query)
+    capped: bool  # True when the tool added or lowered the LIMIT
+    qualified: exp.Query | None = field(default=None, repr=False)
+    schema: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    def sql(self) -> str:
+        """The SQL to execute, generated from the checked AST, without comments."""
+        return self.expression.sql(dialect=self.dialect, comments=False)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_single_statement(sql: str, dialect: str) -> exp.Query:
+    """Parse exactly one read-only query, or raise :class:`SqlGuardrailError`."""
+    if not isinstance(sql, str):
+        raise InputError(f"query must be a string, got {type(sql).__name__}")
+    if not sql.strip():
+        raise SqlGuardrailError("the query is empty; write one SELECT statement", rule=RULE_EMPTY)
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except SqlglotError as exc:
+        # sqlglot's message quotes the query text; keep only the position information.
+        where = _error_position(exc)
+        raise SqlGuardrailError(
+            f"the query could not be parsed as {dialect} SQL{where}; write one plain SELECT statement",
+            rule=RULE_PARSE,
+        ) from None
+    if not statements:
+        raise SqlGuardrailError("the query is empty; write one SELECT statement", rule=RULE_EMPTY)
+    if len(statements) > 1:
+        raise SqlGuardrailError(
+            f"only one statement per call is allowed (got {len(statements)}); send a single SELECT",
+            rule=RULE_MULTI,
+        )
+    stmt = statements[0]
+    while isinstance(stmt, exp.Subquery) and set(k for k, v in stmt.args.items() if v) == {"this"}:
+        stmt = stmt.this  # "(SELECT ...)" on its own
+    if not isinstance(stmt, exp.Select | exp.SetOperation):
+        raise SqlGuardrailError(
+            f"only SELECT statements are allowed (got {_kind(stmt)}); this tool is read-only",
+            rule=RULE_READ_ONLY,
+        )
+    return stmt
+
+
+def _error_position(exc: SqlglotError) -> str:
+    errors = getattr(exc, "errors", None) or []
+    if errors and isinstance(errors[0], dict) and errors[0].get("line"):
+        return f" (line {errors[0]['line']}, column {errors[0].get('col')})"
+    return ""
+
+
+def _kind(node: exp.Expr) -> str:
+    if isinstance(node, exp.Command):
+        word = str(node.this or "").split()[:1]
+        return (word[0] if word else "COMMAND").upper()
+    if isinstance(node, exp.Alias | exp.Column | exp.Identifier):
+        return "a bare expression"
+    key = getattr(node, "key", "") or type(node).__name__
+    return key.upper().replace("_", " ")
+
+
+def _check_read_only(stmt: exp.Query, rules: SqlRules) -> None:
+    for node in stmt.walk():
+        if isinstance(node, _WRITE_NODES):
+            if isinstance(node, exp.Into):
+                what = "SELECT ... INTO"
+            elif isinstance(node, exp.Lock):
+                what = "locking reads (FOR UPDATE/SHARE)"
+            else:
+                what = _kind(node)
+            inside = (
+                " inside a CTE or subquery"
+                if node is not stmt and not isinstance(node, exp.Into | exp.Lock)
+                else ""
+            )
+            raise SqlGuardrailError(
+                f"only SELECT statements are allowed (found {what}{inside}); this tool is read-only",
+                rule=RULE_READ_ONLY,
+            )
+        if isinstance(node, exp.Placeholder | exp.Parameter):
+            raise SqlGuardrailError(
+                "query parameters/placeholders are not supported; write literal values (tokens such as "
+                "[EMAIL_1] may be used as string literals)",
+                rule=RULE_PARAMETER,
+            )
+        if isinstance(node, exp.Func):
+            fname = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+            if fname in rules.denied_functions:
+                raise SqlGuardrailError(
+                    f"function {fname}() is not allowed in this tool (it has side effects outside the query)",
+                    rule=RULE_FUNCTION,
+                )
+    if stmt.args.get("into") is not None:
+        raise SqlGuardrailError("SELECT ... INTO is not allowed; this tool is read-only", rule=RULE_READ_ONLY)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _cte_names(stmt: exp.Expr) -> set[str]:
+    return {_norm(cte.alias_or_name) for cte in stmt.find_all(exp.CTE)}
+
+
+def referenced_tables(stmt: exp.Expr) -> list[str]:
+    """Base tables the query reads (CTE names excluded), lower-case, in first-seen order."""
+    ctes = _cte_names(stmt)
+    seen: dict[str, None] = {}
+    for table in stmt.find_all(exp.Table):
+        if not table.name:
+            continue  # table-valued function
+        name = _norm(table.name)
+        if not table.args.get("db") and name in ctes:
+            continue
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+def _check_tables(tables: list[str], rules: SqlRules) -> None:
+    for table in tables:
+        if not rules.table_allowed(table):
+            raise SqlGuardrailError(f"table {table} is not allowed", rule=RULE_TABLE)
+
+
+# --------------------------------------------------------------------------- limit
+
+
+def _enforce_limit(stmt: exp.Query, max_rows: int) -> tuple[int, int, bool]:
+    """Add or lower the LIMIT in place; return (limit, rows to fetch, capped)."""
+    current = stmt.args.get("limit")
+    requested: int | None = None
+    if isinstance(current, exp.Limit) and isinstance(current.expression, exp.Literal):
+        if current.expression.is_int:
+            requested = int(current.expression.name)
+    elif isinstance(current, exp.Fetch) and isinstance(current.args.get("count"), exp.Literal):
+        count = current.args["count"]
+        if count.is_int and not current.args.get("percent"):
+            requested = int(count.name)
+    if requested is not None and 0 <= requested <= max_rows:
+        return requested, requested, False
+    # Fetch one extra row so the tool can say the result was truncated.
+    stmt.set("limit", exp.Limit(expression=exp.Literal.number(max_rows + 1)))
+    return max_rows, max_rows + 1, True
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _bare_projection(node: exp.Expr) -> bool:
+    """True when ``node`` is a whole SELECT-list item (optionally aliased)."""
+    parent = node.parent
+    if isinstance(parent, exp.Alias):
+        node, parent = parent, parent.parent
+    if isinstance(parent, exp.Paren):  # "(col)" is still the bare column
+        return _bare_projection(parent)
+    return isinstance(parent, exp.Select) and node.arg_key == "expressions"
+
+
+def _projection_index(scope_expr: exp.Expr) -> list[exp.Expr]:
+    return list(scope_expr.selects) if isinstance(scope_expr, exp.Query) else []
+
+
+class _Taint:
+    """Which forbidden base columns flow into every output column of every scope."""
+
+    def __init__(self, rules: SqlRules, schema: Mapping[str, Mapping[str, str]]) -> None:
+        self.rules = rules
+        self.schema = schema
+        self.outputs: dict[int, list[tuple[str, set[tuple[str, str]]]]] = {}
+
+    def forbidden(self, table: str, column: str) -> set[tuple[str, str]]:
+        if self.rules.column_allowed(table, column):
+            return set()
+        return {(_norm(table), _norm(column))}
+
+    def source_taint(self, scope: Scope, table_alias: str, column: str) -> set[tuple[str, str]] | None:
+        """Taint of ``alias.column`` seen from ``scope`` (walking out for correlated refs)."""
+        current: Scope | None = scope
+        while current is not None:
+            source = current.sources.get(table_alias)
+            if isinstance(source, exp.Table):
+                return self.forbidden(source.name, column)
+            if isinstance(source, Scope):
+                outs = self.outputs.get(id(source.expression), [])
+                hits = [t for name, t in outs if name == _norm(column)]
+                return set().union(*hits) if hits else set()
+            current = current.parent
+        return None
+
+    def run(self, qualified: exp.Query) -> list[tuple[str, set[tuple[str, str]]]]:
+        root_outputs: list[tuple[str, set[tuple[str, str]]]] = []
+        for scope in traverse_scope(qualified):
+            expr = scope.expression
+            if isinstance(expr, exp.SetOperation):
+                outs = self._set_operation_outputs(expr)
+            else:
+                outs = self._select_outputs(scope)
+            self.outputs[id(expr)] = outs
+            if scope.is_subquery and any(t for _, t in outs):
+                holder = expr.parent if isinstance(expr.parent, exp.Subquery) else expr
+                if not _bare_projection(holder):
+                    self._refuse(
+                        next(t for _, t in outs if t), "a subquery used in a condition or expression"
+                    )
+            root_outputs = outs
+        return root_outputs
+
+    def _set_operation_outputs(self, expr: exp.SetOperation) -> list[tuple[str, set[tuple[str, str]]]]:
+        left = self.outputs.get(id(expr.left), [])
+        right = self.outputs.get(id(expr.right), [])
+        merged = []
+        for i, (name, taint) in enumerate(left):
+            other = right[i][1] if i < len(right) else set()
+            merged.append((name, taint | other))
+        self._check_output_refs(expr, merged)
+        return merged
+
+    def _select_outputs(self, scope: Scope) -> list[tuple[str, set[tuple[str, str]]]]:
+        select = scope.expression
+        aliases = {_norm(s.alias_or_name): s for s in _projection_index(select)}
+        projection_taint: dict[int, set[tuple[str, str]]] = {}
+        for column in scope.columns:
+            if isinstance(column.this, exp.Star):
+                continue
+            if column.table:
+                taint = self.source_taint(scope, column.table, column.name)
+                if taint is None:
+                    continue  # external to every scope we know: the database will complain
+            else:
+                taint = self._unqualified_taint(scope, column, aliases)
+            if not taint:
+                continue
+            if not _bare_projection(column) or _outer_select(column) is not select:
+                self._refuse(taint, _clause_of(column))
+            projection_taint.setdefault(id(_projection_root(column)), set()).update(taint)
+        outs = []
+        for proj in _projection_index(select):
+            taint = set(projection_taint.get(id(proj), set()))
+            # Scalar subqueries in the SELECT list carry their own output taint.
+            for sub in proj.find_all(exp.Query):
+                for _, t in self.outputs.get(id(sub), []):
+                    taint |= t
+            outs.append((_norm(proj.alias_or_name), taint))
+        self._check_output_refs(select, outs)
+        return outs
+
+    def _check_output_refs(self, query: exp.Expr, outs: list[tuple[str, set[tuple[str, str]]]]) -> None:
+        """Refuse ORDER BY / GROUP BY / HAVING that name a tainted output by alias or position."""
+        by_name = {name: taint for name, taint in outs}
+        for key in ("order", "group", "having", "qualify", "distinct"):
+            clause = query.args.get(key)
+            if not isinstance(clause, exp.Expr):
+                continue
+            items = (
+                clause.expressions if isinstance(clause, exp.Order | exp.Group | exp.Distinct) else [clause]
+            )
+            for item in items:
+                target = item.this if isinstance(item, exp.Ordered) else item
+                if isinstance(target, exp.Literal) and target.is_int and key in ("order", "group"):
+                    pos = int(target.name) - 1
+                    if 0 <= pos < len(outs) and outs[pos][1]:
+                        self._refuse(outs[pos][1], "ORDER BY" if key == "order" else "GROUP BY")
+                for col in item.find_all(exp.Column):
+                    if not col.table and by_name.get(_norm(col.name)):
+                        label = {"order": "ORDER BY", "group": "GROUP BY"}.get(key, key.upper())
+                        self._refuse(by_name[_norm(col.name)], label)
+
+    def _unqualified_taint(
+        self, scope: Scope, column: exp.Column, aliases: Mapping[str, exp.Expr]
+    ) -> set[tuple[str, str]]:
+        name = _norm(column.name)
+        if name in aliases and aliases[name] is not column and not _bare_projection(column):
+            # A reference to a SELECT-list alias (ORDER BY n): inherits that item's taint.
+            alias_expr = aliases[name]
+            taint: set[tuple[str, str]] = set()
+            for col in alias_expr.find_all(exp.Column):
+                if col.table:
+                    taint |= self.source_taint(scope, col.table, col.name) or set()
+            return taint
+        # Unresolved: fail closed if any table in scope has a forbidden column of that name.
+        for source in scope.sources.values():
+            if isinstance(source, exp.Table):
+                cols = self.schema.get(_norm(source.name), {})
+                if name in cols and not self.rules.column_allowed(source.name, name):
+                    raise SqlGuardrailError(
+                        f"column {_norm(source.name)}.{name} is not allowed here; qualify columns "
+                        "with their table and select only allowed columns",
+                        rule=RULE_UNRESOLVED,
+                    )
+        return set()
+
+    def _refuse(self, taint: set[tuple[str, str]], where: str) -> None:
+        table, column = sorted(taint)[0]
+        raise SqlGuardrailError(
+            f"column {table}.{column} is not allowed in {where}; "
+            + (
+                "it cannot be queried at all"
+                if self.rules.forbidden_columns_action == "block"
+                else "it may only be selected as-is (its values are hidden from you)"
+            ),
+            rule=RULE_COLUMN,
+        )
+
+
+def _projection_root(node: exp.Expr) -> exp.Expr:
+    while node.parent is not None and not (
+        isinstance(node.parent, exp.Select) and node.arg_key == "expressions"
+    ):
+        node = node.parent
+    return node
+
+
+def _outer_select(node: exp.Expr) -> exp.Expr | None:
+    parent = node.parent
+    while parent is not None and not isinstance(parent, exp.Select):
+        parent = parent.parent
+    return parent
+
+
+def _clause_of(node: exp.Expr) -> str:
+    child, parent = node, node.parent
+    while parent is not None and not isinstance(parent, exp.Select):
+        child, parent = parent, parent.parent
+    clause = {
+        "where": "WHERE",
+        "joins": "a JOIN condition",
+        "group": "GROUP BY",
+        "order": "ORDER BY",
+        "having": "HAVING",
+        "qualify": "QUALIFY",
+        "expressions": "an expression in the SELECT list",
+    }.get(child.arg_key if child is not None else "", "this position")
+    return clause
+
+
+def _schema_for(
+    tables: list[str], schema: Mapping[str, Mapping[str, str]] | SchemaLookup | None
+) -> dict[str, dict[str, str]]:
+    if schema is None:
+        return {}
+    found = schema(tables) if callable(schema) else schema
+    out: dict[str, dict[str, str]] = {}
+    for table, cols in found.items():
+        out[_norm(table)] = {_norm(c): str(t or "TEXT") for c, t in cols.items()}
+    return out
+
+
+def check_query(
+    sql: str,
+    rules: SqlRules,
+    schema: Mapping[str, Mapping[str, str]] | SchemaLookup | None = None,
+) -> CheckedQuery:
+    """Check ``sql`` against ``rules``; return the query to run or raise :class:`SqlGuardrailError`.
+
+    ``schema`` maps table -> column -> type (or is a callable returning that for the
+    requested tables).  It is needed to expand ``*`` and to resolve columns; when
+    column rules are set, a table the schema does not know is refused.
+    """
+    stmt = parse_single_statement(sql, rules.dialect)
+    _check_read_only(stmt, rules)
+    tables = referenced_tables(stmt)
+    _check_tables(tables, rules)
+    known = _schema_for(tables, schema)
+    if schema is not None:
+        unknown = [t for t in tables if t not in known]
+        if unknown:
+            raise SqlGuardrailError(
+                f"unknown table {unknown[0]}; check the table name against the schema",
+                rule=RULE_UNKNOWN_TABLE,
+            )
+    exec_stmt = stmt.copy()
+    limit, fetch, capped = _enforce_limit(exec_stmt, rules.max_rows)
+
+    columns: tuple[OutputColumn, ...] | None = None
+    qualified: exp.Query | None = None
+    try:
+        qualified = qualify(
+            stmt.copy(),
+            dialect=rules.dialect,
+            schema=known or None,
+            validate_qualify_columns=False,
+            identify=False,
+            quote_identifiers=False,
+        )
+    except SqlglotError:
+        if rules.has_column_rules:
+            raise SqlGuardrailError(
+                "the query's columns could not be resolved against the schema; "
+                "name the tables and columns explicitly",
+                rule=RULE_UNRESOLVED,
+            ) from None
+    if qualified is not None:
+        if rules.has_column_rules and any(
+            isinstance(c.this, exp.Star) or isinstance(c, exp.Star) for c in _stars(qualified)
+        ):
+            raise SqlGuardrailError(
+                "SELECT * could not be expanded for these tables; list the columns you need",
+                rule=RULE_UNRESOLVED,
+            )
+        taint = _Taint(rules, known)
+        outputs = taint.run(qualified) if rules.has_column_rules else None
+        from guardllm.sql.lineage import output_sources  # local: lineage imports this module's types
+
+        sources = output_sources(qualified, known, rules.dialect)
+        if sources is not None:
+            cols = []
+            for i, (name, srcs) in enumerate(sources):
+                forb = outputs[i][1] if outputs is not None and i < len(outputs) else set()
+                if outputs is None:
+                    forb = {s for s in srcs if not rules.column_allowed(*s)}
+                cols.append(OutputColumn(name=name, sources=tuple(srcs), forbidden=tuple(sorted(forb))))
+            columns = tuple(cols)
+        elif outputs is not None:
+            columns = tuple(OutputColumn(name=n, forbidden=tuple(sorted(t))) for n, t in outputs)
+        if rules.forbidden_columns_action == "block" and columns:
+            for col in columns:
+                if col.forbidden:
+                    table, column = col.forbidden[0]
+                    raise SqlGuardrailError(f"column {table}.{column} is not allowed", rule=RULE_COLUMN)
+    return CheckedQuery(
+        expression=exec_stmt,
+        dialect=rules.dialect,
+        tables=tuple(tables),
+        columns=columns,
+        limit=limit,
+        fetch=fetch,
+        capped=capped,
+        qualified=qualified,
+        schema=known,
+    )
+
+
+def _stars(node: exp.Expr) -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    for sel in node.find_all(exp.Select):
+        for proj in sel.expressions:
+            if isinstance(proj, exp.Star) or (
+                isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)
+            ):
+                out.append(proj)
+    return out
