@@ -1,0 +1,161 @@
+"""Tokens in model-written SQL become bound parameters (pure layer, real SQLite and SQLAlchemy)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from guardllm.sql.guardrails import SqlGuardrailError, SqlRules, check_query
+from guardllm.sql.params import BoundQuery, Resolution, bind_tokens
+
+NASTY = {
+    "[EMAIL_1]": "o'brien\\x@example.com",
+    "[PERSON_1]": "Seán O'Brien",
+    "[PERSON_2]": "x' OR '1'='1",  # a stored value that is itself an injection string
+    "[PERSON_3]": "50% off :name; --",
+}
+
+
+@dataclass(frozen=True)
+class Ref:
+    token: str
+    entity_type: str
+
+
+def resolver(allowed: set[str]):
+    """The resolver contract the Guard fulfils: replace what may be revealed, report the rest."""
+
+    def resolve(text: str) -> Resolution:
+        revealed, refused = [], []
+        for token, value in NASTY.items():
+            if token in text:
+                etype = "EMAIL_ADDRESS" if token.startswith("[EMAIL") else "PERSON"
+                if etype in allowed:
+                    text = text.replace(token, value)
+                    revealed.append(Ref(token, etype))
+                else:
+                    refused.append(Ref(token, etype))
+        return Resolution(text=text, revealed=revealed, refused=refused)
+
+    return resolve
+
+
+@pytest.fixture()
+def db(tmp_path: Path):
+    path = tmp_path / "people.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT)")
+    conn.executemany(
+        "INSERT INTO customers VALUES (?, ?, ?)",
+        [
+            (1, NASTY["[PERSON_1]"], NASTY["[EMAIL_1]"]),
+            (2, NASTY["[PERSON_2]"], "b@example.com"),
+            (3, NASTY["[PERSON_3]"], "c@example.com"),
+        ],
+    )
+    conn.commit()
+    yield conn
+    conn.close()
+
+
+SCHEMA = {"customers": {"id": "INTEGER", "name": "TEXT", "email": "TEXT"}}
+ALL = {"EMAIL_ADDRESS", "PERSON"}
+
+
+def run(
+    conn: sqlite3.Connection, sql: str, allowed: set[str] = ALL
+) -> tuple[BoundQuery, list[tuple], list[str]]:
+    checked = check_query(sql, SqlRules(), SCHEMA)
+    bound = bind_tokens(checked.expression, "sqlite", resolver(allowed))
+    traced: list[str] = []
+    conn.set_trace_callback(traced.append)
+    try:
+        rows = conn.execute(bound.render("sqlite3"), bound.params).fetchall()
+    finally:
+        conn.set_trace_callback(None)
+    return bound, rows, traced
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected_ids"),
+    [
+        ("SELECT id FROM customers WHERE email = '[EMAIL_1]'", [1]),
+        ("SELECT id FROM customers WHERE name = '[PERSON_1]'", [1]),
+        ("SELECT id FROM customers WHERE name = '[PERSON_2]'", [2]),
+        ("SELECT id FROM customers WHERE name = '[PERSON_3]'", [3]),
+        ("SELECT id FROM customers WHERE name IN ('[PERSON_1]', '[PERSON_3]') ORDER BY id", [1, 3]),
+        ("SELECT id FROM customers WHERE name LIKE '%[PERSON_1]%'", [1]),
+        ("SELECT c.id FROM customers c JOIN customers d ON d.email = '[EMAIL_1]' AND c.id = d.id", [1]),
+        ("SELECT id FROM customers WHERE email = [EMAIL_1]", [1]),  # SQLite's [ident] quoting
+        ("SELECT id FROM customers WHERE email = EMAIL_1", [1]),
+    ],
+)
+def test_token_becomes_bound_parameter(db: sqlite3.Connection, sql: str, expected_ids: list[int]) -> None:
+    bound, rows, traced = run(db, sql)
+    assert [r[0] for r in rows] == expected_ids
+    rendered = bound.render("sqlite3")
+    # The SQL text carries only placeholders; every value travels as a parameter.
+    for value in NASTY.values():
+        assert value not in rendered
+    assert "glp_" in rendered and bound.params
+    # ... and the database received the real value (SQLite's trace expands bound parameters).
+    assert any("O''Brien" in t or "o''brien" in t or "x'' OR" in t or "50%" in t for t in traced)
+    assert "BoundQuery(" in repr(bound) and all(v not in repr(bound) for v in NASTY.values())
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM customers WHERE email = '[EMAIL_1]'' OR 1=1 --'",
+        "SELECT id FROM customers WHERE email = '[EMAIL_1]'' OR ''1''=''1'",
+        "SELECT id FROM customers WHERE email = '[EMAIL_1]\\'' OR 1=1 --'",
+        "SELECT id FROM customers WHERE name = '[PERSON_1]''; DROP TABLE customers; --'",
+    ],
+)
+def test_injection_inside_token_shaped_literal_matches_nothing(db: sqlite3.Connection, sql: str) -> None:
+    _bound, rows, traced = run(db, sql)
+    assert rows == []
+    assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 3
+    assert not any("DROP" in t.upper() and "'" not in t for t in traced)
+
+
+def test_refused_type_raises_naming_type_not_value(db: sqlite3.Connection) -> None:
+    checked = check_query("SELECT id FROM customers WHERE name = '[PERSON_1]'", SqlRules(), SCHEMA)
+    with pytest.raises(SqlGuardrailError, match="PERSON") as info:
+        bind_tokens(checked.expression, "sqlite", resolver({"EMAIL_ADDRESS"}))
+    assert info.value.rule == "sql.token_not_revealable"
+    assert "Brien" not in str(info.value)
+
+
+def test_unknown_token_stays_literal(db: sqlite3.Connection) -> None:
+    bound, rows, _ = run(db, "SELECT id FROM customers WHERE email = '[EMAIL_99]'")
+    assert rows == [] and not bound.params
+    assert "'[EMAIL_99]'" in bound.render("sqlite3")
+
+
+def test_sqlalchemy_rendering_escapes_colons_and_binds(tmp_path: Path) -> None:
+    sa = pytest.importorskip("sqlalchemy")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE customers (id INTEGER, name TEXT, email TEXT)"))
+        conn.execute(
+            sa.text("INSERT INTO customers VALUES (1, :n, :e)"), {"n": NASTY["[PERSON_3]"], "e": "a@b.c"}
+        )
+    checked = check_query(
+        "SELECT id, 'at :noon 50%' AS note FROM customers WHERE name = '[PERSON_3]'", SqlRules(), SCHEMA
+    )
+    bound = bind_tokens(checked.expression, "sqlite", resolver(ALL))
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(bound.render("sqlalchemy")), bound.params).fetchall()
+    assert rows == [(1, "at :noon 50%")]
+    pg = bind_tokens(
+        check_query(
+            "SELECT id FROM customers WHERE name = '[PERSON_1]'", SqlRules(dialect="postgres"), SCHEMA
+        ).expression,
+        "postgres",
+        resolver(ALL),
+    )
+    assert ":glp_" in pg.render("sqlalchemy") and "%(" not in pg.render("sqlalchemy")
