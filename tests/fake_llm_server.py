@@ -263,6 +263,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr noise in tests
         return
 
+    def setup(self) -> None:
+        super().setup()
+        # Small SSE writes must leave at once (Nagle + delayed ACK would add ~40 ms stalls).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
             self._send_json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model",
