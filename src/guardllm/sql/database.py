@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from guardllm.errors import InputError
@@ -96,6 +97,20 @@ class _SchemaCache:
             self._tables.clear()
 
 
+@contextmanager
+def _thread_errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.ProgrammingError as exc:
+        if "thread" in str(exc):
+            raise InputError(
+                "this sqlite3 connection belongs to another thread; agents run tools on worker "
+                "threads, so open it with sqlite3.connect(path, check_same_thread=False) or pass "
+                "a SQLAlchemy URL"
+            ) from None
+        raise
+
+
 class SqliteDatabase:
     """A ``sqlite3.Connection`` the user already has.
 
@@ -114,11 +129,11 @@ class SqliteDatabase:
         self.label = f"sqlite:{_sqlite_file_label(conn)}"
 
     def table_columns(self, tables: Iterable[str]) -> dict[str, dict[str, str]]:
-        with self._lock:
+        with self._lock, _thread_errors():
             return self._schema.get(tables, lambda t: _sqlite_columns(self._conn, t))
 
     def table_names(self) -> list[str]:
-        with self._lock:
+        with self._lock, _thread_errors():
             rows = self._conn.execute(
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
                 "ORDER BY name"
@@ -127,7 +142,7 @@ class SqliteDatabase:
 
     def execute(self, query: BoundQuery, fetch: int) -> tuple[list[str], list[tuple[Any, ...]]]:
         sql = query.render("sqlite3")
-        with self._lock:
+        with self._lock, _thread_errors():
             self._conn.set_authorizer(_sqlite_authorizer)
             try:
                 cur = self._conn.execute(sql, query.params)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableConfig, ensure_config
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -107,6 +107,8 @@ class GuardedSQLDatabaseTool(BaseTool):
     def _call(
         self, query: str, run_manager: Any, config: RunnableConfig | None
     ) -> tuple[str, dict[str, Any]]:
+        if config is None:
+            config = ensure_config()  # the config LangChain set for this tool run, if any
         scope, principal = _scope_principal(config)
         step_id = str(run_manager.run_id) if run_manager is not None else None
         parent = getattr(run_manager, "parent_run_id", None)
@@ -124,7 +126,7 @@ class GuardedSQLDatabaseTool(BaseTool):
         self,
         query: str,
         run_manager: CallbackManagerForToolRun | None = None,
-        config: RunnableConfig | None = None,
+        config: RunnableConfig = None,  # type: ignore[assignment]  # LangChain injects by exact type
     ) -> tuple[str, dict[str, Any]]:
         return self._call(query, run_manager, config)
 
@@ -132,7 +134,7 @@ class GuardedSQLDatabaseTool(BaseTool):
         self,
         query: str,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
-        config: RunnableConfig | None = None,
+        config: RunnableConfig = None,  # type: ignore[assignment]  # LangChain injects by exact type
     ) -> tuple[str, dict[str, Any]]:
         if isinstance(self._sql.db, SqliteDatabase):
             # A sqlite3 connection is usually bound to the thread that opened it.
