@@ -194,6 +194,7 @@ class CallTrace:
         self.request_text = ""
         self._flows: dict[tuple[str, str], _Flow] = {}
         self._restorers: dict[Any, tuple[Any, _Flow]] = {}
+        self._arguments: dict[Any, tuple[str, list[str]]] = {}
         self._lock = threading.Lock()
         self._finished = False
 
@@ -256,41 +257,49 @@ class CallTrace:
             self._flow(recipient, recipient).texts.append(json.dumps(value, ensure_ascii=False, default=str))
         return self.guard.unmask_object(value, **self._unmask_kwargs(recipient))
 
-    # streams: one restorer per independent text stream (choice, content block, tool call)
+    # streams: one restorer per independent text stream (choice, content block); tool-call
+    # arguments are collected per call and delivered restored when the call completes, so a
+    # revealed value is JSON-encoded properly (a streaming restorer cannot know it sits
+    # inside a JSON string) -- arguments are only usable once complete anyway.
     def feed(self, key: Any, chunk: str | None, *, tool: str | None = None) -> str | None:
-        """Feed one streamed piece of the text stream ``key``; returns what can be shown now."""
+        """Feed one streamed piece of the stream ``key``; returns what can be shown now.
+        With ``tool`` the piece is tool-call arguments: held until :meth:`flush`."""
         if chunk is None:
             return None
+        if tool is not None:
+            recipient = f"tool:{tool}"
+            with self._lock:
+                pending = self._arguments.setdefault(key, (tool, []))
+            pending[1].append(chunk)
+            self._flow(recipient, recipient).texts.append(chunk)
+            return ""
         with self._lock:
             entry = self._restorers.get(key)
         if entry is None:
-            recipient = f"tool:{tool}" if tool else self.cfg.to
-            target = recipient if tool else "sink:answer"
-            restorer = self.guard.stream_restorer(scope=self.cfg.scope, to=recipient, principal=self.cfg.principal,
+            restorer = self.guard.stream_restorer(scope=self.cfg.scope, to=self.cfg.to, principal=self.cfg.principal,
                                                   purpose=self.cfg.purpose)
-            flow = self._flow(target, recipient)
-            entry = (restorer, flow)
+            entry = (restorer, self._flow("sink:answer", self.cfg.to))
             with self._lock:
-                self._restorers[key] = entry
+                entry = self._restorers.setdefault(key, entry)
         restorer, flow = entry
         flow.texts.append(chunk)
         return restorer.feed(chunk) if chunk else chunk
 
-    def has_stream(self, key: Any) -> bool:
-        with self._lock:
-            return key in self._restorers
-
     def flush(self, key: Any) -> str:
-        """End the text stream ``key``: whatever was held back, restored."""
+        """End the stream ``key``: whatever was held back, restored."""
         with self._lock:
             entry = self._restorers.pop(key, None)
+            pending = self._arguments.pop(key, None)
+        if pending is not None:
+            tool, pieces = pending
+            return self.restore_tool_json(tool, "".join(pieces), record=False) or ""
         if entry is None:
             return ""
         return entry[0].flush()
 
     def flush_all(self) -> list[tuple[Any, str]]:
         with self._lock:
-            keys = list(self._restorers)
+            keys = [*self._restorers, *self._arguments]
         return [(k, out) for k in keys if (out := self.flush(k))]
 
     # records
