@@ -144,6 +144,7 @@ def test_stream_close_and_usage_chunk(server, guard, openai_client):
     first = next(iter(stream))
     assert first.choices[0].delta.role == "assistant"
     stream.close()
+    assert any(n["kind"] == "llm" for n in _nodes(guard, client.last_run_id))  # recorded at close
     server.script(Reply(echo_last_user, chunk_size=5))
     chunks = list(_chat(client, stream=True, stream_options={"include_usage": True}))
     assert chunks[-1].usage is not None and chunks[-1].choices == []

@@ -405,7 +405,25 @@ def install_stream_transform(stream: Any, transform: Callable[[Any], Any]) -> An
         _close_quietly(stream)
         raise GuardError("guardllm cannot restore this SDK version's stream (no _iterator); "
                          "upgrade guardllm or call without stream=True")
-    stream._iterator = transform(inner)
+    wrapped = transform(inner)
+    stream._iterator = wrapped
+    original_close = getattr(stream, "close", None)
+    if original_close is not None:
+        # Closing early still ends our generator now (and so writes the call's records),
+        # not whenever the garbage collector gets to it.
+        if hasattr(wrapped, "aclose"):
+            async def close() -> None:
+                try:
+                    await wrapped.aclose()
+                finally:
+                    await original_close()
+        else:
+            def close() -> None:  # type: ignore[misc]
+                try:
+                    wrapped.close()
+                finally:
+                    original_close()
+        stream.close = close
     return stream
 
 
