@@ -1,0 +1,142 @@
+"""Scan Python objects (dicts, lists, tuples, rows with column names) field by field.
+
+Each string (or number) leaf is scanned as text, and its key or column name is evidence: a
+``name`` field holding ``"Ana Lima"`` is a PERSON even with no other context.  Findings carry the
+``field_path`` of the leaf (``customer.email``, ``[3].card``) and offsets inside that leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+from guardllm.detect.finding import Finding
+from guardllm.detect.structure import value_type
+from guardllm.errors import InputError
+
+if TYPE_CHECKING:
+    from guardllm.detect.engine import Detector
+
+__all__ = ["MAX_DEPTH", "ObjectFinding", "scan_object"]
+
+#: Deeper nesting than this is refused (it is almost always a cycle or an attack).
+MAX_DEPTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectFinding(Finding):
+    """A :class:`Finding` inside one field of a structured object.
+
+    ``start``/``end`` are offsets in the field's string value; ``path`` is the same location as
+    ``field_path`` but as a tuple of keys and indexes (``("customer", "email")``).
+    """
+
+    path: tuple[Any, ...] = ()
+
+
+def _fmt_path(path: tuple[Any, ...]) -> str:
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def _rows_columns(obj: Any) -> Mapping[str, Any] | None:
+    """A mapping view of row-like objects: SQLAlchemy rows, namedtuples, dataclasses, pydantic models."""
+    mapping = getattr(obj, "_mapping", None)
+    if isinstance(mapping, Mapping):
+        return mapping
+    asdict = getattr(obj, "_asdict", None)
+    if callable(asdict) and isinstance(obj, tuple):
+        return asdict()
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump) and hasattr(type(obj), "model_fields"):
+        return dump()
+    return None
+
+
+def scan_object(
+    detector: Detector, obj: Any, *, columns: Sequence[str] | None = None
+) -> list[ObjectFinding]:
+    """Findings per field of ``obj``.
+
+    ``columns`` names the positions of tuple rows (``[(1, "Ana Lima", ...)]`` with
+    ``columns=["id", "name", ...]``), as a SQL cursor returns them.
+    """
+    out: list[ObjectFinding] = []
+    seen: set[int] = set()
+    cols = list(columns) if columns is not None else None
+
+    def leaf(value: str, key: str | None, path: tuple[Any, ...]) -> None:
+        found = detector.scan(value)
+        fp = _fmt_path(path)
+        covered = False
+        stripped = value.strip()
+        for f in found:
+            out.append(ObjectFinding(f.entity_type, f.start, f.end, f.score, f.text, f.recognizer, fp, path))
+            if f.start <= len(value) - len(value.lstrip()) and f.end >= len(value.rstrip()):
+                covered = True
+        if key is not None and not covered and stripped:
+            etype = value_type(key, stripped)
+            if etype is not None and detector._wants(etype) and 0.85 >= detector.threshold(etype):
+                s = value.find(stripped)
+                e = s + len(stripped)
+                # The key-named value replaces any smaller findings inside it (never half-mask).
+                out[:] = [o for o in out if not (o.field_path == fp and o.start >= s and o.end <= e)]
+                out.append(ObjectFinding(etype, s, e, 0.85, stripped, "structure", fp, path))
+
+    def walk(node: Any, key: str | None, path: tuple[Any, ...], depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise InputError(f"object nested deeper than {MAX_DEPTH} levels at {_fmt_path(path) or '<root>'}")
+        if isinstance(node, str):
+            leaf(node, key, path)
+            return
+        if isinstance(node, (bytes, bytearray)):
+            try:
+                leaf(bytes(node).decode("utf-8"), key, path)
+            except UnicodeDecodeError:
+                return  # binary payloads are not text; nothing to scan
+            return
+        if isinstance(node, bool) or node is None:
+            return
+        if isinstance(node, (int, float)):
+            if key is not None:
+                leaf(str(node), key, path)
+            return
+        ident = id(node)
+        if ident in seen:
+            return
+        if isinstance(node, Mapping):
+            seen.add(ident)
+            for k, v in node.items():
+                walk(v, str(k), (*path, str(k)), depth + 1)
+            seen.discard(ident)
+            return
+        mapping = _rows_columns(node)
+        if mapping is not None:
+            seen.add(ident)
+            for k, v in mapping.items():
+                walk(v, str(k), (*path, str(k)), depth + 1)
+            seen.discard(ident)
+            return
+        if isinstance(node, (list, tuple, set, frozenset)):
+            seen.add(ident)
+            items = sorted(node, key=repr) if isinstance(node, (set, frozenset)) else node
+            row_cols = cols if (cols is not None and isinstance(node, tuple) and len(node) == len(cols)) else None
+            for i, v in enumerate(items):
+                if row_cols is not None:
+                    walk(v, str(row_cols[i]), (*path, str(row_cols[i])), depth + 1)
+                else:
+                    walk(v, key, (*path, i), depth + 1)
+            seen.discard(ident)
+            return
+        # Other objects are not traversed: their str() could run arbitrary code.
+
+    walk(obj, None, (), 0)
+    return out

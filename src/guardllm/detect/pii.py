@@ -1,0 +1,288 @@
+"""Pattern recognizers for PII with a fixed shape: email, phone, card, SSN, IBAN, IP, MAC, crypto ...
+
+Every recognizer is a function ``(text, out)`` that appends candidate tuples
+``(entity_type, start, end, score, recognizer)`` to ``out``.  Each one is guarded by a cheap
+prefilter (a substring test) so that texts without the anchor characters cost nothing, and every
+regex uses bounded quantifiers only, so the cost stays linear on adversarial input (long digit
+runs, ``@.@.@.``, ``a-a-a-``...).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+from guardllm.detect.validators import (
+    IBAN_LENGTHS,
+    base58check_ok,
+    bech32_ok,
+    card_iin_ok,
+    dea_ok,
+    iban_ok,
+    luhn_ok,
+    ssn_ok,
+    vin_ok,
+)
+
+Cand = tuple[str, int, int, float, str]
+Recognizer = Callable[[str, list[Cand]], None]
+
+# Words that, just before a number, say it is *not* personal (an order, a build, a version...).
+_NEG_CONTEXT = re.compile(
+    r"(?i)(?:\b(?:order|ord|ticket|invoice|build|version|ver|release|sku|isbn|ref|reference|"
+    r"tracking|artifact|checksum|commit|sha|hash|issue|pr|job|run|txn|transaction|batch|"
+    r"serial|part|model|item|case|request|req|session|trace|span|id)\b|#)[\s:#=.-]{0,3}$"
+)
+
+
+def _neg_before(text: str, start: int) -> bool:
+    return _NEG_CONTEXT.search(text, max(0, start - 16), start) is not None
+
+
+# -- email ---------------------------------------------------------------------------------------
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])[\w][\w.+%-]{0,63}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,6}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])"
+)
+
+
+def find_emails(text: str, out: list[Cand]) -> None:
+    if "@" not in text:
+        return
+    for m in _EMAIL.finditer(text):
+        s, e = m.span()
+        # A trailing dot of the local part or sentence punctuation is never part of the address.
+        out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
+
+
+# -- phone ---------------------------------------------------------------------------------------
+_PHONE = re.compile(
+    r"(?<![\w+/#.=-])(?<!\d:)(?:"
+    r"(?P<intl>\+\d{1,3}(?:[ .-]?\(\d{1,4}\)[ .-]?\d{1,8})?(?:[ .-]\d{1,8}){1,6}|\+\d{8,15})"
+    r"|(?P<paren>\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\(\d{3}\)\d{3}-\d{4})"
+    r"|(?P<nanp>(?:1[ .-])?\d{3}(?P<sep>[ .-])\d{3}(?P=sep)\d{4})"
+    r"|(?P<natl>0\d{1,4}(?:[ -]\d{2,8}){1,4})"
+    r")(?![\w-]|[.:/]\d)"
+)
+_PHONE_EQ = re.compile(r"(?<![\w+/#.-])(?<!\d:)(?:\+\d{1,3}[ .-]?)?\d{3}[ .-]?\d{3}[ .-]?\d{4}(?![\w-]|[.:/]\d)")
+
+
+def _nanp_ok(d: str) -> bool:
+    """North-American numbering plan: area code and exchange never start with 0 or 1."""
+    if len(d) == 11 and d[0] == "1":
+        d = d[1:]
+    return len(d) == 10 and d[0] >= "2" and d[3] >= "2"
+
+
+def find_phones(text: str, out: list[Cand]) -> None:
+    for m in _PHONE.finditer(text):
+        s, e = m.span()
+        v = m.group()
+        d = "".join(c for c in v if c.isdigit())
+        if m.group("intl"):
+            if not 8 <= len(d) <= 15:
+                continue
+            if d[0] == "1" and len(d) != 11:
+                continue
+            score = 0.85
+        elif m.group("paren"):
+            if not _nanp_ok(d):
+                continue
+            score = 0.9
+        elif m.group("nanp"):
+            if not _nanp_ok(d):
+                continue
+            score = 0.8 if m.group("sep") != " " else 0.65
+            if _neg_before(text, s):
+                continue
+        else:
+            if not 10 <= len(d) <= 11 or d[1] == "0":
+                continue
+            groups = re.split(r"[ -]", v)
+            if any(len(g) > 8 for g in groups) or ("-" in v and len(groups) == 3 and len(groups[0]) == 4):
+                continue
+            if _neg_before(text, s):
+                continue
+            score = 0.7
+        out.append(("PHONE_NUMBER", s, e, score, "phone"))
+
+
+# -- payment cards -----------------------------------------------------------------------------
+_CARD = re.compile(
+    r"(?<![\w.,-])(?:\d{4}(?P<s1>[ -])\d{4}(?P=s1)\d{4}(?P=s1)\d{1,4}(?:(?P=s1)\d{1,3})?"
+    r"|\d{4}(?P<s2>[ -])\d{6}(?P=s2)\d{4,5}|\d{12,19})(?![\w-]|[.,]\d)"
+)
+
+
+def find_cards(text: str, out: list[Cand]) -> None:
+    for m in _CARD.finditer(text):
+        v = m.group()
+        d = v.replace(" ", "").replace("-", "")
+        if not card_iin_ok(d) or not luhn_ok(d) or len(set(d)) <= 2:
+            continue
+        s, e = m.span()
+        if _neg_before(text, s):
+            continue
+        out.append(("CREDIT_CARD", s, e, 0.9 if len(d) != len(v) else 0.8, "card"))
+
+
+# -- US SSN ------------------------------------------------------------------------------------
+_SSN = re.compile(r"(?<![\w.,/-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-]|[.,/]\d)")
+
+
+def find_ssns(text: str, out: list[Cand]) -> None:
+    if "-" not in text and " " not in text:
+        return
+    for m in _SSN.finditer(text):
+        if not ssn_ok(m.group(1) + m.group(3) + m.group(4)):
+            continue
+        s, e = m.span()
+        if _neg_before(text, s):
+            continue
+        out.append(("US_SSN", s, e, 0.85 if m.group(2) == "-" else 0.6, "ssn"))
+
+
+# -- IBAN --------------------------------------------------------------------------------------
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,32}")
+
+
+def find_ibans(text: str, out: list[Cand]) -> None:
+    for m in _IBAN.finditer(text):
+        v = m.group()
+        want = IBAN_LENGTHS.get(v[:2])
+        if want is None:
+            continue
+        n = 0
+        end = None
+        compact = []
+        for i, c in enumerate(v):
+            if c.isalnum():
+                compact.append(c)
+                n += 1
+                if n == want:
+                    end = i + 1
+                    break
+        if end is None:
+            continue
+        e = m.start() + end
+        if e < len(text) and text[e].isalnum():
+            continue
+        if iban_ok("".join(compact)):
+            out.append(("IBAN_CODE", m.start(), e, 0.95, "iban"))
+
+
+# -- IP addresses ------------------------------------------------------------------------------
+_OCT = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)"
+_IPV4 = re.compile(rf"(?<![\w.-])(?:{_OCT}\.){{3}}{_OCT}(?![\w-]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+_VERSION_BEFORE = re.compile(r"(?i)(?:version|ver|release|v|build|firmware|fw|sdk|api)[\s:=]{0,3}$")
+
+
+def find_ips(text: str, out: list[Cand]) -> None:
+    if "." in text:
+        for m in _IPV4.finditer(text):
+            s, e = m.span()
+            v = m.group()
+            if v in ("0.0.0.0", "255.255.255.255") or v.startswith("255.255."):
+                continue
+            if _VERSION_BEFORE.search(text, max(0, s - 12), s):
+                continue
+            out.append(("IP_ADDRESS", s, e, 0.9, "ipv4"))
+    if ":" in text:
+        for m in _IPV6.finditer(text):
+            v = m.group()
+            if v.count(":") < 2 or sum(c.isalnum() for c in v) < 3:
+                continue
+            try:
+                ipaddress.IPv6Address(v)
+            except ValueError:
+                continue
+            out.append(("IP_ADDRESS", m.start(), m.end(), 0.9, "ipv6"))
+
+
+# -- MAC addresses -----------------------------------------------------------------------------
+_MAC = re.compile(
+    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}(?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.-])"
+)
+
+
+def find_macs(text: str, out: list[Cand]) -> None:
+    for m in _MAC.finditer(text):
+        v = m.group().lower()
+        if v in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "00-00-00-00-00-00", "ff-ff-ff-ff-ff-ff"):
+            continue
+        out.append(("MAC_ADDRESS", m.start(), m.end(), 0.85, "mac"))
+
+
+# -- crypto wallets ----------------------------------------------------------------------------
+_BTC = re.compile(r"(?<![\w])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc|tb)1[02-9ac-hj-np-z]{11,71})(?!\w)")
+_ETH = re.compile(r"(?<![\w])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
+_ETH_CONTEXT = re.compile(r"(?i)\b(?:eth|ether|ethereum|wallet|crypto|usdt|usdc|send|address|metamask|token)\b")
+
+
+def find_crypto(text: str, out: list[Cand]) -> None:
+    for m in _BTC.finditer(text):
+        v = m.group()
+        if (v[0] in "13" and base58check_ok(v)) or (v[0] in "bt" and bech32_ok(v)):
+            out.append(("CRYPTO", m.start(), m.end(), 0.95, "btc"))
+    if "0x" in text:
+        for m in _ETH.finditer(text):
+            ctx = _ETH_CONTEXT.search(text, max(0, m.start() - 40), m.start())
+            out.append(("CRYPTO", m.start(), m.end(), 0.85 if ctx else 0.55, "eth"))
+
+
+# -- DEA registration numbers (MEDICAL_LICENSE) ------------------------------------------------
+_DEA = re.compile(r"(?<![\w-])[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}(?![\w-])")
+_DEA_CONTEXT = re.compile(r"(?i)\b(?:dea|prescriber|license|licence|registration|npi|provider)\b")
+
+
+def find_dea(text: str, out: list[Cand]) -> None:
+    for m in _DEA.finditer(text):
+        if dea_ok(m.group()):
+            ctx = _DEA_CONTEXT.search(text, max(0, m.start() - 40), m.start())
+            out.append(("MEDICAL_LICENSE", m.start(), m.end(), 0.85 if ctx else 0.55, "dea"))
+
+
+# -- VIN ---------------------------------------------------------------------------------------
+_VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w-])")
+
+
+def find_vins(text: str, out: list[Cand]) -> None:
+    for m in _VIN.finditer(text):
+        if vin_ok(m.group()):
+            out.append(("VEHICLE_ID", m.start(), m.end(), 0.75, "vin"))
+
+
+# -- URLs that carry personal data --------------------------------------------------------------
+_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`)\]}]{1,2048}")
+_URL_PII = re.compile(
+    r"(?i)[?&;](?:e-?mail|mail|email_address|phone|tel|mobile|name|first_?name|last_?name|full_?name|"
+    r"ssn|dob|birth_?date|address|street|zip|postcode|user_?name|login|patient|customer)=[^&#\s]"
+)
+
+
+def find_urls(text: str, out: list[Cand]) -> None:
+    if "://" not in text:
+        return
+    for m in _URL.finditer(text):
+        v = m.group().rstrip(".,;:!?")
+        if _URL_PII.search(v) or "%40" in v or ("@" in v.split("?", 1)[-1] and "?" in v):
+            out.append(("URL", m.start(), m.start() + len(v), 0.8, "url"))
+
+
+#: (name, prefilter-needing-chars, function).  The engine runs the ones whose types are enabled.
+RECOGNIZERS: list[tuple[str, tuple[str, ...], Recognizer]] = [
+    ("email", ("EMAIL_ADDRESS",), find_emails),
+    ("phone", ("PHONE_NUMBER",), find_phones),
+    ("card", ("CREDIT_CARD",), find_cards),
+    ("ssn", ("US_SSN",), find_ssns),
+    ("iban", ("IBAN_CODE",), find_ibans),
+    ("ip", ("IP_ADDRESS",), find_ips),
+    ("mac", ("MAC_ADDRESS",), find_macs),
+    ("crypto", ("CRYPTO",), find_crypto),
+    ("dea", ("MEDICAL_LICENSE",), find_dea),
+    ("vin", ("VEHICLE_ID",), find_vins),
+    ("url", ("URL",), find_urls),
+]

@@ -1,0 +1,472 @@
+"""Structure is evidence: a key or column name says what its value is.
+
+Handles ``"key": "value"`` (JSON, Python dict text), ``key=value`` (.env, logs, query strings),
+``Key: value`` (headers, YAML, clinical notes), Markdown tables and CSV with a header row.  The key
+picks a type; the value must still have that type's shape (a ``name`` field holding ``42`` is not a
+person), so structure raises recall without guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from guardllm.detect.context import DATE, NAME, is_stop
+from guardllm.detect.validators import aba_routing_ok, card_iin_ok, iban_ok, luhn_ok, nhs_ok, ssn_ok, vin_ok
+
+Cand = tuple[str, int, int, float, str]
+
+
+def norm_key(key: str) -> str:
+    """``Full-Name`` / ``full_name`` / ``fullName`` -> ``fullname``."""
+    return "".join(c for c in key.lower() if c.isalnum())
+
+
+_K: dict[str, str] = {}
+
+
+def _keys(etype: str, names: str) -> None:
+    for n in names.split():
+        _K[n] = etype
+
+
+_keys(
+    "PERSON",
+    "name fullname firstname lastname givenname familyname surname middlename forename customername clientname "
+    "patientname patient cardholder cardholdername holdername accountholder accountholdername contactname "
+    "displayname legalname preferredname maidenname mothersmaidenname employee employeename recipientname "
+    "sendername beneficiary beneficiaryname guardian guardianname nextofkin emergencycontact emergencycontactname "
+    "spouse spousename physician doctor attendingphysician referringphysician signedby billingname shippingname "
+    "attn attention insured insuredname subscriber subscribername policyholder applicant applicantname tenant "
+    "tenantname witness payee payeename nameoncard person personname contactperson authorname ownername "
+    "parentname fathername mothername studentname membername customer client recipient sender author owner "
+    "from to cc bcc",
+)
+_keys(
+    "PHONE_NUMBER",
+    "phone phonenumber phoneno mobile mobilenumber mobilephone cell cellphone cellnumber tel telephone "
+    "telephonenumber fax faxnumber homephone workphone contactnumber contactphone whatsapp sms msisdn",
+)
+_keys("US_SSN", "ssn socialsecuritynumber socialsecurity socialsecurityno ssnumber ssnno")
+_keys(
+    "DATE_TIME",
+    "dob dateofbirth birthdate birthday born dateofbirthdob geburtsdatum datedenaissance fechadenacimiento",
+)
+_keys(
+    "LOCATION",
+    "address streetaddress street addr homeaddress mailingaddress billingaddress shippingaddress "
+    "residentialaddress address1 address2 addressline1 addressline2 addressline line1 line2 postaladdress "
+    "residence homeaddr deliveryaddress permanentaddress currentaddress patientaddress adresse anschrift direccion",
+)
+_keys(
+    "MEDICAL_RECORD_NUMBER",
+    "mrn medicalrecordnumber medicalrecord medicalrecordno mrnumber chartnumber chartno patientid patientnumber "
+    "patientno healthrecordnumber ehrid",
+)
+_keys(
+    "HEALTH_PLAN_ID",
+    "memberid membernumber healthplanid healthplannumber insuranceid insurancenumber policynumber policyno "
+    "subscriberid beneficiaryid medicareid medicarenumber medicaidid medicaidnumber groupnumber planid",
+)
+_keys(
+    "US_BANK_NUMBER",
+    "accountnumber accountno acctno acctnumber acct bankaccount bankaccountnumber checkingaccount savingsaccount",
+)
+_keys("ABA_ROUTING_NUMBER", "routingnumber routing routingno aba abanumber")
+_keys("US_PASSPORT", "passport passportnumber passportno passportid")
+_keys(
+    "US_DRIVER_LICENSE",
+    "driverlicense driverslicense driverlicensenumber driverslicensenumber dl dlnumber dlno licensenumber",
+)
+_keys("CREDIT_CARD", "card cardnumber creditcard creditcardnumber cc ccnumber ccnum pan cardno debitcard")
+_keys("IBAN_CODE", "iban ibancode")
+_keys("UK_NHS", "nhs nhsnumber nhsno")
+_keys("DEVICE_ID", "imei deviceid deviceserial udid serialnumber")
+_keys("VEHICLE_ID", "vin vehicleid")
+_keys("LICENSE_PLATE", "licenseplate plate platenumber numberplate")
+
+# Keys whose name is too generic to say "person" unless the value has at least two name words.
+_WEAK_PERSON = frozenset("name customer client recipient sender author owner from to cc bcc contact".split())
+_SINGLE_OK = frozenset("firstname lastname givenname familyname surname middlename forename".split())
+_ORG_WORDS = frozenset(
+    "inc llc ltd corp corporation company co gmbh ag sa plc group bank university hospital clinic school "
+    "service services project team department office store shop product plan pro premium basic standard".split()
+)
+
+
+def key_type(key: str) -> str | None:
+    """The entity type a key or column name announces, or None."""
+    k = norm_key(key)
+    t = _K.get(k)
+    if t is not None:
+        return t
+    # camelCase / prefixed variants: customer_email, billing_phone, patient_dob, home_address ...
+    for suffix, etype in (
+        ("fullname", "PERSON"), ("firstname", "PERSON"), ("lastname", "PERSON"), ("phonenumber", "PHONE_NUMBER"),
+        ("phone", "PHONE_NUMBER"), ("mobile", "PHONE_NUMBER"), ("address", "LOCATION"), ("dob", "DATE_TIME"),
+        ("birthdate", "DATE_TIME"), ("dateofbirth", "DATE_TIME"), ("ssn", "US_SSN"), ("mrn", "MEDICAL_RECORD_NUMBER"),
+        ("cardnumber", "CREDIT_CARD"), ("iban", "IBAN_CODE"), ("accountnumber", "US_BANK_NUMBER"),
+        ("passportnumber", "US_PASSPORT"), ("holdername", "PERSON"),
+    ):
+        if k.endswith(suffix) and len(k) > len(suffix):
+            return etype
+    if k.endswith("name") and k[:-4] in (
+        "customer", "client", "patient", "contact", "employee", "member", "user", "guest", "buyer", "seller",
+        "student", "teacher", "doctor", "nurse", "agent", "passenger", "traveler", "traveller", "driver",
+        "insured", "account", "billing", "shipping", "legal", "real", "given", "family", "middle", "emergency",
+    ):
+        return "PERSON"
+    return None
+
+
+# -- value validators per type -------------------------------------------------------------------
+_ID_CHARS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 #/._-]{2,30}$")
+
+
+def _person_ok(v: str, k: str) -> bool:
+    if not v or len(v) > 80 or any(c.isdigit() for c in v) or "@" in v:
+        return False
+    words = v.replace(",", " ").split()
+    if not 1 <= len(words) <= 5:
+        return False
+    if any(w.lower().strip(".") in _ORG_WORDS for w in words):
+        return False
+    if v.isupper() and len(v) > 3:  # JOHN SMITH
+        return all(w.replace("-", "").replace("'", "").isalpha() for w in words) and len(words) >= 2
+    m = NAME.fullmatch(v)
+    if not m:
+        return False
+    if all(is_stop(w) for w in words):
+        return False
+    if len(words) == 1 and k not in _SINGLE_OK:
+        return False
+    if k in _WEAK_PERSON and len(words) < 2:
+        return False
+    return True
+
+
+def _phone_ok(v: str, k: str) -> bool:
+    d = sum(c.isdigit() for c in v)
+    return 7 <= d <= 15 and all(c.isdigit() or c in " +().-/x" for c in v)
+
+
+def _digits(v: str) -> str:
+    return "".join(c for c in v if c.isdigit())
+
+
+def _ssn_ok(v: str, k: str) -> bool:
+    return all(c.isdigit() or c in " -" for c in v) and ssn_ok(_digits(v))
+
+
+def _date_ok(v: str, k: str) -> bool:
+    m = DATE.match(v)
+    return bool(m) and m.end() >= len(v.rstrip(" .,;"))
+
+
+def _addr_ok(v: str, k: str) -> bool:
+    if not 5 <= len(v) <= 160:
+        return False
+    has_alpha = any(c.isalpha() for c in v)
+    return has_alpha and (any(c.isdigit() for c in v) or len(v.split()) >= 3)
+
+
+def _id_ok(v: str, k: str) -> bool:
+    return bool(_ID_CHARS.match(v)) and any(c.isdigit() for c in v) and sum(c.isdigit() for c in v) >= 4
+
+
+def _card_ok(v: str, k: str) -> bool:
+    d = _digits(v)
+    return all(c.isdigit() or c in " -" for c in v) and 12 <= len(d) <= 19 and luhn_ok(d) and card_iin_ok(d)
+
+
+def _bank_ok(v: str, k: str) -> bool:
+    d = _digits(v)
+    return all(c.isdigit() or c in " -" for c in v) and 6 <= len(d) <= 17
+
+
+def _aba_ok(v: str, k: str) -> bool:
+    return aba_routing_ok(v) and all(c.isdigit() or c in " -" for c in v)
+
+
+def _passport_ok(v: str, k: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z0-9]{6,10}", v.upper())) and any(c.isdigit() for c in v)
+
+
+def _dl_ok(v: str, k: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z0-9-]{4,16}", v.upper())) and sum(c.isdigit() for c in v) >= 3
+
+
+def _iban_ok(v: str, k: str) -> bool:
+    return iban_ok(v.replace(" ", "").replace("-", ""))
+
+
+def _nhs_ok(v: str, k: str) -> bool:
+    return nhs_ok(v) and all(c.isdigit() or c in " -" for c in v)
+
+
+def _vin_ok(v: str, k: str) -> bool:
+    return vin_ok(v)
+
+
+def _plate_ok(v: str, k: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]", v.upper())) and any(c.isdigit() for c in v)
+
+
+VALUE_OK: dict[str, Callable[[str, str], bool]] = {
+    "PERSON": _person_ok,
+    "PHONE_NUMBER": _phone_ok,
+    "US_SSN": _ssn_ok,
+    "DATE_TIME": _date_ok,
+    "LOCATION": _addr_ok,
+    "MEDICAL_RECORD_NUMBER": _id_ok,
+    "HEALTH_PLAN_ID": _id_ok,
+    "US_BANK_NUMBER": _bank_ok,
+    "ABA_ROUTING_NUMBER": _aba_ok,
+    "US_PASSPORT": _passport_ok,
+    "US_DRIVER_LICENSE": _dl_ok,
+    "CREDIT_CARD": _card_ok,
+    "IBAN_CODE": _iban_ok,
+    "UK_NHS": _nhs_ok,
+    "DEVICE_ID": _id_ok,
+    "VEHICLE_ID": _vin_ok,
+    "LICENSE_PLATE": _plate_ok,
+}
+
+
+def value_type(key: str, value: str) -> str | None:
+    """The type of ``value`` stored under ``key`` (key names it, value has its shape), or None."""
+    t = key_type(key)
+    if t is None:
+        return None
+    ok = VALUE_OK.get(t)
+    if ok is None:
+        return None
+    return t if ok(value.strip(), norm_key(key)) else None
+
+
+# -- key/value pairs in text ---------------------------------------------------------------------
+_KV = re.compile(r"(?<![\w.-])(?P<q>[\"']?)(?P<key>[A-Za-z][A-Za-z0-9_-]{0,40})(?P=q)[ \t]*(?P<sep>=|:(?!//))[ \t]*")
+# Keys that are the last word of a multi-word label ("Date of birth:", "Home address:").
+_TAIL_WORDS = frozenset("birth name number address no id license licence record security code card phone holder of".split())
+_PREV_WORDS = re.compile(r"(?:[A-Za-z']+[ \t]+){1,3}$")
+_VALUE_STOP = re.compile(r"[\n|\t]|  |\s[A-Za-z][A-Za-z0-9_-]{0,30}[=]|,\s*\"")
+_ID_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9#/._-]{0,40}")
+_LINE_END = re.compile(r"[\n|\t]|  |\"|;")
+
+
+def _multiword_key(text: str, s: int, key: str) -> str:
+    m = _PREV_WORDS.search(text, max(0, s - 40), s)
+    if not m:
+        return key
+    words = m.group().split()
+    for i in range(len(words)):
+        cand = "".join(words[i:]) + key
+        if norm_key(cand) in _K:
+            return cand
+    return key
+
+
+def _emit(etype: str, s: int, e: int, score: float, out: list[Cand]) -> None:
+    out.append((etype, s, e, score, "structure"))
+
+
+def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | None:
+    """Span of the value that starts at ``vs`` for a key of type ``etype``, validated, or None."""
+    n = len(text)
+    if vs >= n:
+        return None
+    ch = text[vs]
+    if ch in "\"'":
+        ve = text.find(ch, vs + 1, min(n, vs + 300))
+        if ve == -1:
+            return None
+        s, e = vs + 1, ve
+    elif ch in "{[":
+        return None
+    else:
+        s = vs
+        if etype == "PERSON":
+            nm = NAME.match(text, s)
+            if not nm:
+                return None
+            e = nm.end()
+        elif etype == "DATE_TIME":
+            dm = DATE.match(text, s)
+            if not dm:
+                return None
+            e = dm.end()
+        elif etype == "LOCATION":
+            lm = _LINE_END.search(text, s, min(n, s + 200))
+            e = lm.start() if lm else min(n, s + 200)
+        elif etype == "PHONE_NUMBER":
+            pm = _PHONE_VALUE.match(text, s)
+            if not pm:
+                return None
+            e = pm.end()
+        else:
+            im = _ID_VALUE.match(text, s)
+            if not im:
+                return None
+            e = im.end()
+            if etype in _SPACED_TYPES:
+                sm = _SPACED_VALUE.match(text, s)
+                if sm:
+                    e = sm.end()
+    while e > s and text[e - 1] in " \t.,;:":
+        e -= 1
+    while s < e and text[s] in " \t":
+        s += 1
+    if e <= s:
+        return None
+    v = text[s:e]
+    if etype in _SPACED_TYPES and not VALUE_OK[etype](v, k):
+        # "123 45 6789 please" : retry with the first token only
+        im = _ID_VALUE.match(text, s)
+        if im and im.end() < e:
+            e = im.end()
+            v = text[s:e]
+    return (s, e) if VALUE_OK[etype](v, k) else None
+
+
+_PHONE_VALUE = re.compile(r"\+?[\d(][\d ().-]{5,22}\d")
+_SPACED_VALUE = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+){0,7}")
+_SPACED_TYPES = frozenset(("US_SSN", "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER"))
+
+
+def find_key_values(text: str, out: list[Cand]) -> None:
+    if ":" not in text and "=" not in text:
+        return
+    for m in _KV.finditer(text):
+        key = m.group("key")
+        etype = key_type(key)
+        if etype is None and norm_key(key) in _TAIL_WORDS:
+            key = _multiword_key(text, m.start("key"), key)
+            etype = key_type(key)
+        if etype is None or etype not in VALUE_OK:
+            continue
+        span = _extract_value(text, m.end(), etype, norm_key(key))
+        if span:
+            _emit(etype, span[0], span[1], 0.85, out)
+
+
+# "MRN 8812345", "SSN is 123456789", "NHS number 943 476 5919", "passport no. X1234567": a label
+# without a colon still names the value that follows it.
+_LABEL = re.compile(
+    r"(?i)\b(?P<label>mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|ssn|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?"
+    r"|nhs(?:[ \t]+(?:number|no\.?))?|passport(?:[ \t]+(?:number|no\.?|#))?"
+    r"|driver'?s?[ \t]+licen[cs]e(?:[ \t]+(?:number|no\.?|#))?|account[ \t]+(?:number|no\.?|#)|acct\.?(?:[ \t]*(?:#|no\.?))?"
+    r"|routing[ \t]+(?:number|no\.?|#)|member[ \t]+id|policy[ \t]+(?:number|no\.?|#)|vin|imei"
+    r"|card[ \t]+(?:number|no\.?|#)|date[ \t]+of[ \t]+birth|dob)\b[ \t]*(?:is|was|of)?[ \t]*[:=#]?[ \t]*"
+)
+_LABEL_TYPES = {
+    "mrn": "MEDICAL_RECORD_NUMBER", "medical": "MEDICAL_RECORD_NUMBER", "ssn": "US_SSN", "social": "US_SSN",
+    "nhs": "UK_NHS", "passport": "US_PASSPORT", "driver": "US_DRIVER_LICENSE", "account": "US_BANK_NUMBER",
+    "acct": "US_BANK_NUMBER", "routing": "ABA_ROUTING_NUMBER", "member": "HEALTH_PLAN_ID",
+    "policy": "HEALTH_PLAN_ID", "vin": "VEHICLE_ID", "imei": "DEVICE_ID", "card": "CREDIT_CARD",
+    "date": "DATE_TIME", "dob": "DATE_TIME",
+}
+_LABEL_KEY = {
+    "MEDICAL_RECORD_NUMBER": "mrn", "US_SSN": "ssn", "UK_NHS": "nhsnumber", "US_PASSPORT": "passportnumber",
+    "US_DRIVER_LICENSE": "driverslicense", "US_BANK_NUMBER": "accountnumber", "ABA_ROUTING_NUMBER": "routingnumber",
+    "HEALTH_PLAN_ID": "memberid", "VEHICLE_ID": "vin", "DEVICE_ID": "imei", "CREDIT_CARD": "cardnumber",
+    "DATE_TIME": "dob",
+}
+
+
+def find_labels(text: str, lower: str, out: list[Cand]) -> None:
+    if not any(w in lower for w in _LABEL_HINTS):
+        return
+    for m in _LABEL.finditer(text):
+        first = re.split(r"[ \t'.]", m.group("label").lower(), maxsplit=1)[0]
+        etype = _LABEL_TYPES.get(first)
+        if etype is None:
+            continue
+        span = _extract_value(text, m.end(), etype, _LABEL_KEY[etype])
+        if span:
+            _emit(etype, span[0], span[1], 0.8, out)
+
+
+_LABEL_HINTS = ("mrn", "medical", "ssn", "social", "nhs", "passport", "licen", "account", "acct", "routing",
+                "member", "policy", "vin", "imei", "card", "birth", "dob")
+
+
+# -- Markdown tables and CSV ---------------------------------------------------------------------
+_MD_SEP = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$", re.M)
+
+
+def _cells(line: str, base: int, delim: str) -> list[tuple[int, int]]:
+    """Spans of the cells of one table/CSV line (quotes respected for CSV)."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(line)
+    start = 0
+    inq = False
+    while i < n:
+        c = line[i]
+        if c == '"' and delim == ",":
+            inq = not inq
+        elif c == delim and not inq:
+            spans.append((start, i))
+            start = i + 1
+        i += 1
+    spans.append((start, n))
+    out = []
+    for a, b in spans:
+        while a < b and line[a] in " \t\"":
+            a += 1
+        while b > a and line[b - 1] in " \t\"\r":
+            b -= 1
+        out.append((base + a, base + b))
+    return out
+
+
+def _table_rows(text: str, header_line_start: int, header: str, delim: str, body_from: int, out: list[Cand]) -> None:
+    hcells = _cells(header, header_line_start, delim)
+    if delim == "|":
+        hcells = [c for c in hcells]
+    types = [key_type(text[a:b]) if b > a else None for a, b in hcells]
+    if not any(types):
+        return
+    keys = [norm_key(text[a:b]) for a, b in hcells]
+    pos = body_from
+    n = len(text)
+    while pos < n:
+        le = text.find("\n", pos)
+        le = n if le == -1 else le
+        line = text[pos:le]
+        if not line.strip() or (delim not in line):
+            break
+        cells = _cells(line, pos, delim)
+        for idx, (a, b) in enumerate(cells):
+            if idx < len(types) and types[idx] and b > a:
+                t = types[idx]
+                ok = VALUE_OK.get(t)
+                if ok and ok(text[a:b], keys[idx]):
+                    _emit(t, a, b, 0.85, out)
+        pos = le + 1
+
+
+def find_tables(text: str, out: list[Cand]) -> None:
+    if "|" in text and "---" in text:
+        for m in _MD_SEP.finditer(text):
+            hs = text.rfind("\n", 0, max(0, m.start() - 1)) + 1
+            header = text[hs : m.start()].rstrip("\n")
+            _table_rows(text, hs, header, "|", m.end() + 1, out)
+    if "," in text and "\n" in text:
+        # CSV: a header line naming at least one known column, followed by rows with the same shape.
+        first_end = text.find("\n")
+        pos = 0
+        checked = 0
+        while pos < len(text) and checked < 50:
+            le = text.find("\n", pos)
+            if le == -1:
+                break
+            line = text[pos:le]
+            checked += 1
+            if line.count(",") >= 1 and len(line) < 400 and "=" not in line and ":" not in line:
+                names = [c.strip().strip('"') for c in line.split(",")]
+                if all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_ ]{0,40}", c) for c in names) and any(
+                    key_type(c) for c in names
+                ):
+                    _table_rows(text, pos, line, ",", le + 1, out)
+            pos = le + 1
+        del first_end
