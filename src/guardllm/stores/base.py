@@ -61,13 +61,17 @@ class Store(abc.ABC):
         entity_type: str,
         label: str,
         make_entry: Callable[[str], tuple[bytes | None, str, str | None]],
+        *,
+        render: Callable[[int], str] | None = None,
     ) -> tuple[str, bool]:
         """Return ``(token, created)`` for this value in ``scope``.
 
-        If absent, allocate the next token for ``label`` in the scope (e.g.
-        ``EMAIL`` -> ``[EMAIL_3]``; formatting is the caller's, via ``make_entry``'s
-        argument: the sequence-number-bearing token string) and insert the row
-        ``make_entry(token)`` returns: ``(ciphertext, key_id, subject)``.
+        If absent, allocate the next number ``n`` for ``label`` in the scope, turn
+        it into the token text with ``render(n)`` (default ``[LABEL_n]``; surrogates
+        pass their own generator and a label of their own), and insert the row
+        ``make_entry(token)`` returns: ``(ciphertext, key_id, subject)``.  Unique
+        constraints on ``(scope, fingerprint)`` and ``(scope, token)`` keep this
+        consistent across threads and processes.
         """
 
     @abc.abstractmethod
@@ -79,7 +83,20 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def vault_delete(self, *, scope: str | None = None, subject: str | None = None) -> int:
-        """Delete vault rows of a scope or a data subject; returns how many."""
+        """Delete vault rows of a scope or a data subject; returns how many.
+
+        Also bumps :meth:`generation` so every process drops its caches."""
+
+    @abc.abstractmethod
+    def vault_entries(self, *, key_id: str | None = None) -> Iterator[VaultEntry]:
+        """Every vault row (optionally of one data key): used by re-encryption tools."""
+
+    @abc.abstractmethod
+    def generation(self) -> int:
+        """A counter that changes whenever vault rows or data keys are deleted.
+
+        Processes cache decrypted entries; they compare this (one cheap read per
+        call) to notice an erasure done by another process."""
 
     # ---- data keys (wrapped by the master key; see tokens.crypto) ------------
     @abc.abstractmethod
@@ -108,6 +125,11 @@ class Store(abc.ABC):
         previous record's ``hash`` (``"0" * 64`` for the first).  The record must
         contain ``seq``, ``prev_hash`` and ``hash``.
         """
+
+    @abc.abstractmethod
+    def audit_head(self) -> tuple[int, str]:
+        """The anchor ``(count, head_hash)`` written with every append, kept apart from
+        the records so that a dropped *last* record is detected too."""
 
     @abc.abstractmethod
     def audit_records(self, flt: AuditFilter | None = None) -> Iterator[Mapping[str, Any]]:

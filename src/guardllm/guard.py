@@ -1,0 +1,798 @@
+"""``Guard``: the one object users create.
+
+It ties detection (:mod:`guardllm.detect`), the token vault (:mod:`guardllm.tokens`),
+the policy (:mod:`guardllm.policy`) and the audit log (:mod:`guardllm.audit`)
+together::
+
+    guard = Guard()                                   # memory store, default policy
+    masked = guard.mask("Mail jane@acme.com", scope="t1")    # 'Mail [EMAIL_1]'
+    guard.unmask(masked, scope="t1", to="user")       # 'Mail jane@acme.com'
+    guard.unmask(masked, scope="t1", to="tool:crm")   # stays '[EMAIL_1]' (not granted)
+
+Stores and keys.  ``store=None`` uses ``$GUARDLLM_STORE`` if set, else an
+in-process ``memory://`` store with an *ephemeral* random key: tokens then live
+as long as the Guard.  A persistent store (``sqlite:///path.db``) needs a master
+key from ``key=``, ``$GUARDLLM_KEY`` or ``$GUARDLLM_KEY_FILE`` (``guardllm keygen``
+makes one); without it the Guard raises :class:`~guardllm.errors.KeyMissingError`
+instead of inventing a key that would be lost.
+
+Fail closed: if detection or the vault fails, ``mask`` raises
+(:class:`~guardllm.errors.DetectionError` / :class:`~guardllm.errors.VaultError`)
+rather than return raw text.  ``fail_open=True`` returns the text unmasked
+instead and writes a ``fail_open`` audit record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import getpass
+import html
+import json
+import os
+import re
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from guardllm.audit import AuditLog
+from guardllm.errors import BlockedError, DetectionError, GuardError, InputError, KeyMissingError, VaultError
+from guardllm.policy import Decision, Policy, as_policy
+from guardllm.stores import is_persistent, open_store
+from guardllm.stores.base import Store, VaultEntry
+from guardllm.tokens import surrogates
+from guardllm.tokens.crypto import HOW_TO_CREATE, KeyRing, load_master_key, load_previous_key, parse_key
+from guardllm.tokens.format import (
+    TOKEN_RE,
+    TokenRef,
+    bare_token_re,
+    canonical,
+    is_secret,
+    label_for,
+    redacted,
+)
+from guardllm.tokens.streaming import StreamRestorer
+from guardllm.tokens.vault import Vault
+
+DEFAULT_SCOPE = "default"
+MAX_INPUT_CHARS = 50_000_000
+MAX_DEPTH = 64
+
+# Entity types whose labels are recognised bare (``EMAIL_1`` without brackets) even
+# before this process issued one (another process may have).
+_KNOWN_TYPES = (
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "LOCATION",
+    "DATE_TIME", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "MEDICAL_LICENSE", "UK_NHS", "CRYPTO",
+    "MAC_ADDRESS", "URL", "MEDICAL_RECORD_NUMBER",
+)
+
+
+@dataclass(frozen=True)
+class MaskResult:
+    """Masked text plus a reference (token, type, fingerprint, action) per masked value."""
+
+    text: str
+    entities: list[TokenRef] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(r.entity_type for r in self.entities))
+
+
+@dataclass(frozen=True)
+class UnmaskResult:
+    """Restored text, what was revealed, what the policy refused, and how many
+    token-shaped strings this scope never issued (``foreign``)."""
+
+    text: str
+    revealed: list[TokenRef] = field(default_factory=list)
+    refused: list[TokenRef] = field(default_factory=list)
+    foreign: int = 0
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class _Candidate:
+    start: int
+    end: int
+    canon: str
+    kind: str  # "bracket" | "bare" | "surrogate"
+    surface: str
+
+
+@dataclass
+class _Acc:
+    """What one call (text or object) revealed/refused, for a single audit pass."""
+
+    revealed: list[tuple[TokenRef, str]] = field(default_factory=list)  # (ref, rule)
+    refused: list[tuple[TokenRef, str]] = field(default_factory=list)
+    foreign: int = 0
+    masked: list[TokenRef] = field(default_factory=list)
+
+
+def default_principal() -> str:
+    """Who runs this process when no principal is given: ``local:<os user>``."""
+    try:
+        return f"local:{getpass.getuser()}"
+    except Exception:
+        return "local:unknown"
+
+
+class Guard:
+    """Mask, reveal by policy, and record.  Thread- and async-safe; share one per process."""
+
+    def __init__(
+        self,
+        policy: Policy | str | Path | Mapping[str, Any] | None = None,
+        store: str | Store | None = None,
+        principal: str | None = None,
+        *,
+        detector: Any = None,
+        key: str | bytes | os.PathLike[str] | None = None,
+        fail_open: bool = False,
+        tenant: str | None = None,
+        scope: str = DEFAULT_SCOPE,
+    ) -> None:
+        self.policy: Policy = as_policy(policy)
+        self._store = open_store(store)
+        master = load_master_key(key)
+        ephemeral = False
+        if master is None:
+            if is_persistent(self._store):
+                self._store.close()
+                raise KeyMissingError(f"no encryption key configured for the persistent store {self._store.url}; "
+                                      f"{HOW_TO_CREATE}")
+            master, ephemeral = secrets.token_bytes(32), True  # memory:// lives and dies with this key
+        self._vault = Vault(self._store, KeyRing(master, load_previous_key(), ephemeral=ephemeral))
+        self.principal: str = principal or default_principal()
+        self.audit = AuditLog(self._store, principal=self.principal)
+        self.detector = detector
+        self.fail_open = fail_open
+        self.tenant = tenant
+        self.default_scope = scope
+        self._recorder: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (f"Guard(store={self._store.url!r}, principal={self.principal!r}, "
+                f"key={self._vault.keyring.master_id}{' (ephemeral)' if self._vault.keyring.ephemeral else ''})")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def vault(self) -> Vault:
+        return self._vault
+
+    def with_policy(self, policy: Policy | str | Path | Mapping[str, Any]) -> Guard:
+        """A Guard sharing this one's store, vault, keys and audit log, under another policy."""
+        clone = object.__new__(Guard)
+        clone.__dict__.update(self.__dict__)
+        clone.policy = as_policy(policy)
+        return clone
+
+    def with_tool_grant(self, tool_name: str, entity_types: Iterable[str]) -> Guard:
+        """A view whose policy also lets ``tool:<tool_name>`` see ``entity_types`` raw."""
+        return self.with_policy(self.policy.with_tool_grant(tool_name, entity_types))
+
+    def with_principal(self, principal: str) -> Guard:
+        """A view acting for another principal by default."""
+        clone = self.with_policy(self.policy)
+        clone.principal = principal
+        return clone
+
+    def _scope(self, scope: str | None) -> str:
+        s = self.default_scope if scope is None else str(scope)
+        if not s:
+            raise InputError("scope must be a non-empty string")
+        return f"{self.tenant}/{s}" if self.tenant else s
+
+    def _who(self, principal: str | None) -> str:
+        return principal or self.principal
+
+    # ------------------------------------------------------------------ detection
+    def _scan(self, text: str) -> list[Any]:
+        try:
+            if self.detector is not None:
+                findings = self.detector.scan(text)
+            else:
+                from guardllm.detect import scan
+
+                findings = scan(text)
+        except GuardError:
+            raise
+        except Exception as exc:
+            raise DetectionError(f"detection failed ({type(exc).__name__}); nothing was let through") from None
+        return sorted(findings, key=lambda f: (f.start, -f.end))
+
+    @staticmethod
+    def _text(text: Any) -> str:
+        if isinstance(text, str):
+            s = text
+        elif isinstance(text, bytes | bytearray):
+            try:
+                s = bytes(text).decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError("input is not valid UTF-8 text") from None
+        else:
+            raise InputError(f"expected text (str), got {type(text).__name__}")
+        if len(s) > MAX_INPUT_CHARS:
+            raise InputError(f"input of {len(s)} characters exceeds the {MAX_INPUT_CHARS} character limit")
+        return s
+
+    # ------------------------------------------------------------------ mask
+    def mask(self, text: str, *, scope: str | None = None, principal: str | None = None,
+             source: str | None = None, subject: str | None = None) -> str:
+        """``text`` with every sensitive value replaced as the policy says (tokens by default)."""
+        return self.mask_result(text, scope=scope, principal=principal, source=source, subject=subject).text
+
+    def mask_result(self, text: str, *, scope: str | None = None, principal: str | None = None,
+                    source: str | None = None, subject: str | None = None) -> MaskResult:
+        """Like :meth:`mask`, also listing each masked value's :class:`TokenRef`."""
+        s = self._text(text)
+        sc, who = self._scope(scope), self._who(principal)
+        try:
+            self._vault.sync()
+            out, refs = self._mask_text(s, sc, who, subject, source)
+        except (DetectionError, VaultError) as exc:
+            return self._failed(exc, s, sc, who, source)
+        except BlockedError:
+            raise
+        except GuardError:
+            raise
+        except Exception as exc:
+            return self._failed(VaultError(f"token vault failed ({type(exc).__name__}); nothing was let through"),
+                                s, sc, who, source)
+        self._audit_mask(refs, sc, who, source, subject)
+        return MaskResult(out, refs)
+
+    def mask_value(self, value: Any, entity_type: str, *, scope: str | None = None, principal: str | None = None,
+                   source: str | None = None, subject: str | None = None) -> MaskResult:
+        """Mask a whole value known to be of ``entity_type`` (a classified column, a form field)."""
+        s = self._text(value if isinstance(value, str | bytes | bytearray) else str(value))
+        sc, who = self._scope(scope), self._who(principal)
+        if not s.strip():
+            return MaskResult(s, [])
+        try:
+            self._vault.sync()
+            finding = _WholeValue(entity_type, 0, len(s), s)
+            out, refs = self._apply(s, [finding], sc, who, subject)
+        except BlockedError:
+            raise
+        except GuardError as exc:
+            if isinstance(exc, DetectionError | VaultError):
+                return self._failed(exc, s, sc, who, source)
+            raise
+        except Exception as exc:
+            return self._failed(VaultError(f"token vault failed ({type(exc).__name__})"), s, sc, who, source)
+        self._audit_mask(refs, sc, who, source, subject)
+        return MaskResult(out, refs)
+
+    def _failed(self, exc: GuardError, text: str, scope: str, who: str, source: str | None) -> MaskResult:
+        if not self.fail_open:
+            raise exc
+        self.audit.record("fail_open", principal=who, scope=scope, source=source, detail=type(exc).__name__)
+        return MaskResult(text, [])
+
+    def _mask_text(self, text: str, scope: str, who: str, subject: str | None,
+                   source: str | None) -> tuple[str, list[TokenRef]]:
+        findings = self._scan(text)
+        if not findings:
+            return text, []
+        return self._apply(text, findings, scope, who, subject)
+
+    def _apply(self, text: str, findings: Sequence[Any], scope: str, who: str,
+               subject: str | None) -> tuple[str, list[TokenRef]]:
+        parts: list[str] = []
+        refs: list[TokenRef] = []
+        pos = 0
+        for f in findings:
+            if f.start < pos:
+                continue  # overlapping finding: the earlier, longer one already covered it
+            replacement, ref = self._replace(text[f.start:f.end], f.entity_type, scope, who, subject)
+            if ref is None:
+                continue
+            parts.append(text[pos:f.start])
+            parts.append(replacement)
+            refs.append(ref)
+            pos = f.end
+        parts.append(text[pos:])
+        return "".join(parts), refs
+
+    def _replace(self, value: str, etype: str, scope: str, who: str,
+                 subject: str | None) -> tuple[str, TokenRef | None]:
+        action = self.policy.action_for(etype)
+        if action == "allow" and not is_secret(etype):
+            return value, None
+        if action == "block":
+            rule = self.policy.action_rule(etype)
+            fp = self._vault.fingerprint(etype, value)
+            self.audit.record("block", principal=who, scope=scope, entity_type=etype, fingerprints=[fp], rule=rule)
+            raise BlockedError(f"the policy blocks {etype} (rule {rule}); the step was refused",
+                               entity_type=etype, rule=rule)
+        if is_secret(etype) or action == "redact":
+            return redacted(etype), TokenRef(redacted(etype), etype, self._vault.fingerprint(etype, value), "redact")
+        if action == "hash":
+            h = f"[{label_for(etype)}:{self._vault.keyed_hash(etype, value)}]"
+            return h, TokenRef(h, etype, self._vault.fingerprint(etype, value), "hash")
+        if action == "mask":
+            m = keep_last4(value)
+            return m, TokenRef(m, etype, self._vault.fingerprint(etype, value), "mask")
+        # reversible: the value may already be one of this scope's tokens or surrogates
+        already = self._issued_form(value, scope)
+        if already is not None:
+            return value, None
+        ref = self._vault.tokenize(scope, etype, value, subject=subject, surrogate=(action == "surrogate"))
+        return ref.token, ref
+
+    def _issued_form(self, value: str, scope: str) -> VaultEntry | None:
+        m = TOKEN_RE.fullmatch(value)
+        if m:
+            canon = canonical(m.group("label"), m.group("n"))
+        else:
+            m2 = surrogates.SURROGATE_RE.fullmatch(value)
+            if not m2:
+                return None
+            canon = surrogates.canonical_surrogate(m2)
+        return self._vault.lookup(scope, [canon]).get(canon)
+
+    def _audit_mask(self, refs: Sequence[TokenRef], scope: str, who: str, source: str | None,
+                    subject: str | None) -> None:
+        if not refs:
+            return
+        counts = Counter(r.entity_type for r in refs)
+        self.audit.record(
+            "mask", principal=who, scope=scope, source=source, recipient="model",
+            entity_types=sorted(counts), counts=dict(counts),
+            fingerprints=sorted({r.fingerprint for r in refs}),
+            detail=",".join(sorted({r.action for r in refs})),
+            subject=self._vault.subject_id(subject) if subject else None,
+        )
+
+    def mask_object(self, obj: Any, *, scope: str | None = None, principal: str | None = None,
+                    source: str | None = None, subject: str | None = None) -> Any:
+        """A copy of ``obj`` (dicts, lists, tuples) with every string leaf masked; one audit record."""
+        sc, who = self._scope(scope), self._who(principal)
+        refs: list[TokenRef] = []
+        try:
+            self._vault.sync()
+            out = self._walk_mask(obj, sc, who, subject, refs, None, 0)
+        except BlockedError:
+            raise
+        except (DetectionError, VaultError) as exc:
+            if not self.fail_open:
+                raise
+            self.audit.record("fail_open", principal=who, scope=sc, source=source, detail=type(exc).__name__)
+            return obj
+        self._audit_mask(refs, sc, who, source, subject)
+        return out
+
+    def _walk_mask(self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef],
+                   key: str | None, depth: int) -> Any:
+        try:
+            if self.detector is not None and hasattr(self.detector, "scan_object"):
+                findings = self.detector.scan_object(obj)
+            elif self.detector is not None:
+                findings = None
+            else:
+                from guardllm.detect import scan_object
+
+                findings = scan_object(obj)
+        except GuardError:
+            raise
+        except Exception as exc:
+            raise DetectionError(f"detection failed ({type(exc).__name__}); nothing was let through") from None
+        if findings is None:  # a text-only detector: scan leaf by leaf
+            return self._walk_leaves(obj, scope, who, subject, refs, 0)
+        by_path: dict[tuple[Any, ...], list[Any]] = {}
+        prefixes: set[tuple[Any, ...]] = set()
+        for f in findings:
+            path = tuple(getattr(f, "path", ()) or ())
+            by_path.setdefault(path, []).append(f)
+            for i in range(len(path)):
+                prefixes.add(path[:i])
+        if not by_path:
+            return obj
+
+        def rebuild(node: Any, path: tuple[Any, ...], depth: int) -> Any:
+            if depth > MAX_DEPTH:
+                raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
+            here = by_path.get(path)
+            if here is not None and not isinstance(node, Mapping | list | tuple):
+                text = node.decode("utf-8") if isinstance(node, bytes | bytearray) else (
+                    node if isinstance(node, str) else str(node))
+                out, r = self._apply(text, sorted(here, key=lambda f: (f.start, -f.end)), scope, who, subject)
+                refs.extend(r)
+                return out
+            if path not in prefixes:
+                return node
+            if isinstance(node, Mapping):
+                return {k: rebuild(v, (*path, str(k)), depth + 1) for k, v in node.items()}
+            if isinstance(node, tuple) and hasattr(node, "_asdict"):
+                return type(node)(*(rebuild(v, (*path, str(k)), depth + 1) for k, v in node._asdict().items()))
+            if isinstance(node, list | tuple):
+                items = [rebuild(v, (*path, i), depth + 1) for i, v in enumerate(node)]
+                return tuple(items) if isinstance(node, tuple) else items
+            mapping = _as_mapping(node)
+            if mapping is not None:  # rows, dataclasses, models: masked as a plain dict
+                return {k: rebuild(v, (*path, str(k)), depth + 1) for k, v in mapping.items()}
+            return node
+
+        return rebuild(obj, (), 0)
+
+    def _walk_leaves(self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef],
+                     depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
+        if isinstance(obj, str):
+            findings = self._scan(obj) if obj else []
+            if not findings:
+                return obj
+            out, r = self._apply(obj, findings, scope, who, subject)
+            refs.extend(r)
+            return out
+        if isinstance(obj, Mapping):
+            return {k: self._walk_leaves(v, scope, who, subject, refs, depth + 1) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            items = [self._walk_leaves(v, scope, who, subject, refs, depth + 1) for v in obj]
+            if isinstance(obj, tuple):
+                return type(obj)(*items) if hasattr(obj, "_fields") else tuple(items)
+            return items
+        return obj
+
+    # ------------------------------------------------------------------ unmask
+    def unmask(self, text: str, *, scope: str | None = None, to: str = "user", principal: str | None = None,
+               purpose: str | None = None) -> str:
+        """Tokens of this scope replaced by their values where the policy lets ``to`` see them."""
+        return self.unmask_result(text, scope=scope, to=to, principal=principal, purpose=purpose).text
+
+    def unmask_result(self, text: str, *, scope: str | None = None, to: str = "user", principal: str | None = None,
+                      purpose: str | None = None) -> UnmaskResult:
+        """Like :meth:`unmask`, also listing revealed and refused tokens and counting foreign ones."""
+        s = self._text(text)
+        sc, who = self._scope(scope), self._who(principal)
+        self._check_recipient(to)
+        acc = _Acc()
+        self._vault.sync()
+        out = self._unmask_text(s, sc, to, who, purpose, acc)
+        self._audit_unmask(acc, sc, to, who, purpose)
+        return UnmaskResult(out, [r for r, _ in acc.revealed], [r for r, _ in acc.refused], acc.foreign)
+
+    def unmask_object(self, obj: Any, *, scope: str | None = None, to: str = "user", principal: str | None = None,
+                      purpose: str | None = None) -> Any:
+        """A copy of ``obj`` with tokens restored in every string leaf (and dict key); one audit pass."""
+        sc, who = self._scope(scope), self._who(principal)
+        self._check_recipient(to)
+        acc = _Acc()
+        self._vault.sync()
+
+        def walk(o: Any, depth: int) -> Any:
+            if depth > MAX_DEPTH:
+                raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
+            if isinstance(o, str):
+                return self._unmask_text(o, sc, to, who, purpose, acc)
+            if isinstance(o, Mapping):
+                return {walk(k, depth + 1) if isinstance(k, str) else k: walk(v, depth + 1) for k, v in o.items()}
+            if isinstance(o, list):
+                return [walk(v, depth + 1) for v in o]
+            if isinstance(o, tuple):
+                items = [walk(v, depth + 1) for v in o]
+                return type(o)(*items) if hasattr(o, "_fields") else tuple(items)
+            return o
+
+        out = walk(obj, 0)
+        self._audit_unmask(acc, sc, to, who, purpose)
+        return out
+
+    @staticmethod
+    def _check_recipient(to: str) -> None:
+        if not isinstance(to, str):
+            raise InputError(f"recipient must be a string like 'user' or 'tool:<name>', not {type(to).__name__}")
+        kind, _, name = to.partition(":")
+        if kind in ("user", "model") and not name:
+            return
+        if kind in ("tool", "role", "principal") and name:
+            return
+        raise InputError(f"unknown recipient {to!r}: use 'user', 'model', 'tool:<name>', 'role:<name>' "
+                         "or 'principal:<id>'")
+
+    def _pattern(self) -> re.Pattern[str]:
+        labels = frozenset(self._vault.issued_labels) | _known_labels()
+        return _combined_pattern(labels, self._surrogates_on())
+
+    def _surrogates_on(self) -> bool:
+        return self._vault.surrogates_issued or self.policy.uses_surrogates()
+
+    def _candidates(self, text: str, start: int = 0) -> list[_Candidate]:
+        out: list[_Candidate] = []
+        for m in self._pattern().finditer(text, start):
+            g = m.lastgroup
+            if g == "tok":
+                out.append(_Candidate(m.start(), m.end(), canonical(m.group("label"), m.group("n")), "bracket",
+                                      m.group(0)))
+            elif g == "bare":
+                out.append(_Candidate(m.start(), m.end(), canonical(m.group("blabel"), m.group("bn")), "bare",
+                                      m.group(0)))
+            elif g == "sur":
+                sm = surrogates.SURROGATE_RE.fullmatch(m.group(0))
+                if sm is not None:
+                    out.append(_Candidate(m.start(), m.end(), surrogates.canonical_surrogate(sm), "surrogate",
+                                          m.group(0)))
+        return out
+
+    def _unmask_text(self, text: str, scope: str, to: str, who: str, purpose: str | None, acc: _Acc,
+                     start: int = 0) -> str:
+        cands = self._candidates(text, start)
+        if not cands:
+            return text
+        entries = self._vault.lookup(scope, {c.canon for c in cands})
+        roles = self.policy.roles_of(who)
+        parts: list[str] = [text[:start]] if start else []
+        pos = start
+        for c in cands:
+            entry = entries.get(c.canon)
+            if entry is None:
+                if c.kind == "bracket" and c.canon[1:c.canon.rindex("_")] in self._pattern_labels():
+                    acc.foreign += 1
+                continue
+            ref = TokenRef(entry.token, entry.entity_type, entry.fingerprint,
+                           "surrogate" if c.kind == "surrogate" else "tokenize")
+            decision = self.policy.decide(entry.entity_type, to, who, purpose, roles)
+            if not decision.allowed:
+                acc.refused.append((ref, decision.rule))
+                continue
+            value = self._vault.value(entry)
+            if value is None:  # erased (crypto-shredded): the token stays a token
+                acc.refused.append((ref, "erased"))
+                continue
+            parts.append(text[pos:c.start])
+            parts.append(_escape_like(c.surface, value))
+            acc.revealed.append((ref, decision.rule))
+            pos = c.end
+        if pos == start and not parts:
+            return text
+        parts.append(text[pos:])
+        return "".join(parts)
+
+    def _pattern_labels(self) -> frozenset[str]:
+        return frozenset(self._vault.issued_labels) | _known_labels()
+
+    def _audit_unmask(self, acc: _Acc, scope: str, to: str, who: str, purpose: str | None) -> None:
+        for event, items in (("reveal", acc.revealed), ("refuse", acc.refused)):
+            if not items:
+                continue
+            counts = Counter(r.entity_type for r, _ in items)
+            self.audit.record(event, principal=who, scope=scope, recipient=to, purpose=purpose,
+                              entity_types=sorted(counts), counts=dict(counts),
+                              fingerprints=sorted({r.fingerprint for r, _ in items}),
+                              rule=",".join(sorted({rule for _, rule in items})))
+        if acc.foreign:
+            self.audit.record("foreign_token", principal=who, scope=scope, recipient=to, counts={"tokens": acc.foreign},
+                              detail="token-shaped text this scope never issued was left unchanged")
+
+    # ------------------------------------------------------------------ async twins
+    async def amask(self, text: str, **kw: Any) -> str:
+        return await asyncio.to_thread(functools.partial(self.mask, text, **kw))
+
+    async def amask_result(self, text: str, **kw: Any) -> MaskResult:
+        return await asyncio.to_thread(functools.partial(self.mask_result, text, **kw))
+
+    async def amask_object(self, obj: Any, **kw: Any) -> Any:
+        return await asyncio.to_thread(functools.partial(self.mask_object, obj, **kw))
+
+    async def aunmask(self, text: str, **kw: Any) -> str:
+        return await asyncio.to_thread(functools.partial(self.unmask, text, **kw))
+
+    async def aunmask_result(self, text: str, **kw: Any) -> UnmaskResult:
+        return await asyncio.to_thread(functools.partial(self.unmask_result, text, **kw))
+
+    async def aunmask_object(self, obj: Any, **kw: Any) -> Any:
+        return await asyncio.to_thread(functools.partial(self.unmask_object, obj, **kw))
+
+    # ------------------------------------------------------------------ streams, tokens, leaks
+    def stream_restorer(self, *, scope: str | None = None, to: str = "user", principal: str | None = None,
+                        purpose: str | None = None) -> StreamRestorer:
+        """An incremental restorer: ``feed(chunk)`` returns what can be shown now, ``flush()`` the rest."""
+        self._check_recipient(to)
+
+        def restore(piece: str, before: str) -> str:
+            if not piece:
+                return piece
+            sc, who = self._scope(scope), self._who(principal)
+            acc = _Acc()
+            self._vault.sync()
+            out = self._unmask_text(before + piece, sc, to, who, purpose, acc, start=len(before))
+            self._audit_unmask(acc, sc, to, who, purpose)
+            return out[len(before):]
+
+        def safe_cut(buf: str, cut: int) -> int:
+            for m in self._pattern().finditer(buf):
+                if m.start() < cut < m.end():
+                    return m.start()
+                if m.start() >= cut:
+                    break
+            return cut
+
+        return StreamRestorer(restore, words_back=4 if self._surrogates_on() else 0, safe_cut=safe_cut)
+
+    def find_tokens(self, text: str, *, scope: str | None = None) -> list[TokenRef]:
+        """Tokens (and surrogates) in ``text`` that this scope issued, in order of appearance."""
+        s = self._text(text)
+        sc = self._scope(scope)
+        self._vault.sync()
+        cands = self._candidates(s)
+        if not cands:
+            return []
+        entries = self._vault.lookup(sc, {c.canon for c in cands})
+        return [TokenRef(e.token, e.entity_type, e.fingerprint, "surrogate" if c.kind == "surrogate" else "tokenize")
+                for c in cands if (e := entries.get(c.canon)) is not None]
+
+    def detect_leaks(self, text: str) -> list[Any]:
+        """Raw sensitive values present in ``text`` (findings; empty when only tokens remain)."""
+        s = self._text(text)
+        return [f for f in self._scan(s) if TOKEN_RE.fullmatch(s[f.start:f.end]) is None]
+
+    def check_allowed(self, entity_type: str, to: str = "user", principal: str | None = None,
+                      purpose: str | None = None) -> Decision:
+        """The policy decision for one type and recipient (no value involved, nothing audited)."""
+        self._check_recipient(to)
+        who = self._who(principal)
+        return self.policy.decide(entity_type, to, who, purpose, self.policy.roles_of(who))
+
+    # ------------------------------------------------------------------ erasure and keys
+    def forget(self, *, scope: str | None = None, subject: str | None = None, principal: str | None = None) -> int:
+        """Crypto-shred a scope's (or a data subject's) key and delete its vault rows.
+
+        Afterwards those tokens can never be revealed again: ``unmask`` leaves them as
+        tokens.  Returns how many vault entries were erased; the erasure is audited.
+        """
+        if scope is None and subject is None:
+            raise InputError("forget() needs scope= or subject=")
+        sc = self._scope(scope) if scope is not None else None
+        n = self._vault.forget(scope=sc if subject is None else None, subject=subject)
+        self.audit.record("forget", principal=self._who(principal), scope=sc, counts={"entries": n},
+                          detail="subject " + self._vault.subject_id(subject) if subject is not None else "scope")
+        return n
+
+    def rotate_key(self, new_key: str | bytes, *, principal: str | None = None) -> int:
+        """Re-wrap every data key under ``new_key`` (the values are not re-encrypted).
+
+        After rotating, configure ``new_key`` as ``GUARDLLM_KEY`` for every process;
+        ``GUARDLLM_KEY_PREVIOUS`` may hold the old key while processes switch over.
+        Returns how many data keys were re-wrapped.
+        """
+        new = parse_key(new_key, source="new key")
+        old = self._vault.keyring
+        n = self._vault.rotate(KeyRing(new, old._master, ephemeral=old.ephemeral))
+        self.audit.record("key_rotate", principal=self._who(principal), counts={"data_keys": n},
+                          detail=f"{old.master_id} -> {self._vault.keyring.master_id}")
+        return n
+
+    # ------------------------------------------------------------------ lineage
+    @property
+    def recorder(self) -> Any:
+        """The :class:`guardllm.lineage.LineageRecorder` writing to this Guard's store."""
+        with self._lock:
+            if self._recorder is None:
+                from guardllm.lineage import LineageRecorder
+
+                self._recorder = LineageRecorder(self._store)
+            return self._recorder
+
+    def lineage(self, run_id: Any) -> Any:
+        """The lineage graph of one root run."""
+        from guardllm.lineage import LineageGraph
+
+        return LineageGraph.from_store(self._store, str(run_id))
+
+    # ------------------------------------------------------------------ integrations (thin, lazy)
+    def wrap_tool(self, tool: Any, reveal: Sequence[str] | None = None, **kw: Any) -> Any:
+        from guardllm.integrations import langchain as lc
+
+        return lc.wrap_tool(self, tool, reveal=reveal, **kw)
+
+    def wrap_retriever(self, retriever: Any, **kw: Any) -> Any:
+        from guardllm.integrations import langchain as lc
+
+        return lc.wrap_retriever(self, retriever, **kw)
+
+    def wrap_chat_model(self, model: Any, **kw: Any) -> Any:
+        from guardllm.integrations import langchain as lc
+
+        return lc.wrap_chat_model(self, model, **kw)
+
+    def callback_handler(self, **kw: Any) -> Any:
+        from guardllm.integrations import langchain as lc
+
+        return lc.callback_handler(self, **kw)
+
+    def middleware(self, **kw: Any) -> Any:
+        from guardllm.integrations import langchain as lc
+
+        return lc.middleware(self, **kw)
+
+    def sql_tool(self, db: Any, reveal: Sequence[str] | None = None, **kw: Any) -> Any:
+        from guardllm.integrations.langchain.sql import sql_tool
+
+        return sql_tool(self, db, reveal=reveal, **kw)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+@dataclass(frozen=True)
+class _WholeValue:
+    entity_type: str
+    start: int
+    end: int
+    text: str = field(repr=False)
+
+
+def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
+    mapping = getattr(obj, "_mapping", None)
+    if isinstance(mapping, Mapping):
+        return mapping
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump) and hasattr(type(obj), "model_fields"):
+        return dump()
+    return None
+
+
+def keep_last4(value: str) -> str:
+    """``mask`` action: every letter/digit but the last 4 becomes ``*``; separators stay."""
+    alnum = [i for i, ch in enumerate(value) if ch.isalnum()]
+    keep = set(alnum[-4:]) if len(alnum) > 4 else set()
+    return "".join(ch if (i in keep or not ch.isalnum()) else "*" for i, ch in enumerate(value))
+
+
+def _escape_like(surface: str, value: str) -> str:
+    """Encode a revealed value the way the token was encoded (JSON / HTML escapes)."""
+    low = surface.lower()
+    if low.startswith("\\u005b"):
+        return json.dumps(value, ensure_ascii=False)[1:-1]
+    if low.startswith("&"):
+        return html.escape(value, quote=True)
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def _known_labels() -> frozenset[str]:
+    types: Iterable[str] = _KNOWN_TYPES
+    try:
+        from guardllm.detect import types as dt
+
+        types = [*types, *getattr(dt, "ALL_TYPES", ())]
+    except ImportError:
+        pass
+    return frozenset(label_for(t) for t in types if not is_secret(t))
+
+
+@functools.lru_cache(maxsize=64)
+def _combined_pattern(labels: frozenset[str], with_surrogates: bool) -> re.Pattern[str]:
+    """One compiled pattern: bracketed tokens | bare tokens of known labels | surrogates."""
+    tok = TOKEN_RE.pattern
+    bare = bare_token_re(labels)
+    alts = [f"(?P<tok>{tok})"]
+    if bare is not None:
+        alts.append("(?P<bare>" + bare.pattern.replace("(?P<label>", "(?P<blabel>").replace("(?P<n>", "(?P<bn>") + ")")
+    if with_surrogates:
+        inner = re.sub(r"\(\?P<\w+>", "(?:", surrogates.SURROGATE_RE.pattern)
+        alts.append(f"(?P<sur>{inner})")
+    return re.compile("|".join(alts), re.IGNORECASE)
+
+
+__all__ = ["DEFAULT_SCOPE", "Guard", "MaskResult", "UnmaskResult", "default_principal", "keep_last4"]

@@ -1,0 +1,371 @@
+"""Embedded SQLite store (``sqlite:///path/to/guardllm.db``), the persistent default.
+
+Concurrency: one connection per store object guarded by a lock (threads), WAL mode
+and ``busy_timeout`` (processes).  Token allocation and audit appends run inside
+``BEGIN IMMEDIATE`` transactions, so two processes sharing the file serialise on
+the write lock and the unique constraints on ``(scope, fingerprint)`` and
+``(scope, token)`` keep every value on exactly one token.
+
+The vault holds only AES-GCM ciphertext; audit and lineage rows hold types,
+counts and keyed fingerprints.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from guardllm.errors import VaultError
+from guardllm.stores.base import AuditFilter, Store, VaultEntry
+from guardllm.stores.filters import audit_matches
+from guardllm.stores.memory import GENESIS, summarise_runs
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vault (
+    scope TEXT NOT NULL, token TEXT NOT NULL, entity_type TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    ciphertext BLOB, key_id TEXT NOT NULL DEFAULT '', subject TEXT, created_at REAL NOT NULL,
+    PRIMARY KEY (scope, token), UNIQUE (scope, fingerprint));
+CREATE INDEX IF NOT EXISTS vault_subject ON vault(subject);
+CREATE TABLE IF NOT EXISTS vault_counter (scope TEXT NOT NULL, label TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (scope, label));
+CREATE TABLE IF NOT EXISTS data_key (key_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, ts REAL NOT NULL, event TEXT NOT NULL, principal TEXT, scope TEXT,
+    recipient TEXT, run_id TEXT, record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
+CREATE TABLE IF NOT EXISTS audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL,
+    head TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lineage_node (run_id TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL,
+    ts REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, id));
+CREATE TABLE IF NOT EXISTS lineage_edge (eid INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS lineage_edge_run ON lineage_edge(run_id);
+CREATE TABLE IF NOT EXISTS lineage_fp (fingerprint TEXT NOT NULL, eid INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS lineage_fp_fp ON lineage_fp(fingerprint);
+"""
+
+_RETRIES = 20
+
+
+def path_from_url(url: str) -> Path:
+    """``sqlite:///rel.db`` -> ``rel.db``; ``sqlite:////abs.db`` -> ``/abs.db``."""
+    rest = url.split("://", 1)[1]
+    if rest.startswith("/"):
+        rest = rest[1:]
+    if not rest:
+        raise VaultError(f"store URL {url!r} names no file; use sqlite:///path/to/guardllm.db")
+    return Path(rest).expanduser()
+
+
+class SQLiteStore(Store):
+    """SQLite implementation of :class:`~guardllm.stores.base.Store`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = path_from_url(url)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA busy_timeout = 30000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            with self._tx():
+                for stmt in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(stmt)
+        except sqlite3.Error as exc:
+            raise VaultError(f"cannot open SQLite store {self.path}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.url!r})"
+
+    # transactions --------------------------------------------------------------------
+    class _Tx:
+        def __init__(self, store: SQLiteStore) -> None:
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store._lock.acquire()
+            try:
+                for attempt in range(_RETRIES):
+                    try:
+                        self.store._db.execute("BEGIN IMMEDIATE")
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if "locked" not in str(exc) or attempt == _RETRIES - 1:
+                            raise
+                        time.sleep(0.01 * (attempt + 1))
+            except BaseException:
+                self.store._lock.release()
+                raise
+            return self.store._db
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            try:
+                self.store._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+            finally:
+                self.store._lock.release()
+
+    def _tx(self) -> SQLiteStore._Tx:
+        return SQLiteStore._Tx(self)
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self._db.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise VaultError(f"SQLite store read failed: {type(exc).__name__}") from None
+
+    # vault -----------------------------------------------------------------------
+    def vault_get_or_create(self, scope, fingerprint, entity_type, label, make_entry, *, render=None):  # type: ignore[override]
+        rows = self._read("SELECT token FROM vault WHERE scope = ? AND fingerprint = ?", (scope, fingerprint))
+        if rows:
+            return rows[0][0], False
+        for _attempt in range(_RETRIES):
+            try:
+                with self._tx() as db:
+                    row = db.execute("SELECT token FROM vault WHERE scope = ? AND fingerprint = ?",
+                                     (scope, fingerprint)).fetchone()
+                    if row:
+                        return row[0], False
+                    crow = db.execute("SELECT n FROM vault_counter WHERE scope = ? AND label = ?",
+                                      (scope, label)).fetchone()
+                    n = crow[0] if crow else 0
+                    while True:
+                        n += 1
+                        token = render(n) if render else f"[{label}_{n}]"
+                        if not db.execute("SELECT 1 FROM vault WHERE scope = ? AND token = ?",
+                                          (scope, token)).fetchone():
+                            break
+                    ciphertext, key_id, subject = make_entry(token)
+                    db.execute("INSERT INTO vault VALUES (?,?,?,?,?,?,?,?)",
+                               (scope, token, entity_type, fingerprint, ciphertext, key_id, subject, time.time()))
+                    db.execute("INSERT INTO vault_counter VALUES (?,?,?) ON CONFLICT(scope, label) "
+                               "DO UPDATE SET n = excluded.n", (scope, label, n))
+                    return token, True
+            except sqlite3.IntegrityError:
+                continue  # another process won the race; read its row on the next turn
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc):
+                    time.sleep(0.01)
+                    continue
+                raise VaultError(f"SQLite vault write failed: {type(exc).__name__}") from None
+        raise VaultError("SQLite vault stayed locked; token not allocated")
+
+    @staticmethod
+    def _entry(row: tuple[Any, ...]) -> VaultEntry:
+        return VaultEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+
+    def vault_lookup(self, scope: str, tokens: Iterable[str]) -> dict[str, VaultEntry]:
+        tokens = list(dict.fromkeys(tokens))
+        out: dict[str, VaultEntry] = {}
+        for i in range(0, len(tokens), 500):
+            chunk = tokens[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(f"SELECT * FROM vault WHERE scope = ? AND token IN ({marks})", [scope, *chunk]):
+                out[row[1]] = self._entry(row)
+        return out
+
+    def vault_by_fingerprint(self, scope: str, fingerprints: Iterable[str]) -> dict[str, VaultEntry]:
+        fps = list(dict.fromkeys(fingerprints))
+        out: dict[str, VaultEntry] = {}
+        for i in range(0, len(fps), 500):
+            chunk = fps[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(f"SELECT * FROM vault WHERE scope = ? AND fingerprint IN ({marks})",
+                                  [scope, *chunk]):
+                out[row[3]] = self._entry(row)
+        return out
+
+    def vault_delete(self, *, scope: str | None = None, subject: str | None = None) -> int:
+        if scope is None and subject is None:
+            raise ValueError("vault_delete needs a scope or a subject")
+        clauses, params = [], []
+        if scope is not None:
+            clauses.append("scope = ?")
+            params.append(scope)
+        if subject is not None:
+            clauses.append("subject = ?")
+            params.append(subject)
+        with self._tx() as db:
+            n = db.execute(f"DELETE FROM vault WHERE {' AND '.join(clauses)}", params).rowcount
+            self._bump(db)
+        self._vacuum_hint()
+        return n
+
+    def _vacuum_hint(self) -> None:
+        # Deleted ciphertext may linger in free pages; checkpoint the WAL so erased rows leave it.
+        try:
+            with self._lock:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO meta VALUES ('generation', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1")
+
+    def vault_entries(self, *, key_id: str | None = None) -> Iterator[VaultEntry]:
+        if key_id is None:
+            rows = self._read("SELECT * FROM vault")
+        else:
+            rows = self._read("SELECT * FROM vault WHERE key_id = ?", (key_id,))
+        return iter([self._entry(r) for r in rows])
+
+    def generation(self) -> int:
+        rows = self._read("SELECT v FROM meta WHERE k = 'generation'")
+        return int(rows[0][0]) if rows else 0
+
+    # keys ----------------------------------------------------------------------------
+    def key_get_or_create(self, key_id: str, make_wrapped: Callable[[], bytes]) -> bytes:
+        existing = self.key_get(key_id)
+        if existing is not None:
+            return existing
+        with self._tx() as db:
+            row = db.execute("SELECT wrapped FROM data_key WHERE key_id = ?", (key_id,)).fetchone()
+            if row:
+                return bytes(row[0])
+            wrapped = make_wrapped()
+            db.execute("INSERT INTO data_key VALUES (?, ?)", (key_id, wrapped))
+            return wrapped
+
+    def key_get(self, key_id: str) -> bytes | None:
+        rows = self._read("SELECT wrapped FROM data_key WHERE key_id = ?", (key_id,))
+        return bytes(rows[0][0]) if rows else None
+
+    def key_put(self, key_id: str, wrapped: bytes) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO data_key VALUES (?, ?) ON CONFLICT(key_id) DO UPDATE SET wrapped = excluded.wrapped",
+                       (key_id, wrapped))
+
+    def key_delete(self, key_id: str) -> bool:
+        with self._tx() as db:
+            n = db.execute("DELETE FROM data_key WHERE key_id = ?", (key_id,)).rowcount
+            self._bump(db)
+        self._vacuum_hint()
+        return n > 0
+
+    def key_ids(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT key_id FROM data_key ORDER BY key_id")]
+
+    # audit ---------------------------------------------------------------------------
+    def audit_append(self, build: Callable[[int, str], Mapping[str, Any]]) -> Mapping[str, Any]:
+        for attempt in range(_RETRIES):
+            try:
+                with self._tx() as db:
+                    head = db.execute("SELECT count, head FROM audit_anchor WHERE id = 1").fetchone()
+                    last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+                    # The anchor is the source of truth; a missing one means an empty log.
+                    seq, prev = (head[0] + 1, head[1]) if head else ((last[0] + 1, last[1]) if last else (1, GENESIS))
+                    record = dict(build(seq, prev))
+                    db.execute(
+                        "INSERT INTO audit (seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (seq, record.get("ts"), record.get("event"), record.get("principal"), record.get("scope"),
+                         record.get("recipient"), record.get("run_id"),
+                         json.dumps(record, sort_keys=True, separators=(",", ":"), default=str),
+                         record["prev_hash"], record["hash"]))
+                    db.execute("INSERT INTO audit_anchor VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                               "count = excluded.count, head = excluded.head", (seq, record["hash"]))
+                    return record
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) and attempt < _RETRIES - 1:
+                    time.sleep(0.01)
+                    continue
+                raise VaultError(f"SQLite audit write failed: {type(exc).__name__}") from None
+            except sqlite3.IntegrityError:
+                continue
+        raise VaultError("SQLite audit log stayed locked; record not written")
+
+    def audit_head(self) -> tuple[int, str]:
+        rows = self._read("SELECT count, head FROM audit_anchor WHERE id = 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+
+    def audit_records(self, flt: AuditFilter | None = None) -> Iterator[Mapping[str, Any]]:
+        clauses, params = [], []
+        if flt is not None:
+            for col in ("event", "principal", "recipient", "scope", "run_id"):
+                val = getattr(flt, col)
+                if val is not None:
+                    clauses.append(f"{col} = ?")
+                    params.append(val)
+            if flt.since is not None:
+                clauses.append("ts >= ?")
+                params.append(flt.since)
+            if flt.until is not None:
+                clauses.append("ts <= ?")
+                params.append(flt.until)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._read(f"SELECT seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash "
+                          f"FROM audit{where} ORDER BY seq", params)
+        out = []
+        for row in rows:
+            try:
+                record = json.loads(row[7])
+            except ValueError:
+                record = {"_unreadable": True}
+            # The indexed columns are what queries filter on: expose them so verify()
+            # can notice a row whose columns were edited apart from its JSON.
+            record["_row"] = {"seq": row[0], "ts": row[1], "event": row[2], "principal": row[3], "scope": row[4],
+                              "recipient": row[5], "run_id": row[6], "prev_hash": row[8], "hash": row[9]}
+            if flt is None or audit_matches(record, flt):
+                out.append(record)
+        if flt is not None and flt.limit is not None and flt.limit >= 0:
+            out = out[-flt.limit:] if flt.limit else []
+        return iter(out)
+
+    # lineage -------------------------------------------------------------------------
+    def lineage_put_node(self, node: Mapping[str, Any]) -> None:
+        run_id, nid = str(node["run_id"]), str(node["id"])
+        with self._tx() as db:
+            row = db.execute("SELECT data FROM lineage_node WHERE run_id = ? AND id = ?", (run_id, nid)).fetchone()
+            if row:
+                merged = {**json.loads(row[0]), **dict(node)}
+                db.execute("UPDATE lineage_node SET data = ? WHERE run_id = ? AND id = ?",
+                           (json.dumps(merged, default=str), run_id, nid))
+            else:
+                ordinal = db.execute("SELECT COUNT(*) FROM lineage_node WHERE run_id = ?", (run_id,)).fetchone()[0]
+                db.execute("INSERT INTO lineage_node VALUES (?,?,?,?,?)",
+                           (run_id, nid, ordinal, time.time(), json.dumps(dict(node), default=str)))
+
+    def lineage_add_edge(self, edge: Mapping[str, Any]) -> None:
+        with self._tx() as db:
+            cur = db.execute("INSERT INTO lineage_edge (run_id, data) VALUES (?, ?)",
+                             (str(edge.get("run_id")), json.dumps(dict(edge), default=str)))
+            for fp in set(edge.get("fingerprints") or ()):
+                db.execute("INSERT INTO lineage_fp VALUES (?, ?)", (fp, cur.lastrowid))
+
+    def lineage_get(self, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        nodes = [json.loads(r[0]) for r in self._read(
+            "SELECT data FROM lineage_node WHERE run_id = ? ORDER BY ord", (str(run_id),))]
+        edges = [json.loads(r[0]) for r in self._read(
+            "SELECT data FROM lineage_edge WHERE run_id = ? ORDER BY eid", (str(run_id),))]
+        return nodes, edges
+
+    def lineage_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        nodes = []
+        for data, ord_, ts in self._read("SELECT data, ord, ts FROM lineage_node"):
+            node = json.loads(data)
+            node["_order"], node["_ts"] = ord_, ts
+            nodes.append(node)
+        edge_runs = [r[0] for r in self._read("SELECT run_id FROM lineage_edge")]
+        return summarise_runs(nodes, edge_runs, limit)
+
+    def lineage_find_fingerprint(self, fingerprint: str) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self._read(
+            "SELECT e.data FROM lineage_fp f JOIN lineage_edge e ON e.eid = f.eid WHERE f.fingerprint = ? "
+            "ORDER BY e.eid", (fingerprint,))]
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
