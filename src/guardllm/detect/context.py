@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 Cand = tuple[str, int, int, float, str]
 
@@ -35,20 +36,20 @@ _RANGES = ((0x41, 0x7A), (0xC0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x1E00,
 U = _class(str.isupper, _RANGES)
 L = _class(str.islower, _RANGES)
 # One name word: O'Brien, McGruddy, MacGinley, Horst-Günter, D'Angelo, González.
-_WORD = rf"(?:{U}['’])?{U}{L}+(?:{U}{L}+)?(?:-{U}{L}+)*"
+_WORD = rf"(?:{U}['’])?{U}{L}+(?:{U}{L}+)?(?:-{U}?{L}+)*"
 _PARTICLE = r"(?:van|von|de|der|den|da|di|du|del|della|dos|das|la|le|ten|ter|bin|ibn|al|el|y|St\.?)"
 _SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|VI|V)"
 #: A full name: 1-4 capitalised words with optional lower-case particles, same line only.
 NAME = re.compile(rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{0,3}}(?:,?[ \t]+{_SUFFIX}\b)?")
-NAME2 = re.compile(rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{1,3}}")
+NAME2 = re.compile(rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{1,3}}(?:,?[ \t]+{_SUFFIX}\b)?")
 
 # Capitalised words that start sentences or name things, never people.
 STOP = frozenset(
     """the a an and or but if then this that these those there here it its i im i'm me my we our you your he she
-    they them his her their hello hi hey dear thanks thank regards best cheers sincerely yours kind warm
+    they them his her their hello hi hey dear thanks thank regards cheers sincerely yours
     please note see ref re fw fwd subject from to cc bcc date sent order ticket invoice account card
     customer patient user admin support team service services help desk manager department office
-    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    monday tuesday wednesday thursday friday saturday sunday january february march april june july
     august september october november december today tomorrow yesterday morning evening
     mr mrs ms miss dr prof sir madam street avenue road lane drive boulevard suite apt unit
     inc llc ltd corp corporation company co gmbh group bank university hospital clinic school
@@ -56,7 +57,7 @@ STOP = frozenset(
     assessment plan diagnosis history medication medications allergies vitals follow up address
     email phone mobile tel fax name dob mrn ssn id number status total amount price payment billing
     new old good great bad just also still very much more most some any all each every other
-    can could would should will shall might must have has had is are was were be been being do does did
+    can could would should shall might must have has had is are was were be been being do does did
     got get make made call called calling write wrote reach contact my your system build release version
     having trying looking wondering writing following sorry okay sure hope
     """.split()
@@ -69,6 +70,9 @@ def is_stop(word: str) -> bool:
 
 def _trim_name(text: str, s: int, e: int, *, min_words: int = 1) -> tuple[int, int] | None:
     """Drop stop words at both ends of a NAME match; None when too little is left."""
+    seg = text[s:e].split()
+    if len(seg) >= min_words and not is_stop(seg[0]) and not is_stop(seg[-1]):
+        return s, e
     words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
     while words and is_stop(text[words[0][0] : words[0][1]]):
         words.pop(0)
@@ -90,59 +94,48 @@ def name_at(text: str, pos: int, *, min_words: int = 1) -> tuple[int, int] | Non
     return _trim_name(text, m.start(), m.end(), min_words=min_words)
 
 
+@lru_cache(maxsize=16384)
 def fold(s: str) -> str:
     """Lower-case ASCII skeleton of a string (González -> gonzalez) for comparing with email local parts."""
     return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and c.isalpha()).lower()
 
 
-# -- person from trigger phrases -----------------------------------------------------------------
-_PERSON_TRIGGER = re.compile(
-    r"(?i:\bmy name is|\bmy name's|\bname is|\bi am|\bi'm|\bi’m|\bthis is|\bcall me|\bdear|\bhi|\bhello|\bhey|"
-    r"\bsigned by|\bsigned|\bcardholder(?: name)?|\bcard holder|\bpatient(?: name)?|\bclient(?: name)?|"
-    r"\bcustomer(?: name)?|\bspoke (?:with|to)|\bspeaking with|\bon behalf of|\bcontact(?: person)?|"
-    r"\bassigned to|\breferred by|\battn|\battention|\bemployee|\bbeneficiary|\bguardian|\bspouse|"
-    r"\bnext of kin|\bemergency contact|\bphysician|\bprovider|\bauthor|\bowner|\bapplicant|\btenant|"
-    r"\bwitness|\brecipient|\bsender|\bpayee|\bpolicyholder|\bmember|\bresident|\buser name|\bfull name|"
-    r"\bfrom|\bto|\bcc|\bby|\bwith|\bfor|\bregards|\bthanks|\bcheers|\bsincerely|\bbest)"
-    r"[ \t]*[:,\-–]?[ \t]*\n?[ \t]*"
+# -- person ---------------------------------------------------------------------------------------
+# Phrases that, right before a capitalised word sequence, say it is a person's name.  Checked with
+# ``str.endswith`` on a short lower-cased window, which is far cheaper than a regex per candidate.
+_STRONG_TRIGGERS = (
+    "my name is", "my name's", "name is", "name:", "dear", "signed by", "signed", "cardholder", "card holder",
+    "cardholder name", "patient", "patient name", "call me", "client name", "customer name", "attn", "attention",
+    "full name", "next of kin", "emergency contact", "beneficiary", "policyholder", "spoke with", "spoke to",
+    "speaking with", "on behalf of", "referred by", "assigned to", "regards", "thanks", "thank you", "cheers",
+    "sincerely", "best", "from", "to", "cc", "i am", "i'm", "i’m", "this is", "it's", "hi", "hello", "hey",
+    "mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sir", "madam", "mme", "herr", "frau", "rev", "contact",
+    "customer", "client", "employee", "member", "applicant", "tenant", "physician", "doctor", "nurse", "by",
+    "with", "for", "user", "guest", "resident", "insured", "subscriber", "recipient", "sender", "payee",
+    "owner", "author", "witness", "guardian", "spouse", "parent", "student", "agent", "rep", "representative",
 )
-_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam|Mme|Mlle|Herr|Frau|Sr|Sra|Rev|Capt)\.?[ \t]+")
-_STRONG = frozenset(
-    """my name is|my name's|name is|dear|signed by|cardholder|cardholder name|card holder|patient|patient name|
-    call me|client name|customer name|attn|attention|full name|user name|next of kin|emergency contact|
-    beneficiary|policyholder|regards|thanks|cheers|sincerely|best|spoke with|spoke to|speaking with|
-    on behalf of|referred by|assigned to""".replace("\n", "").split("|")
+_WEAK_TRIGGERS = frozenset(
+    ("from", "to", "cc", "by", "with", "for", "hi", "hello", "hey", "i am", "i'm", "i’m", "this is", "it's",
+     "contact", "customer", "client", "employee", "member", "user", "guest", "owner", "author", "agent", "rep")
 )
-_SIGNOFF = frozenset(("regards", "thanks", "cheers", "sincerely", "best"))
+_TRAIL = " \t\n\r:,-–—\"'(*_"
 
 
-def find_person_triggers(text: str, lower: str, out: list[Cand]) -> None:
-    for m in _PERSON_TRIGGER.finditer(text):
-        trig = " ".join(lower[m.start() : m.end()].replace("\n", " ").split()).rstrip(":,-– ")
-        trig = trig.replace("’", "'")
-        strong = trig in _STRONG
-        if trig in _SIGNOFF and "\n" not in text[m.start() : m.end()] and text[m.end() - 1 : m.end()] not in ",":
-            strong = False
-        span = name_at(text, m.end(), min_words=1 if strong else 2)
-        if span is None:
-            continue
-        s, e = span
-        nwords = len(text[s:e].split())
-        if nwords == 1 and not strong:
-            continue
-        if trig in ("from", "to", "cc", "by", "with", "for") and nwords < 2:
-            continue
-        score = 0.85 if strong else 0.6
-        if trig in ("from", "to", "cc", "by", "with", "for", "hi", "hello", "hey", "i am", "i'm", "this is"):
-            score = 0.65 if nwords >= 2 else 0.5
-        out.append(("PERSON", s, e, score, "person-context"))
-    for m in _TITLE.finditer(text):
-        span = name_at(text, m.end(), min_words=1)
-        if span:
-            out.append(("PERSON", span[0], span[1], 0.8, "person-title"))
+def _trigger_before(lower: str, s: int) -> str | None:
+    window = lower[max(0, s - 40) : s].rstrip(_TRAIL).rstrip(".")
+    if not window.endswith(_STRONG_TRIGGERS):
+        return None
+    for t in _STRONG_TRIGGERS:
+        if window.endswith(t):
+            i = len(window) - len(t)
+            if i == 0 and s - 40 > 0:
+                continue
+            if i > 0 and window[i - 1].isalnum():
+                continue
+            return t
+    return None
 
 
-# -- person next to an email whose local part spells the name ------------------------------------
 _LOCAL_SPLIT = re.compile(r"[._+\-\d]+")
 
 
@@ -151,70 +144,111 @@ def _name_matches_local(name: str, local: str) -> bool:
     parts = [p for p in parts if p]
     if not parts:
         return False
-    loc = fold(local.split("+", 1)[0])
-    toks = [t for t in _LOCAL_SPLIT.split(local.split("+", 1)[0].lower()) if t]
-    toks = [fold(t) for t in toks]
+    base = local.split("+", 1)[0]
+    loc = fold(base)
+    toks = [fold(t) for t in _LOCAL_SPLIT.split(base.lower()) if t]
     for p in parts:
         if len(p) >= 3 and (p in toks or (len(p) >= 4 and p in loc)):
             return True
     first, last = parts[0], parts[-1]
-    if loc.startswith(first[:1] + last) or loc.startswith(last + first[:1]) or loc == first[:1] + last:
-        return True
-    return False
+    return loc.startswith(first[:1] + last) or loc.startswith(last + first[:1])
 
 
-def find_person_near_email(text: str, emails: list[tuple[int, int]], out: list[Cand]) -> None:
-    """Capitalised names within a short window of an email that spells them."""
-    for es, ee in emails:
-        at = text.find("@", es, ee)
-        local = text[es:at]
-        lo = max(0, es - 120)
-        window = text[lo:es]
-        for m in NAME2.finditer(window):
-            span = _trim_name(window, m.start(), m.end(), min_words=2)
-            if not span:
-                continue
-            s, e = span[0] + lo, span[1] + lo
-            if _name_matches_local(text[s:e], local):
-                out.append(("PERSON", s, e, 0.85, "person-email"))
-        hi = min(len(text), ee + 60)
-        for m in NAME2.finditer(text, ee, hi):
-            span = _trim_name(text, m.start(), m.end(), min_words=2)
-            if span and _name_matches_local(text[span[0] : span[1]], local):
-                out.append(("PERSON", span[0], span[1], 0.8, "person-email"))
+_ROW_CONTACT = re.compile(r"@|\d{3}[ .)-]{1,2}\d{3}[ .-]\d{4}|\+\d")
+_TITLE1 = re.compile(rf"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Mme|Herr|Frau)\.?[ \t]+({_WORD})")
+_STRONG1 = re.compile(rf"(?:[Dd]ear|[Nn]ame is|[Cc]all me|[Pp]atient:|[Nn]ame:)[ \t]+({_WORD})(?![ \t]*{U})")
 
 
-# -- person as a quoted value in a row that also holds contact data ------------------------------
-_QUOTED_NAME = re.compile(rf"(['\"])((?:{_WORD})(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{1,3}})\1")
+_AFTER_TRIGGERS = (
+    " called", " wrote", " said", " emailed", " reported", " asked", " mentioned", " complained", " phoned",
+    " signed", " was born", " was admitted", " presented", " (age", ", age", ", dob", " (dob", "'s ", "’s ",
+    " <", " (born", ", born", " is the patient", " is a patient", " visited", " requested", " confirmed",
+)
+_LAST_FIRST = re.compile(
+    rf"(?:[Pp]atient|[Nn]ame|[Pp]t\.?|[Cc]ustomer|[Cc]ardholder|[Cc]lient)[ \t]*:?[ \t]+({_WORD}),[ \t]*({_WORD}(?:[ \t]+{_WORD})?)"
+)
+# Common given names across locales: weak evidence only, never required.
+FIRST_NAMES = frozenset(
+    """james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark
+    donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary
+    nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick raymond
+    jack dennis jerry tyler aaron jose adam nathan henry douglas zachary peter kyle noah ethan jeremy walter christian
+    keith roger terry austin sean gerald carl harold dylan arthur lawrence jordan jesse bryan billy bruce gabriel joe
+    logan alan juan albert willie elijah wayne randy vincent mason roy ralph bobby russell bradley philip eugene
+    mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty sandra margaret ashley
+    kimberly emily donna michelle carol amanda melissa deborah stephanie dorothy rebecca sharon laura cynthia amy
+    kathleen angela shirley brenda emma anna pamela nicole samantha katherine christine helen debra rachel carolyn
+    janet maria catherine heather diane olivia julie joyce victoria ruth virginia lauren kelly christina joan evelyn
+    judith andrea hannah megan cheryl jacqueline martha madison teresa gloria sara janice ann kathryn abigail sophia
+    frances jean alice judy isabella julia grace amber denise danielle marilyn beverly charlotte natalie theresa
+    diana brittany doris kayla alexis lori marie sophie lea chloe camille manon ines jade louise alice lucas hugo
+    louis gabriel arthur jules leo raphael adam nathan mathis theo tom enzo paul antoine nicolas pierre jean
+    francois philippe michel alain bernard claude jacques laurent olivier julien sebastien thierry christophe
+    hans peter klaus jurgen wolfgang stefan andreas thomas michael frank markus uwe matthias lukas leon finn jonas
+    felix maximilian paul elias ben noah anna lena lea hannah mia emilia sophie marie laura julia sarah lisa katharina
+    giuseppe giovanni antonio mario luigi francesco angelo vincenzo pietro salvatore carlo franco domenico bruno
+    paolo marco andrea luca matteo alessandro lorenzo davide simone federico giulia chiara francesca sara martina
+    jose antonio manuel francisco juan javier carlos jesus alejandro miguel rafael pedro pablo angel sergio fernando
+    jorge luis alberto carmen maria ana isabel laura cristina marta lucia paula elena rosa pilar dolores mercedes
+    mohammed muhammad ahmed ali omar hassan hussein ibrahim youssef fatima aisha amina zainab mariam khadija
+    wei li ming jun hui yan xin hao jie lei yang chen ying jing mei hiroshi takashi kenji yuki haruto sakura yui
+    aiko raj rahul amit vijay sanjay priya anjali pooja neha deepak arjun rohan anil sunil kavya ananya
+    olga ivan dmitri sergei vladimir natasha tatiana elena irina svetlana aleksandr mikhail anastasia
+    kwame kofi ama abena chinedu ngozi emeka oluwaseun adebayo tunde wanjiru juma amani zuri
+    liam oliver elijah lucas mason ethan aiden jackson sebastian mateo levi ezra luna aria chloe ella avery
+    mila layla nora riley zoey lily eleanor hazel violet aurora savannah audrey brooklyn bella claire skylar
+    ciaran siobhan aoife niamh saoirse sean patrick declan conor eoin cormac aisling ciara roisin
+    """.split()
+)
 
 
-def find_person_in_rows(text: str, out: list[Cand]) -> None:
-    """``(12, 'Ana Lima', 'ana@x.io', ...)``: a quoted 2-4 word name in the same tuple/row as an email or phone."""
-    for m in _QUOTED_NAME.finditer(text):
-        s, e = m.span(2)
-        words = text[s:e].split()
-        if any(is_stop(w) for w in words):
+def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list[Cand]) -> None:
+    """Capitalised word sequences that the surrounding text marks as a person's name."""
+    n = len(text)
+    for m in NAME2.finditer(text):
+        span = _trim_name(text, m.start(), m.end(), min_words=2)
+        if span is None:
             continue
-        # Same row: look to the next row delimiter on both sides.
-        lo = max(text.rfind("(", 0, s), text.rfind("\n", 0, s), text.rfind("[", 0, s), text.rfind("{", 0, s))
-        hi_candidates = [x for x in (text.find(")", e), text.find("\n", e), text.find("}", e)) if x != -1]
-        hi = min(hi_candidates) if hi_candidates else len(text)
-        row = text[lo + 1 : hi] if lo >= 0 else text[:hi]
-        if "@" in row or re.search(r"\d{3}[ .)-]{1,2}\d{3}[ .-]\d{4}|\+\d", row):
-            out.append(("PERSON", s, e, 0.75, "person-row"))
-
-
-# -- name followed by <email> --------------------------------------------------------------------
-_NAME_ANGLE = re.compile(rf"({_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{1,3}})[ \t]*<[^<>\s@]{{1,64}}@")
-
-
-def find_person_angle(text: str, out: list[Cand]) -> None:
-    if "<" not in text:
-        return
-    for m in _NAME_ANGLE.finditer(text):
-        span = _trim_name(text, m.start(1), m.end(1), min_words=2)
-        if span:
-            out.append(("PERSON", span[0], span[1], 0.85, "person-angle"))
+        s, e = span
+        score = 0.0
+        trig = _trigger_before(lower, s)
+        if trig is not None:
+            score = 0.6 if trig in _WEAK_TRIGGERS else 0.85
+        if score < 0.85 and emails:
+            for es, ee in emails:
+                if es - 160 <= e <= es or ee <= s <= ee + 80:
+                    at = text.find("@", es, ee)
+                    if _name_matches_local(text[s:e], text[es:at]):
+                        score = 0.85
+                        break
+            if score < 0.85 and e < n - 2 and text[e:e + 3].lstrip(" \t").startswith("<"):
+                score = max(score, 0.8)
+        if score < 0.75 and s > 0 and text[s - 1] in "'\"" and e < n and text[e] == text[s - 1]:
+            # A quoted name in the same row as contact data: (12, 'Ana Lima', 'ana@x.io', ...)
+            lo = max(text.rfind("(", 0, s), text.rfind("\n", 0, s), text.rfind("{", 0, s), text.rfind("[", 0, s))
+            his = [x for x in (text.find(")", e), text.find("\n", e), text.find("}", e)) if x != -1]
+            hi = min(his) if his else n
+            if _ROW_CONTACT.search(text, lo + 1, hi):
+                score = max(score, 0.75)
+        if score < 0.6:
+            after = lower[e : e + 16]
+            if after.startswith(_AFTER_TRIGGERS):
+                score = 0.6
+            elif fold(text[s:e].split()[0]) in FIRST_NAMES and not is_stop(text[s:e].split()[-1]):
+                score = 0.55
+        if score >= 0.5:
+            out.append(("PERSON", s, e, score, "person-context"))
+    if "Mr" in text or "Ms" in text or "Dr" in text or "Prof" in text or "Miss" in text or "Herr" in text:
+        for m in _TITLE1.finditer(text):
+            if not is_stop(m.group(1)):
+                out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
+    if "ear " in lower or "name" in lower or "call me" in lower or "patient" in lower:
+        for m in _STRONG1.finditer(text):
+            if not is_stop(m.group(1)):
+                out.append(("PERSON", m.start(1), m.end(1), 0.7, "person-context"))
+        for m in _LAST_FIRST.finditer(text):
+            if not is_stop(m.group(1)) and not is_stop(m.group(2)):
+                out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
 
 
 # -- dates of birth ------------------------------------------------------------------------------
@@ -269,8 +303,8 @@ _CITY_TAIL = (
     r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}))?"
 )
 _US_STREET = re.compile(
-    rf"(?<![\w-])\d{{1,6}}[A-Za-z]?[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
-    rf"(?:(?:{U}{L}+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}{_STREET_SUFFIX}\.?(?![\w-]){_UNIT}?{_CITY_TAIL}"
+    rf"\d(?<![\w-]\d)\d{{0,5}}[A-Za-z]?[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
+    rf"(?:(?:{U}{L}+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}{_STREET_SUFFIX}\.?(?![\w-])(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W)\b)?{_UNIT}?{_CITY_TAIL}"
 )
 _FR_STREET = re.compile(
     rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|place|impasse|quai|"
@@ -288,10 +322,10 @@ _PO_BOX = re.compile(
 )
 
 
-def find_addresses(text: str, out: list[Cand]) -> None:
+def find_addresses(text: str, lower: str, out: list[Cand]) -> None:
     for m in _US_STREET.finditer(text):
         out.append(("LOCATION", m.start(), m.end(), 0.75 if m.end() - m.start() > 25 else 0.6, "address-us"))
-    lower_has = text.lower()
+    lower_has = lower
     if any(w in lower_has for w in ("rue ", "avenue ", "boulevard ", "chemin ", "allée ", "place ", "impasse ", "quai ")):
         for m in _FR_STREET.finditer(text):
             out.append(("LOCATION", m.start(), m.end(), 0.7, "address-fr"))

@@ -196,6 +196,8 @@ class Detector:
         self._secrets = secrets
         self.max_chars = int(max_chars)
         self._recognizers = [fn for _name, types, fn in pii.RECOGNIZERS if any(self._wants(t) for t in types)]
+        self._email = self._wants("EMAIL_ADDRESS")
+        self._number_types = frozenset(t for t in pii.NUMBER_TYPES if self._wants(t))
 
     # -- configuration helpers -----------------------------------------------------------------
     def _wants(self, entity_type: str) -> bool:
@@ -223,22 +225,20 @@ class Detector:
     def candidates(self, text: str) -> list[Cand]:
         """Every raw candidate before filtering and overlap resolution (for debugging and tests)."""
         out: list[Cand] = []
+        if self._email:
+            pii.find_emails(text, out)
+        emails = [(c[1], c[2]) for c in out]
+        if self._number_types:
+            pii.find_numbers(text, out, self._number_types)
         for fn in self._recognizers:
             fn(text, out)
         lower = text.lower()
-        emails = [(c[1], c[2]) for c in out if c[0] == "EMAIL_ADDRESS"]
         if self._wants("PERSON"):
-            context.find_person_triggers(text, lower, out)
-            if emails:
-                context.find_person_near_email(text, emails, out)
-            if "'" in text or '"' in text:
-                context.find_person_in_rows(text, out)
-            if emails:
-                context.find_person_angle(text, out)
+            context.find_persons(text, lower, emails, out)
         if self._wants("DATE_TIME"):
             context.find_dob(text, lower, out)
         if self._wants("LOCATION"):
-            context.find_addresses(text, out)
+            context.find_addresses(text, lower, out)
         structure.find_key_values(text, out)
         structure.find_labels(text, lower, out)
         structure.find_tables(text, out)

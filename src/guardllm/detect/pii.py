@@ -48,12 +48,18 @@ _EMAIL = re.compile(
 
 
 def find_emails(text: str, out: list[Cand]) -> None:
-    if "@" not in text:
-        return
-    for m in _EMAIL.finditer(text):
-        s, e = m.span()
-        # A trailing dot of the local part or sentence punctuation is never part of the address.
-        out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
+    i = text.find("@")
+    n = len(text)
+    last = 0
+    while i != -1:
+        # Only the neighbourhood of each '@' can hold an address: bounded work per '@'.
+        lo = max(last, i - 65)
+        for m in _EMAIL.finditer(text, lo, min(n, i + 300)):
+            s, e = m.span()
+            out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
+            last = e
+            break
+        i = text.find("@", max(i + 1, last))
 
 
 # -- phone ---------------------------------------------------------------------------------------
@@ -75,8 +81,8 @@ def _nanp_ok(d: str) -> bool:
     return len(d) == 10 and d[0] >= "2" and d[3] >= "2"
 
 
-def find_phones(text: str, out: list[Cand]) -> None:
-    for m in _PHONE.finditer(text):
+def find_phones(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
+    for m in _PHONE.finditer(text, pos, len(text) if endpos is None else endpos):
         s, e = m.span()
         v = m.group()
         d = "".join(c for c in v if c.isdigit())
@@ -115,8 +121,8 @@ _CARD = re.compile(
 )
 
 
-def find_cards(text: str, out: list[Cand]) -> None:
-    for m in _CARD.finditer(text):
+def find_cards(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
+    for m in _CARD.finditer(text, pos, len(text) if endpos is None else endpos):
         v = m.group()
         d = v.replace(" ", "").replace("-", "")
         if not card_iin_ok(d) or not luhn_ok(d) or len(set(d)) <= 2:
@@ -131,10 +137,8 @@ def find_cards(text: str, out: list[Cand]) -> None:
 _SSN = re.compile(r"(?<![\w.,/-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-]|[.,/]\d)")
 
 
-def find_ssns(text: str, out: list[Cand]) -> None:
-    if "-" not in text and " " not in text:
-        return
-    for m in _SSN.finditer(text):
+def find_ssns(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
+    for m in _SSN.finditer(text, pos, len(text) if endpos is None else endpos):
         if not ssn_ok(m.group(1) + m.group(3) + m.group(4)):
             continue
         s, e = m.span()
@@ -179,26 +183,55 @@ _IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{0,4}:)[0-9A-Fa
 _VERSION_BEFORE = re.compile(r"(?i)(?:version|ver|release|v|build|firmware|fw|sdk|api)[\s:=]{0,3}$")
 
 
-def find_ips(text: str, out: list[Cand]) -> None:
-    if "." in text:
-        for m in _IPV4.finditer(text):
-            s, e = m.span()
-            v = m.group()
-            if v in ("0.0.0.0", "255.255.255.255") or v.startswith("255.255."):
-                continue
-            if _VERSION_BEFORE.search(text, max(0, s - 12), s):
-                continue
-            out.append(("IP_ADDRESS", s, e, 0.9, "ipv4"))
-    if ":" in text:
-        for m in _IPV6.finditer(text):
-            v = m.group()
-            if v.count(":") < 2 or sum(c.isalnum() for c in v) < 3:
-                continue
-            try:
-                ipaddress.IPv6Address(v)
-            except ValueError:
-                continue
-            out.append(("IP_ADDRESS", m.start(), m.end(), 0.9, "ipv6"))
+def find_ipv4(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
+    for m in _IPV4.finditer(text, pos, len(text) if endpos is None else endpos):
+        s, e = m.span()
+        v = m.group()
+        if v in ("0.0.0.0", "255.255.255.255") or v.startswith("255.255."):
+            continue
+        if _VERSION_BEFORE.search(text, max(0, s - 12), s):
+            continue
+        out.append(("IP_ADDRESS", s, e, 0.9, "ipv4"))
+
+
+def find_ipv6(text: str, out: list[Cand]) -> None:
+    if text.count(":") < 2:
+        return
+    for m in _IPV6.finditer(text):
+        v = m.group()
+        if v.count(":") < 2 or sum(c.isalnum() for c in v) < 3:
+            continue
+        try:
+            ipaddress.IPv6Address(v)
+        except ValueError:
+            continue
+        out.append(("IP_ADDRESS", m.start(), m.end(), 0.9, "ipv6"))
+
+
+# -- numbers: one cheap pass finds digit clusters; the typed recognizers run only inside them ------
+_CLUSTER = re.compile(r"\d[\d .()/+-]{5,60}")
+
+
+def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
+    """Phones, cards, SSNs and IPv4 addresses, looked for only where enough digits cluster."""
+    n = len(text)
+    for m in _CLUSTER.finditer(text):
+        cs, ce = m.span()
+        v = m.group()
+        nd = len(v) - v.count(" ") - v.count("-") - v.count(".") - v.count("(") - v.count(")") - v.count("/") - v.count("+")
+        if nd < 4:
+            continue
+        # One char either side so look-behind/look-ahead see the real neighbours.
+        lo = max(0, cs - 2)
+        hi = min(n, ce + 1)
+        if nd >= 7 and "PHONE_NUMBER" in want:
+            find_phones(text, out, lo, hi)
+        if nd >= 12 and "CREDIT_CARD" in want:
+            find_cards(text, out, lo, hi)
+        if nd >= 9 and "US_SSN" in want and ("-" in v or " " in v):
+            find_ssns(text, out, lo, hi)
+        if "." in v and "IP_ADDRESS" in want:
+            find_ipv4(text, out, lo, hi)
 
 
 # -- MAC addresses -----------------------------------------------------------------------------
@@ -209,6 +242,8 @@ _MAC = re.compile(
 
 
 def find_macs(text: str, out: list[Cand]) -> None:
+    if text.count(":") < 5 and text.count("-") < 5 and text.count(".") < 2:
+        return
     for m in _MAC.finditer(text):
         v = m.group().lower()
         if v in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "00-00-00-00-00-00", "ff-ff-ff-ff-ff-ff"):
@@ -222,8 +257,16 @@ _ETH = re.compile(r"(?<![\w])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
 _ETH_CONTEXT = re.compile(r"(?i)\b(?:eth|ether|ethereum|wallet|crypto|usdt|usdc|send|address|metamask|token)\b")
 
 
+_BTC_HINTS = ("btc", "bitcoin", "wallet", "crypto", "bc1", "send to", "address")
+
+
 def find_crypto(text: str, out: list[Cand]) -> None:
-    for m in _BTC.finditer(text):
+    lower = text.lower()
+    if not any(h in lower for h in _BTC_HINTS):
+        it = iter(())
+    else:
+        it = _BTC.finditer(text)
+    for m in it:
         v = m.group()
         if (v[0] in "13" and base58check_ok(v)) or (v[0] in "bt" and bech32_ok(v)):
             out.append(("CRYPTO", m.start(), m.end(), 0.95, "btc"))
@@ -239,6 +282,9 @@ _DEA_CONTEXT = re.compile(r"(?i)\b(?:dea|prescriber|license|licence|registration
 
 
 def find_dea(text: str, out: list[Cand]) -> None:
+    lower = text.lower()
+    if not ("dea" in lower or "prescri" in lower or "licen" in lower or "registration" in lower):
+        return
     for m in _DEA.finditer(text):
         if dea_ok(m.group()):
             ctx = _DEA_CONTEXT.search(text, max(0, m.start() - 40), m.start())
@@ -250,6 +296,9 @@ _VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w-])")
 
 
 def find_vins(text: str, out: list[Cand]) -> None:
+    lower = text.lower()
+    if not ("vin" in lower or "vehicle" in lower or "chassis" in lower):
+        return
     for m in _VIN.finditer(text):
         if vin_ok(m.group()):
             out.append(("VEHICLE_ID", m.start(), m.end(), 0.75, "vin"))
@@ -272,17 +321,14 @@ def find_urls(text: str, out: list[Cand]) -> None:
             out.append(("URL", m.start(), m.start() + len(v), 0.8, "url"))
 
 
-#: (name, prefilter-needing-chars, function).  The engine runs the ones whose types are enabled.
+#: (name, entity types, function) for the recognizers that scan the whole text on their own.
 RECOGNIZERS: list[tuple[str, tuple[str, ...], Recognizer]] = [
-    ("email", ("EMAIL_ADDRESS",), find_emails),
-    ("phone", ("PHONE_NUMBER",), find_phones),
-    ("card", ("CREDIT_CARD",), find_cards),
-    ("ssn", ("US_SSN",), find_ssns),
     ("iban", ("IBAN_CODE",), find_ibans),
-    ("ip", ("IP_ADDRESS",), find_ips),
+    ("ipv6", ("IP_ADDRESS",), find_ipv6),
     ("mac", ("MAC_ADDRESS",), find_macs),
     ("crypto", ("CRYPTO",), find_crypto),
     ("dea", ("MEDICAL_LICENSE",), find_dea),
     ("vin", ("VEHICLE_ID",), find_vins),
     ("url", ("URL",), find_urls),
 ]
+NUMBER_TYPES = frozenset(("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS"))

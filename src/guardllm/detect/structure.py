@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from guardllm.detect.context import DATE, NAME, is_stop
 from guardllm.detect.validators import aba_routing_ok, card_iin_ok, iban_ok, luhn_ok, nhs_ok, ssn_ok, vin_ok
@@ -17,9 +18,12 @@ from guardllm.detect.validators import aba_routing_ok, card_iin_ok, iban_ok, luh
 Cand = tuple[str, int, int, float, str]
 
 
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
 def norm_key(key: str) -> str:
     """``Full-Name`` / ``full_name`` / ``fullName`` -> ``fullname``."""
-    return "".join(c for c in key.lower() if c.isalnum())
+    return _NON_ALNUM.sub("", key.lower())
 
 
 _K: dict[str, str] = {}
@@ -94,6 +98,7 @@ _ORG_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=8192)
 def key_type(key: str) -> str | None:
     """The entity type a key or column name announces, or None."""
     k = norm_key(key)
@@ -339,7 +344,7 @@ def find_key_values(text: str, out: list[Cand]) -> None:
     for m in _KV.finditer(text):
         key = m.group("key")
         etype = key_type(key)
-        if etype is None and norm_key(key) in _TAIL_WORDS:
+        if etype is None and key.lower() in _TAIL_WORDS:
             key = _multiword_key(text, m.start("key"), key)
             etype = key_type(key)
         if etype is None or etype not in VALUE_OK:
