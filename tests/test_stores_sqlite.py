@@ -1,0 +1,161 @@
+"""SQLite store: persistence, encryption at rest, cross-process consistency, erasure, rotation."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import guardllm
+from guardllm import Guard
+from guardllm.stores import open_store
+
+EMAIL = "maria.gonzalez@example-shop.io"
+NAME = "Maria Gonzalez"
+TEXT = f"Refund for {NAME} <{EMAIL}> approved."
+
+
+def test_tokens_survive_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    g1 = Guard(store=url)
+    masked = g1.mask(TEXT, scope="s")
+    g1.close()
+    g2 = Guard(store=url)
+    assert g2.unmask(masked, scope="s") == TEXT
+    assert g2.mask(TEXT, scope="s") == masked
+    assert g2.audit.verify()
+
+
+def test_values_encrypted_at_rest(sqlite_guard):
+    sqlite_guard.mask(TEXT, scope="s")
+    path = sqlite_guard.store.path
+    sqlite_guard.close()
+    blob = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
+    for raw in (EMAIL, NAME, EMAIL.lower()):
+        assert raw.encode() not in blob
+        assert raw.encode("utf-16-le") not in blob
+
+
+def test_wrong_key_cannot_read(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    Guard(store=url).mask(TEXT, scope="s")
+    with pytest.raises(guardllm.VaultError) as ei:
+        Guard(store=url, key=base64.b64encode(b"x" * 32).decode())
+    assert "master key" in str(ei.value)
+
+
+def test_cross_process_same_tokens(tmp_path):
+    db = tmp_path / "shared.db"
+    code = textwrap.dedent(f"""
+        import sys
+        from guardllm import Guard
+        g = Guard(store="sqlite:///{db}")
+        out = [g.mask("mail user" + str(i) + "@corp.example.org please", scope="s") for i in range(12)]
+        print("|".join(out))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert outs[0] == outs[1] == outs[2]
+    tokens = [o.split()[1] for o in outs[0].split("|")]
+    assert len(set(tokens)) == 12
+    g = Guard(store=f"sqlite:///{db}")
+    assert g.audit.verify()
+    assert len(g.audit.query(event="mask")) == 36
+
+
+def test_forget_scope_crypto_shreds(sqlite_guard):
+    masked = sqlite_guard.mask(TEXT, scope="s")
+    kept = sqlite_guard.mask(TEXT, scope="other")
+    n = sqlite_guard.forget(scope="s")
+    assert n == 2
+    assert sqlite_guard.unmask(masked, scope="s") == masked
+    assert sqlite_guard.unmask(kept, scope="other") == TEXT
+    assert "scope:s" not in sqlite_guard.store.key_ids()
+    rec = sqlite_guard.audit.query(event="forget")[-1]
+    assert rec.counts == {"entries": 2}
+    # new values in the forgotten scope never reuse an old token number
+    again = sqlite_guard.mask(TEXT, scope="s")
+    assert again != masked
+
+
+def test_forget_subject_everywhere(sqlite_guard):
+    a = sqlite_guard.mask(TEXT, scope="s1", subject="cust-42")
+    b = sqlite_guard.mask(TEXT, scope="s2", subject="cust-42")
+    other = sqlite_guard.mask("Contact bob.stone@mail.example.net", scope="s1")
+    assert sqlite_guard.forget(subject="cust-42") == 4
+    assert sqlite_guard.unmask(a, scope="s1") == a
+    assert sqlite_guard.unmask(b, scope="s2") == b
+    assert "bob.stone@" in sqlite_guard.unmask(other, scope="s1")
+    rec = sqlite_guard.audit.query(event="forget")[-1]
+    assert "cust-42" not in str(rec.to_dict())
+
+
+def test_forget_seen_by_other_process_cache(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    g1, g2 = Guard(store=url), Guard(store=url)
+    masked = g1.mask(TEXT, scope="s")
+    assert g2.unmask(masked, scope="s") == TEXT  # g2 caches the value now
+    g1.forget(scope="s")
+    assert g2.unmask(masked, scope="s") == masked
+
+
+def test_key_rotation(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    g = Guard(store=url)
+    masked = g.mask(TEXT, scope="s")
+    fp_before = g.find_tokens(masked, scope="s")[0].fingerprint
+    new_key = guardllm.tokens.crypto.generate_key()
+    assert g.rotate_key(new_key) >= 2
+    assert g.unmask(masked, scope="s") == TEXT
+    g.close()
+    old = __import__("os").environ["GUARDLLM_KEY"]
+    with pytest.raises(guardllm.VaultError):
+        Guard(store=url)  # old key no longer unwraps anything
+    monkeypatch.setenv("GUARDLLM_KEY", new_key)
+    g2 = Guard(store=url)
+    assert g2.unmask(masked, scope="s") == TEXT
+    assert g2.find_tokens(masked, scope="s")[0].fingerprint == fp_before  # fingerprints stable across rotation
+    assert g2.audit.query(event="key_rotate")
+    assert g2.audit.verify()
+    # previous key accepted for reading while processes switch
+    monkeypatch.setenv("GUARDLLM_KEY", old)
+    monkeypatch.setenv("GUARDLLM_KEY_PREVIOUS", new_key)
+    assert Guard(store=url).unmask(masked, scope="s") == TEXT
+
+
+def test_key_from_file(tmp_path, monkeypatch):
+    keyfile = tmp_path / "k"
+    keyfile.write_text(guardllm.tokens.crypto.generate_key() + "\n")
+    monkeypatch.delenv("GUARDLLM_KEY")
+    monkeypatch.setenv("GUARDLLM_KEY_FILE", str(keyfile))
+    g = Guard(store=f"sqlite:///{tmp_path / 'g.db'}")
+    assert g.unmask(g.mask(TEXT, scope="s"), scope="s") == TEXT
+    keyfile.write_text("not a key")
+    with pytest.raises(guardllm.KeyMissingError) as ei:
+        Guard(store=f"sqlite:///{tmp_path / 'g.db'}")
+    assert "not a key" not in str(ei.value)
+
+
+def test_store_urls():
+    assert open_store("memory://").url == "memory://"
+    with pytest.raises(guardllm.VaultError, match="guardllm\\[postgres\\]"):
+        open_store("postgresql://localhost/db")
+    with pytest.raises(guardllm.VaultError, match="unknown store URL"):
+        open_store("redis://x")
+
+
+def test_tampered_ciphertext_fails_authentication(sqlite_guard):
+    import sqlite3
+
+    masked = sqlite_guard.mask(TEXT, scope="s")
+    db = sqlite3.connect(sqlite_guard.store.path)
+    db.execute("UPDATE vault SET scope = 's2' WHERE scope = 's'")  # move rows to another scope
+    db.commit()
+    db.close()
+    fresh = Guard(store=sqlite_guard.store.url)
+    with pytest.raises(guardllm.VaultError, match="authentication"):
+        fresh.unmask(masked, scope="s2")
