@@ -1,0 +1,373 @@
+"""``guard.wrap_tool(tool)``: a LangChain tool that sees raw values only where it was granted.
+
+The wrapper is itself a :class:`~langchain_core.tools.BaseTool` with the wrapped tool's
+name, description, argument schema, ``return_direct`` and ``response_format``, so agents,
+``bind_tools`` and ``ToolNode`` treat it exactly like the original.  On each call:
+
+1. the arguments the model wrote (tokens) are restored *only* for the entity types the
+   policy lets ``tool:<name>`` see -- the policy's grants plus ``reveal=[...]``; every
+   other token reaches the tool as a token;
+2. the wrapped tool runs with no callbacks and with tracing off, so the revealed
+   arguments and its raw output never reach a trace or a callback;
+3. its output (text, JSON, dicts, lists, documents, ``ToolMessage`` content, artifacts)
+   is masked in the same scope before anything sees it, and exceptions are re-raised with
+   masked messages;
+4. a ``block`` rule refuses the call: the model gets an error message (``status="error"``)
+   naming the type and the rule, never the value, and the agent loop continues;
+5. an audit record (and, without a guardllm callback handler attached, a lineage node and
+   edges) notes what was revealed and what was kept as tokens, with scope and principal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from guardllm.errors import BlockedError, GuardError
+from guardllm.integrations.langchain._context import (
+    CallContext,
+    context_from_config,
+    current_config,
+    find_handler,
+    granted_guard,
+    lineage_run_id,
+    registry,
+)
+from guardllm.integrations.langchain._messages import (
+    mask_content,
+    mask_value,
+    reveal_args,
+    types_and_fingerprints,
+    unique_refs,
+)
+from guardllm.tokencount import count_tokens
+
+__all__ = ["GuardedTool", "GuardedToolError", "ToolBlockedError", "wrap_tool"]
+
+_TCID = "_guardllm_tool_call_id"
+GUARDED_KEY = "guardllm_guarded"
+
+
+class ToolBlockedError(ToolException):
+    """A policy ``block`` rule refused the call.  The message names type and rule only."""
+
+    def __init__(self, message: str, *, entity_type: str | None = None, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.entity_type = entity_type
+        self.rule = rule
+
+
+class GuardedToolError(ToolException):
+    """The wrapped tool failed; the message is the original one, masked."""
+
+
+class _ErrorResult(ToolException):
+    """The wrapped tool handled its own error (``status="error"``); carries the masked content."""
+
+    def __init__(self, content: Any) -> None:
+        super().__init__(content)
+        self.content = content
+
+
+def blocked_message(exc: BlockedError, tool: str) -> str:
+    etype = getattr(exc, "entity_type", None) or "a sensitive value"
+    rule = getattr(exc, "rule", None) or "policy.block"
+    return (
+        f"Error: guardllm refused the call to tool '{tool}': data of type {etype} is blocked "
+        f"by rule '{rule}'. Do not retry with this data."
+    )
+
+
+@contextlib.contextmanager
+def _no_tracing() -> Iterator[None]:
+    """Keep LangSmith tracing off around the wrapped call (it would see raw arguments)."""
+    try:
+        from langsmith.run_helpers import tracing_context
+    except Exception:  # langsmith not installed: nothing traces on its own
+        yield
+        return
+    with tracing_context(enabled=False):
+        yield
+
+
+def _inner_config(config: RunnableConfig | None) -> RunnableConfig:
+    drop = {"callbacks", "run_id", "run_name"}
+    return {k: v for k, v in (config or {}).items() if k not in drop}  # type: ignore[return-value]
+
+
+class GuardedTool(BaseTool):
+    """A tool wrapped by guardllm; see the module docs.  Build it with :func:`wrap_tool`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    wrapped: BaseTool = Field(exclude=True, repr=False)
+    guard: Any = Field(exclude=True, repr=False)
+    reveal: tuple[str, ...] = ()
+    scope: str | None = None
+    principal: str | None = None
+    purpose: str | None = None
+
+    _reveal_guard: Any = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        super().model_post_init(context)
+        self._reveal_guard = granted_guard(self.guard, self.name, self.reveal)
+        inner_flag = self.wrapped.handle_tool_error
+
+        def handle(exc: ToolException) -> Any:
+            if isinstance(exc, ToolBlockedError):
+                return str(exc)
+            if isinstance(exc, _ErrorResult):
+                return exc.content
+            if not inner_flag:
+                raise exc
+            if isinstance(inner_flag, str):
+                return inner_flag
+            if callable(inner_flag):
+                return inner_flag(exc)
+            return exc.args[0] if exc.args else "Tool execution error"
+
+        self.handle_tool_error = handle
+
+    @property
+    def recipient(self) -> str:
+        return f"tool:{self.name}"
+
+    # LangChain passes the tool-call id only to this hook; carry it to _run.
+    def _to_args_and_kwargs(self, tool_input: Any, tool_call_id: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super()._to_args_and_kwargs(tool_input, tool_call_id)
+        kwargs[_TCID] = tool_call_id
+        return args, kwargs
+
+    # -- the call --------------------------------------------------------------------------
+    def _prepare(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], config: RunnableConfig | None
+    ) -> tuple[CallContext, Any, list[Any], list[Any]]:
+        ctx = context_from_config(
+            current_config(config), scope=self.scope, principal=self.principal, purpose=self.purpose
+        )
+        tool_input: Any = args[0] if args else dict(kwargs)
+        try:
+            revealed_input, revealed, kept = reveal_args(self._reveal_guard, tool_input, ctx, self.recipient)
+        except BlockedError as exc:
+            self._record_block(exc, ctx, config)
+            raise ToolBlockedError(
+                blocked_message(exc, self.name), entity_type=exc.entity_type, rule=exc.rule
+            ) from None
+        return ctx, revealed_input, unique_refs(revealed), unique_refs(kept)
+
+    def _finish(
+        self,
+        out: Any,
+        ctx: CallContext,
+        revealed: list[Any],
+        kept: list[Any],
+        run_manager: Any,
+        config: RunnableConfig | None,
+        tool_call_id: str | None,
+    ) -> Any:
+        try:
+            artifact = None
+            status = "success"
+            if isinstance(out, ToolMessage):
+                content = mask_content(self.guard, out.content, ctx, structured=True)
+                artifact = mask_value(self.guard, out.artifact, ctx) if out.artifact is not None else None
+                status = out.status
+            elif _is_tool_output(out):
+                content = _mask_tool_output(self.guard, out, ctx)
+            else:
+                content = mask_value(self.guard, out, ctx)
+        except BlockedError as exc:
+            self._record_block(exc, ctx, config)
+            raise ToolBlockedError(
+                blocked_message(exc, self.name), entity_type=exc.entity_type, rule=exc.rule
+            ) from None
+        self._record(ctx, revealed, kept, content, run_manager, config, tool_call_id)
+        if status == "error":
+            raise _ErrorResult(content)
+        if self.response_format == "content_and_artifact":
+            return content, artifact
+        return content
+
+    def _run(
+        self,
+        *args: Any,
+        run_manager: Any = None,
+        config: RunnableConfig = None,  # type: ignore[assignment]  # LangChain injects by exact type
+        **kwargs: Any,
+    ) -> Any:
+        tool_call_id = kwargs.pop(_TCID, None)
+        ctx, tool_input, revealed, kept = self._prepare(args, kwargs, config)
+        try:
+            with _no_tracing():
+                out = self.wrapped.run(
+                    tool_input, callbacks=None, config=_inner_config(config), tool_call_id=tool_call_id
+                )
+        except Exception as exc:
+            raise self._masked_exception(exc, ctx) from None
+        return self._finish(out, ctx, revealed, kept, run_manager, config, tool_call_id)
+
+    async def _arun(
+        self,
+        *args: Any,
+        run_manager: Any = None,
+        config: RunnableConfig = None,  # type: ignore[assignment]  # LangChain injects by exact type
+        **kwargs: Any,
+    ) -> Any:
+        tool_call_id = kwargs.pop(_TCID, None)
+        ctx, tool_input, revealed, kept = self._prepare(args, kwargs, config)
+        try:
+            with _no_tracing():
+                out = await self.wrapped.arun(
+                    tool_input, callbacks=None, config=_inner_config(config), tool_call_id=tool_call_id
+                )
+        except Exception as exc:
+            raise self._masked_exception(exc, ctx) from None
+        return self._finish(out, ctx, revealed, kept, run_manager, config, tool_call_id)
+
+    def _masked_exception(self, exc: Exception, ctx: CallContext) -> Exception:
+        """The wrapped tool's exception, unless its message holds a sensitive value."""
+        if isinstance(exc, GuardError):
+            return exc
+        message = str(exc)
+        try:
+            masked = self.guard.mask(message, **ctx.as_kwargs()) if message else message
+        except Exception:  # cannot check it: do not let the text out
+            masked = "<message withheld by guardllm>"
+        if masked == message and not isinstance(exc, ToolException):
+            return exc
+        return GuardedToolError(f"{type(exc).__name__}: {masked}")
+
+    # -- records ---------------------------------------------------------------------------
+    def _record_block(self, exc: BlockedError, ctx: CallContext, config: RunnableConfig | None) -> None:
+        self.guard.audit.record(
+            "block",
+            scope=ctx.scope,
+            principal=ctx.principal,
+            recipient=self.recipient,
+            entity_type=exc.entity_type,
+            rule=exc.rule,
+            purpose=ctx.purpose,
+            detail=f"tool call refused: {self.name}",
+        )
+
+    def _record(
+        self,
+        ctx: CallContext,
+        revealed: list[Any],
+        kept: list[Any],
+        content: Any,
+        run_manager: Any,
+        config: RunnableConfig | None,
+        tool_call_id: str | None,
+    ) -> None:
+        step = str(run_manager.run_id) if run_manager is not None else None
+        facts = {"scope": ctx.scope, "principal": ctx.principal, "revealed": revealed, "kept": kept}
+        registry.update(step, **facts)
+        registry.update(f"tool_call:{tool_call_id}" if tool_call_id else None, **facts)
+        run = lineage_run_id(run_manager, config, self.guard)
+        types, fps = types_and_fingerprints([*revealed, *kept])
+        self.guard.audit.record(
+            "tool_call",
+            run_id=run,
+            scope=ctx.scope,
+            principal=ctx.principal,
+            recipient=self.recipient,
+            entity_types=types,
+            fingerprints=fps,
+            purpose=ctx.purpose,
+            counts={"revealed": len(revealed), "kept_as_tokens": len(kept)},
+            detail=self.name,
+        )
+        if find_handler(run_manager, self.guard) is not None:
+            return  # the handler draws this step and its edges from LangChain's events
+        rec = self.guard.recorder
+        node = step or f"tool:{self.name}:{tool_call_id or 'call'}"
+        common = {"scope": ctx.scope, "principal": ctx.principal}
+        rec.node(run, node, "tool", self.name, **common, guarded=True)
+        rec.node(run, "source:model", "source", "model", **common)
+        for status, refs in (("revealed", revealed), ("masked", kept)):
+            if refs or (status == "masked" and not revealed):
+                t, f = types_and_fingerprints(refs)
+                rec.edge(run, "source:model", node, entity_types=t, fingerprints=f, status=status,
+                         tokens=len(refs), label="tool_call")
+        text = content if isinstance(content, str) else str(content)
+        out_refs = unique_refs(self.guard.find_tokens(text, scope=ctx.scope)) if text else []
+        t, f = types_and_fingerprints(out_refs)
+        rec.node(run, "sink:model", "sink", "model", **common)
+        rec.edge(run, node, "sink:model", entity_types=t, fingerprints=f, status="masked",
+                 tokens=count_tokens(text), label="tool_result")
+
+
+def _is_tool_output(value: Any) -> bool:
+    from langchain_core.tools.base import ToolOutputMixin
+
+    return isinstance(value, ToolOutputMixin)
+
+
+def _mask_tool_output(guard: Any, value: Any, ctx: CallContext) -> Any:
+    """A ``Command`` (LangGraph) or other tool-output object: mask the messages it carries."""
+    import dataclasses
+
+    update = getattr(value, "update", None)
+    if dataclasses.is_dataclass(value) and isinstance(update, dict) and "messages" in update:
+        messages = [mask_value(guard, m, ctx) for m in update["messages"]]
+        return dataclasses.replace(value, update={**update, "messages": messages})
+    return value
+
+
+def wrap_tool(
+    guard: Any,
+    tool: Any,
+    reveal: Iterable[str] | None = None,
+    *,
+    scope: str | None = None,
+    principal: str | None = None,
+    purpose: str | None = None,
+    name: str | None = None,
+) -> GuardedTool:
+    """Wrap a LangChain tool (``@tool`` function, ``StructuredTool``, any ``BaseTool``).
+
+    Args:
+        guard: the :class:`guardllm.Guard` whose policy, vault, audit and lineage are used.
+        tool: the tool (a plain callable is turned into a tool first).
+        reveal: entity types this tool may see raw, in addition to the policy's grants
+            for ``tool:<name>`` (least privilege: nothing else is revealed to it).
+        scope / principal / purpose: fallbacks when the run's config does not say
+            (``configurable.thread_id`` / ``configurable.principal`` or ``user_id``).
+        name: rename the tool (grants then apply to the new name).
+    """
+    if isinstance(tool, GuardedTool):
+        tool = tool.wrapped
+    if not isinstance(tool, BaseTool):
+        if callable(tool):
+            from langchain_core.tools import tool as make_tool
+
+            tool = make_tool(tool)
+        else:
+            raise TypeError(f"wrap_tool expects a LangChain BaseTool or a function, got {type(tool).__name__}")
+    metadata = {**(tool.metadata or {}), GUARDED_KEY: "tool"}
+    return GuardedTool(
+        wrapped=tool,
+        guard=guard,
+        reveal=tuple(sorted({str(t).upper() for t in (reveal or ())})),
+        scope=scope,
+        principal=principal,
+        purpose=purpose,
+        name=name or tool.name,
+        description=tool.description,
+        args_schema=tool.args_schema,
+        return_direct=tool.return_direct,
+        response_format=tool.response_format,
+        handle_validation_error=tool.handle_validation_error,
+        verbose=tool.verbose,
+        tags=list(tool.tags or []) or None,
+        metadata=metadata,
+        extras=getattr(tool, "extras", None),
+    )
