@@ -32,7 +32,8 @@ __all__ = ["BoundQuery", "Resolution", "Resolver", "bind_tokens", "looks_like_to
 RULE_REVEAL = "sql.token_not_revealable"
 
 # Cheap pre-filter: LABEL_N with or without brackets, any case (the Guard does the real matching).
-_TOKEN_HINT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_\d+")
+# Escaped forms (``\\[EMAIL\\_1\\]``) count too: the Guard knows every tolerated spelling.
+_TOKEN_HINT = re.compile(r"[A-Za-z0-9]\\?_[0-9]")
 _BARE_TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_\d+$")
 
 

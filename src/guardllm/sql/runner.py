@@ -21,6 +21,7 @@ types/tables/columns, and audit/lineage hold fingerprints.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -59,17 +60,12 @@ class SqlResult:
     artifact: dict[str, Any]
     error: str | None = None
     rule: str | None = None
+    #: TokenRefs whose raw values the query used as bound parameters (types and fingerprints only).
+    revealed: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-@dataclass(slots=True)
-class _Cell:
-    masked: Any
-    refs: list[Any] = field(default_factory=list)
-    whole_type: str | None = None  # type of the one entity covering the whole cell
 
 
 def _merge_options(policy_opts: Mapping[str, Any], kw: Mapping[str, Any]) -> dict[str, Any]:
@@ -202,8 +198,15 @@ class GuardedSql:
         run_id: str | None = None,
         step_id: str | None = None,
         parent_id: str | None = None,
+        record_step: bool = True,
     ) -> SqlResult:
-        """Check, bind, execute, mask and record one query.  Never raises for a refused query."""
+        """Check, bind, execute, mask and record one query.  Never raises for a refused query.
+
+        ``run_id`` is the lineage graph (root run), ``step_id`` this query's node in it.
+        ``record_step=False`` when something else (guardllm's callback handler) already
+        draws the step node and its model-facing edges; table and column lineage is
+        recorded either way.
+        """
         run_id = run_id or str(uuid.uuid4())
         step_id = step_id or f"sql:{uuid.uuid4()}"
         try:
@@ -227,8 +230,19 @@ class GuardedSql:
         truncated = checked.capped and len(rows) > checked.limit
         rows = rows[: checked.limit]
         out_cols = _align(checked.columns, columns)
-        names, masked_rows, flows, dropped = self._mask_rows(columns, rows, out_cols, scope, principal)
-        self._record_lineage(checked, bound, flows, scope, principal, run_id, step_id, parent_id, query)
+        try:
+            names, masked_rows, flows, dropped = self._mask_rows(columns, rows, out_cols, scope, principal)
+        except BlockedError as exc:
+            # A value in the result has a policy action of ``block``: nothing of it goes out.
+            self._audit_block(exc, scope=scope, principal=principal, run_id=run_id)
+            return self._error_result(
+                f"the result holds data this policy blocks ({exc}); select other columns",
+                exc.rule or "policy.block",
+            )
+        self._record_lineage(checked, bound, flows, scope, principal, run_id, step_id, parent_id, record_step)
+        self._audit_call(
+            checked, bound, flows, len(masked_rows), scope=scope, principal=principal, run_id=run_id
+        )
         artifact = {
             "columns": names,
             "rows": masked_rows,
@@ -239,7 +253,7 @@ class GuardedSql:
             artifact["dropped_columns"] = dropped
         artifact["sources"] = {f.name: [f"{t}.{c}" for t, c in f.sources] for f in flows}
         content = render_table(names, masked_rows, truncated=truncated, limit=checked.limit, dropped=dropped)
-        return SqlResult(content=content, artifact=artifact)
+        return SqlResult(content=content, artifact=artifact, revealed=list(bound.revealed))
 
     # ------------------------------------------------------------------ tokens in queries
 
@@ -267,118 +281,98 @@ class GuardedSql:
         scope: str | None,
         principal: str | None,
     ) -> tuple[list[str], list[list[Any]], list[ColumnFlow], list[str]]:
+        """Mask the result column-aware; return kept names, masked rows, per-column flows, dropped names.
+
+        One ``mask_object`` call masks the whole table (one audit record; column names
+        are structure evidence for the detector).  Then every column the name, the
+        lineage, the rules or the values say is of one type gets each cell that is
+        not yet one whole token masked as that type (``mask_value``), so a value the
+        detector alone would miss still becomes the scope's token.
+        """
         action = self.rules.forbidden_columns_action
-        keep: list[int] = []
         flows: list[ColumnFlow] = []
         dropped: list[str] = []
-        masked_cols: list[list[Any]] = []
+        plans: list[tuple[int, str, str | None, bool]] = []  # (index, name, forced type, forbidden)
         for i, name in enumerate(columns):
             oc = out_cols[i]
             sources = tuple(oc.sources) if oc is not None else ()
-            flow = ColumnFlow(name=name, sources=sources, status="raw")
-            flows.append(flow)
+            flows.append(ColumnFlow(name=name, sources=sources, status="raw"))
             forbidden = oc is not None and oc.is_forbidden
             if forbidden and action == "drop":
                 dropped.append(name)
-                flow.status = "masked"
+                flows[i].status = "masked"
                 continue
             etype, _evidence = classify_column(name, sources)
             if forbidden and etype is None:
                 etype = CONFIDENTIAL
-            values = [row[i] for row in rows]
-            cells = self._mask_column(name, values, etype, force=forbidden, scope=scope, principal=principal)
-            keep.append(i)
-            masked_cols.append([c.masked for c in cells])
+            plans.append((i, name, etype, forbidden))
+
+        # Cells the detector should see: text and numbers (None, booleans and blobs are not values).
+        table = [[{name: _scannable(row[i])} for i, name, _t, _f in plans] for row in rows]
+        masked_table = self.guard.mask_object(table, scope=scope, principal=principal, source=self.recipient)
+
+        masked_cols: list[list[Any]] = []
+        for c, (i, name, etype, forbidden) in enumerate(plans):
+            raw = [row[i] for row in rows]
+            cells = [_shown(raw[r], masked_table[r][c][name]) for r in range(len(rows))]
+            refs_by_token = self._refs_in(cells, scope)
+            whole = [_whole_type(cell, refs_by_token) for cell in cells]
+            force = etype
+            if force is None:
+                # Classification by values: most cells were one whole value of a type.
+                force = classify_by_values([w for v, w in zip(raw, whole, strict=True) if _maskable(v)])
+            if force is not None:
+                for r, value in enumerate(raw):
+                    if _maskable(value) and whole[r] is None:
+                        cells[r], extra = self._typed(
+                            value, force, forbidden, scope=scope, principal=principal
+                        )
+                        for ref in extra:
+                            refs_by_token[str(getattr(ref, "token", ""))] = ref
+            flow = flows[i]
             for cell in cells:
-                for ref in cell.refs:
-                    flow.entity_types.add(str(getattr(ref, "entity_type", etype or "")))
-                    fp = getattr(ref, "fingerprint", None)
-                    if fp:
-                        flow.fingerprints.add(str(fp))
-                    flow.tokens += 1
+                if not isinstance(cell, str):
+                    continue
+                for token, ref in refs_by_token.items():
+                    if token and token in cell:
+                        flow.entity_types.add(str(getattr(ref, "entity_type", "")))
+                        fp = getattr(ref, "fingerprint", None)
+                        if fp:
+                            flow.fingerprints.add(str(fp))
+                        flow.tokens += cell.count(token)
             if flow.tokens:
                 flow.status = "masked"
-        names = [columns[i] for i in keep]
+            masked_cols.append(cells)
+        names = [name for _i, name, _t, _f in plans]
         masked_rows = [[col[r] for col in masked_cols] for r in range(len(rows))]
         return names, masked_rows, flows, dropped
 
-    def _mask_column(
-        self,
-        name: str,
-        values: Sequence[Any],
-        etype: str | None,
-        *,
-        force: bool,
-        scope: str | None,
-        principal: str | None,
-    ) -> list[_Cell]:
-        cache: dict[Any, _Cell] = {}
-        cells: list[_Cell] = []
-        for value in values:
-            key = (type(value).__name__, value) if _hashable(value) else None
-            if key is not None and key in cache:
-                cells.append(cache[key])
-                continue
-            cell = self._mask_cell(name, value, etype, force=force, scope=scope, principal=principal)
-            if key is not None:
-                cache[key] = cell
-            cells.append(cell)
-        if etype is None:
-            # Classification by values: most cells were one whole entity of a type, so the
-            # rest of the column (values the detector alone missed) gets that type too.
-            present = [c for v, c in zip(values, cells, strict=True) if _maskable(v)]
-            vtype = classify_by_values([c.whole_type for c in present])
-            if vtype is not None:
-                for idx, (value, cell) in enumerate(zip(values, cells, strict=True)):
-                    if _maskable(value) and cell.whole_type is None and not cell.refs:
-                        cells[idx] = self._typed(value, vtype, scope=scope, principal=principal)
-        return cells
+    def _refs_in(self, cells: Sequence[Any], scope: str | None) -> dict[str, Any]:
+        """Token -> TokenRef for every token of this scope in the column's masked cells."""
+        text = "\n".join(c for c in cells if isinstance(c, str))
+        refs: dict[str, Any] = {}
+        if not text:
+            return refs
+        for ref in self.guard.find_tokens(text, scope=scope):
+            refs.setdefault(str(ref.token), ref)
+        for m in _REDACTED.finditer(text):  # secrets / redact: nothing stored, the type is in the text
+            refs.setdefault(m.group(0), _TypeOnly(m.group(0), m.group(1)))
+        return refs
 
-    def _mask_cell(
-        self,
-        name: str,
-        value: Any,
-        etype: str | None,
-        *,
-        force: bool,
-        scope: str | None,
-        principal: str | None,
-    ) -> _Cell:
-        if isinstance(value, bytes | bytearray | memoryview):
-            return _Cell(masked=f"<BLOB {len(bytes(value))} bytes>")  # never echo binary content
-        if not _maskable(value):
-            return _Cell(masked=value)
-        if etype is not None:
-            return self._typed(value, etype, scope=scope, principal=principal)
-        text = value if isinstance(value, str) else str(value)
-        if not isinstance(value, str) and len(text) < 6:
-            return _Cell(masked=value)  # small numbers: counts, ids, amounts
-        result = self.guard.mask_result(
-            text, scope=scope, principal=principal, source=f"{self.recipient}:{name}"
-        )
+    def _typed(
+        self, value: Any, etype: str, forbidden: bool, *, scope: str | None, principal: str | None
+    ) -> tuple[str, list[Any]]:
+        """The whole cell as one value of ``etype`` -- the same token as anywhere else in the scope."""
+        result = self.guard.mask_value(value, etype, scope=scope, principal=principal, source=self.recipient)
         refs = list(getattr(result, "entities", ()) or ())
-        if result.text == text:
-            return _Cell(masked=value, refs=refs)
-        whole = None
-        if len(refs) == 1 and result.text.strip() == str(getattr(refs[0], "token", "")):
-            whole = str(getattr(refs[0], "entity_type", "")) or None
-        return _Cell(masked=result.text, refs=refs, whole_type=whole)
-
-    def _typed(self, value: Any, etype: str, *, scope: str | None, principal: str | None) -> _Cell:
-        """The whole cell as one value of ``etype`` (same token as anywhere else in the scope)."""
         text = value if isinstance(value, str) else str(value)
-        masker = getattr(self.guard, "mask_value", None)
-        if masker is None:
-            # Older Guard without typed masking: detect in the cell, and if the detector
-            # finds nothing, hide the cell rather than let a classified value through.
-            result = self.guard.mask_result(text, scope=scope, principal=principal, source=self.recipient)
+        if forbidden and (not refs or result.text == text):
+            # The policy lets this type through, but the SQL rules forbid the column: hide it anyway.
+            result = self.guard.mask_value(
+                value, CONFIDENTIAL, scope=scope, principal=principal, source=self.recipient
+            )
             refs = list(getattr(result, "entities", ()) or ())
-            if refs:
-                return _Cell(masked=result.text, refs=refs, whole_type=etype)
-            return _Cell(masked=f"[REDACTED:{etype}]", refs=[], whole_type=etype)
-        result = masker(text, etype, scope=scope, principal=principal, source=self.recipient)
-        refs = list(getattr(result, "entities", ()) or ())
-        return _Cell(masked=result.text, refs=refs, whole_type=etype)
+        return result.text, refs
 
     # ------------------------------------------------------------------ records
 
@@ -392,32 +386,28 @@ class GuardedSql:
         run_id: str,
         step_id: str,
         parent_id: str | None,
-        query: str,
+        record_step: bool,
     ) -> None:
-        recorder = getattr(self.guard, "recorder", None)
-        if recorder is None:
-            return
-        recorder.node(
-            run_id,
-            step_id,
-            "sql_query",
-            self.name,
-            parent_id=parent_id,
-            scope=scope,
-            principal=principal,
-            database=self.db.label,
-            dialect=checked.dialect,
-            tables=list(checked.tables),
-        )
-        record_query_lineage(
-            recorder, run_id, step_id, flows, scope=scope, principal=principal, tables=checked.tables
-        )
-        if bound.revealed:
-            # Values the tool resolved from tokens went into the database as bound parameters.
-            types = sorted({str(getattr(r, "entity_type", "")) for r in bound.revealed})
-            fps = sorted(
-                {str(getattr(r, "fingerprint", "")) for r in bound.revealed if getattr(r, "fingerprint", "")}
+        recorder = self.guard.recorder
+        common = {"scope": scope, "principal": principal}
+        if record_step:
+            recorder.node(
+                run_id,
+                step_id,
+                "tool",
+                self.name,
+                parent_id=parent_id,
+                **common,
+                guarded=True,
+                sql=True,
+                database=self.db.label,
+                dialect=checked.dialect,
             )
+        record_query_lineage(recorder, run_id, step_id, flows, tables=checked.tables, **common)
+        if bound.revealed:
+            # Values resolved from tokens went into the database as bound parameters.
+            types = sorted({str(getattr(r, "entity_type", "")) for r in bound.revealed})
+            fps = sorted({str(r.fingerprint) for r in bound.revealed if getattr(r, "fingerprint", "")})
             for table in checked.tables:
                 recorder.edge(
                     run_id,
@@ -429,6 +419,50 @@ class GuardedSql:
                     tokens=len(bound.revealed),
                     label="bound parameters",
                 )
+        if record_step:
+            types = sorted({t for f in flows for t in f.entity_types})
+            fps = sorted({fp for f in flows for fp in f.fingerprints})
+            recorder.node(run_id, "sink:model", "sink", "model", **common)
+            recorder.edge(
+                run_id,
+                step_id,
+                "sink:model",
+                entity_types=types,
+                fingerprints=fps,
+                status="masked" if types else "raw",
+                tokens=sum(f.tokens for f in flows),
+                label="tool_result",
+            )
+
+    def _audit_call(
+        self,
+        checked: CheckedQuery,
+        bound: BoundQuery,
+        flows: Sequence[ColumnFlow],
+        rows: int,
+        *,
+        scope: str | None,
+        principal: str | None,
+        run_id: str,
+    ) -> None:
+        types = sorted({t for f in flows for t in f.entity_types})
+        self.guard.audit.record(
+            "tool_call",
+            run_id=run_id,
+            scope=scope,
+            principal=principal,
+            recipient=self.recipient,
+            entity_types=types,
+            fingerprints=sorted(
+                {str(r.fingerprint) for r in bound.revealed if getattr(r, "fingerprint", "")}
+            ),
+            counts={
+                "rows": rows,
+                "revealed": len(bound.revealed),
+                "masked_cells": sum(f.tokens for f in flows),
+            },
+            detail=f"{self.name}: {', '.join(checked.tables) or 'no table'}",
+        )
 
     def _audit_block(
         self, exc: BlockedError, *, scope: str | None, principal: str | None, run_id: str
@@ -490,16 +524,47 @@ def _align(out_cols: Sequence[OutputColumn] | None, columns: Sequence[str]) -> l
     return list(out_cols)
 
 
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
+_REDACTED = re.compile(r"\[REDACTED:([A-Z][A-Z0-9_]*)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class _TypeOnly:
+    """A masked value that left no vault entry (secret / redact): its type is all there is."""
+
+    token: str
+    entity_type: str
+    fingerprint: str = ""
+
+
+def _scannable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | bytes | bytearray | memoryview):
+        return None
+    if isinstance(value, str | int | float):
+        return value
+    return str(value)  # Decimal, date, UUID...: scanned as their text
+
+
+def _shown(raw: Any, masked: Any) -> Any:
+    """What the model sees for one cell."""
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return f"<BLOB {len(bytes(raw))} bytes>"  # never echo binary content
+    if masked is None:
+        return raw if raw is None or isinstance(raw, bool) else masked
+    if isinstance(masked, str) and not isinstance(raw, str) and masked == str(raw):
+        return raw  # an undetected number or date keeps its type
+    return masked
+
+
+def _whole_type(cell: Any, refs: Mapping[str, Any]) -> str | None:
+    """The type of the single token that is the whole cell, else ``None``."""
+    if not isinstance(cell, str):
+        return None
+    ref = refs.get(cell.strip())
+    return str(getattr(ref, "entity_type", "")) or None if ref is not None else None
 
 
 def _maskable(value: Any) -> bool:
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool | bytes | bytearray | memoryview):
         return False
     if isinstance(value, str):
         return bool(value.strip())

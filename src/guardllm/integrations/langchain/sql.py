@@ -18,10 +18,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
-from langchain_core.runnables import RunnableConfig, ensure_config
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from guardllm.integrations.langchain._context import (
+    context_from_config,
+    current_config,
+    find_handler,
+    lineage_run_id,
+    registry,
+)
 from guardllm.sql.database import SqliteDatabase
 from guardllm.sql.guardrails import ForbiddenAction
 from guardllm.sql.runner import GuardedSql, SqlResult
@@ -38,50 +45,11 @@ _DESCRIPTION = (
 )
 
 
+_TCID = "_guardllm_tool_call_id"
+
+
 class _QueryInput(BaseModel):
     query: str = Field(..., description="A detailed and correct SQL query.")
-
-
-def _configurable(config: RunnableConfig | None) -> dict[str, Any]:
-    if not config:
-        return {}
-    conf = dict(config.get("configurable") or {})
-    meta = dict(config.get("metadata") or {})
-    return {**meta, **conf}
-
-
-def _scope_principal(config: RunnableConfig | None) -> tuple[str | None, str | None]:
-    """Scope and principal for this call, from the run's config.
-
-    Scope: ``guardllm_scope``, else LangChain's ``thread_id``; principal:
-    ``guardllm_principal``, else ``user_id``.  ``None`` means the Guard's defaults.
-    """
-    conf = _configurable(config)
-    scope = conf.get("guardllm_scope") or conf.get("thread_id")
-    principal = conf.get("guardllm_principal") or conf.get("user_id")
-    return (str(scope) if scope is not None else None, str(principal) if principal is not None else None)
-
-
-def _root_run_id(run_manager: Any, config: RunnableConfig | None) -> str | None:
-    """The root run id, when something in the run can tell it (guardllm's callback handler can)."""
-    conf = _configurable(config)
-    if conf.get("guardllm_run_id"):
-        return str(conf["guardllm_run_id"])
-    if run_manager is None:
-        return None
-    for handler in list(getattr(run_manager, "handlers", ()) or ()) + list(
-        getattr(run_manager, "inheritable_handlers", ()) or ()
-    ):
-        finder = getattr(handler, "root_run_id", None)
-        if callable(finder):
-            try:
-                root = finder(run_manager.run_id)
-            except Exception:  # a handler that cannot answer is not an error here
-                root = None
-            if root:
-                return str(root)
-    parent = getattr(run_manager, "parent_run_id", None)
-    return str(parent or run_manager.run_id)
 
 
 class GuardedSQLDatabaseTool(BaseTool):
@@ -104,22 +72,35 @@ class GuardedSQLDatabaseTool(BaseTool):
         """The underlying pipeline (rules, database adapter) -- for inspection and tests."""
         return self._sql
 
+    def _to_args_and_kwargs(
+        self, tool_input: Any, tool_call_id: str | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super()._to_args_and_kwargs(tool_input, tool_call_id)
+        kwargs[_TCID] = tool_call_id  # so the handler can match this step to the model's tool call
+        return args, kwargs
+
     def _call(
-        self, query: str, run_manager: Any, config: RunnableConfig | None
+        self, query: str, run_manager: Any, config: RunnableConfig | None, tool_call_id: str | None = None
     ) -> tuple[str, dict[str, Any]]:
-        if config is None:
-            config = ensure_config()  # the config LangChain set for this tool run, if any
-        scope, principal = _scope_principal(config)
-        step_id = str(run_manager.run_id) if run_manager is not None else None
+        config = current_config(config)
+        ctx = context_from_config(config)
+        step = str(run_manager.run_id) if run_manager is not None else None
         parent = getattr(run_manager, "parent_run_id", None)
+        handler = find_handler(run_manager, self._sql.guard)
         result: SqlResult = self._sql.run(
             query,
-            scope=scope,
-            principal=principal,
-            run_id=_root_run_id(run_manager, config),
-            step_id=step_id,
+            scope=ctx.scope,
+            principal=ctx.principal,
+            run_id=lineage_run_id(run_manager, config, self._sql.guard),
+            step_id=step,
             parent_id=str(parent) if parent else None,
+            record_step=handler is None,
         )
+        # Tell guardllm's callback handler what this step was given raw (it cannot see it).
+        facts = {"scope": ctx.scope, "principal": ctx.principal, "revealed": result.revealed, "kept": []}
+        registry.update(step, **facts)
+        if tool_call_id:
+            registry.update(f"tool_call:{tool_call_id}", **facts)
         return result.content, result.artifact
 
     def _run(
@@ -127,19 +108,21 @@ class GuardedSQLDatabaseTool(BaseTool):
         query: str,
         run_manager: CallbackManagerForToolRun | None = None,
         config: RunnableConfig = None,  # type: ignore[assignment]  # LangChain injects by exact type
+        **kwargs: Any,
     ) -> tuple[str, dict[str, Any]]:
-        return self._call(query, run_manager, config)
+        return self._call(query, run_manager, config, kwargs.get(_TCID))
 
     async def _arun(
         self,
         query: str,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
         config: RunnableConfig = None,  # type: ignore[assignment]  # LangChain injects by exact type
+        **kwargs: Any,
     ) -> tuple[str, dict[str, Any]]:
         if isinstance(self._sql.db, SqliteDatabase):
             # A sqlite3 connection is usually bound to the thread that opened it.
-            return self._call(query, run_manager, config)
-        return await asyncio.to_thread(self._call, query, run_manager, config)
+            return self._call(query, run_manager, config, kwargs.get(_TCID))
+        return await asyncio.to_thread(self._call, query, run_manager, config, kwargs.get(_TCID))
 
 
 def sql_tool(
