@@ -172,6 +172,11 @@ class RecordingToolModel(BaseChatModel):
             yield gen
 
 
+def audit_records(guard: Any, **filters: Any) -> list[dict[str, Any]]:
+    """Audit records as plain dicts (oldest first)."""
+    return [r.to_dict() for r in guard.audit.query(**filters)]
+
+
 def graph(guard: Any, run_id: Any) -> dict[str, Any]:
     """The lineage graph of a run as plain data: ``{"nodes": [...], "edges": [...]}``."""
     data = guard.lineage(str(run_id)).to_dict()

@@ -32,6 +32,7 @@ from tests.lc_support import (
     RecordingToolModel,
     ToolLog,
     assert_no_raw,
+    audit_records,
     dumps,
     edges_from,
     edges_into,
@@ -64,10 +65,10 @@ def _check_tools(log: ToolLog) -> None:
 
 def _check_audit(guard: Any) -> None:
     assert guard.audit.verify()
-    records = getattr(guard.audit, "records", None)
-    if records is None and hasattr(guard.audit, "query"):
-        records = list(guard.audit.query())
+    records = audit_records(guard)
     assert_no_raw(dumps(records))
+    events = {r["event"] for r in records}
+    assert {"mask", "reveal", "tool_call"} <= events, events
 
 
 def _edge(g: dict[str, Any], source: str | None, target: str | None, label: str,
@@ -159,12 +160,8 @@ def test_create_agent_with_middleware_alone_records_lineage(guard: Any, log: Too
 
 
 def _last_tool_audit_run(guard: Any) -> Any:
-    records = getattr(guard.audit, "records", None)
-    if records is None:
-        records = list(guard.audit.query())
-    for rec in reversed(records):
-        rec = rec if isinstance(rec, dict) else getattr(rec, "__dict__", {})
-        if rec.get("event") == "tool_call" and rec.get("run_id"):
+    for rec in reversed(audit_records(guard, event="tool_call")):
+        if rec.get("run_id"):
             return rec["run_id"]
     raise AssertionError("no tool_call audit record")
 
