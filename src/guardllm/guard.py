@@ -43,7 +43,7 @@ from typing import Any
 from guardllm.audit import AuditLog
 from guardllm.errors import BlockedError, DetectionError, GuardError, InputError, KeyMissingError, VaultError
 from guardllm.policy import Decision, Policy, as_policy
-from guardllm.stores import is_persistent, open_store
+from guardllm.stores import is_persistent, open_store, resolve_url
 from guardllm.stores.base import Store, VaultEntry
 from guardllm.tokens import surrogates
 from guardllm.tokens.crypto import HOW_TO_CREATE, KeyRing, load_master_key, load_previous_key, parse_key
@@ -144,12 +144,16 @@ class Guard:
         scope: str = DEFAULT_SCOPE,
     ) -> None:
         self.policy: Policy = as_policy(policy)
-        self._store = open_store(store)
         master = load_master_key(key)
+        if master is None and not isinstance(store, Store):
+            url = resolve_url(store)
+            if not url.startswith("memory:"):  # fail before creating a database nobody can read
+                raise KeyMissingError(f"no encryption key configured for the persistent store {url}; "
+                                      f"{HOW_TO_CREATE}")
+        self._store = open_store(store)
         ephemeral = False
         if master is None:
             if is_persistent(self._store):
-                self._store.close()
                 raise KeyMissingError(f"no encryption key configured for the persistent store {self._store.url}; "
                                       f"{HOW_TO_CREATE}")
             master, ephemeral = secrets.token_bytes(32), True  # memory:// lives and dies with this key
@@ -625,7 +629,7 @@ class Guard:
                     break
             return cut
 
-        return StreamRestorer(restore, words_back=4 if self._surrogates_on() else 0, safe_cut=safe_cut)
+        return StreamRestorer(restore, words_back=6 if self._surrogates_on() else 0, safe_cut=safe_cut)
 
     def find_tokens(self, text: str, *, scope: str | None = None) -> list[TokenRef]:
         """Tokens (and surrogates) in ``text`` that this scope issued, in order of appearance."""

@@ -273,7 +273,7 @@ class Policy(_Model):
     def to_yaml(self) -> str:
         import yaml
 
-        data = self.model_dump(mode="json", exclude_none=True)
+        data = self.model_dump(mode="json", exclude_defaults=True)
         return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -421,6 +421,13 @@ def as_policy(policy: Policy | str | Path | Mapping[str, Any] | None) -> Policy:
     if isinstance(policy, Mapping):
         return Policy.from_dict(policy)
     raise PolicyError(f"policy must be None, a Policy, a file path or a dict, not {type(policy).__name__}")
+
+
+def default_policy_text() -> str:
+    """The commented YAML of the built-in default policy (``guardllm policy show``)."""
+    from importlib.resources import files
+
+    return files("guardllm.data").joinpath("default_policy.yaml").read_text(encoding="utf-8")
 
 
 def policy_json_schema() -> str:

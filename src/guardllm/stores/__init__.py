@@ -30,12 +30,18 @@ def default_sqlite_url() -> str:
     return f"sqlite:///{(base / 'guardllm.db').resolve()}"
 
 
+def resolve_url(url: str | None) -> str:
+    """``url``, or for ``None`` the ``$GUARDLLM_STORE`` URL, or ``memory://``."""
+    if url is None:
+        return os.environ.get(STORE_ENV) or "memory://"
+    return url
+
+
 def open_store(url: str | Store | None = None) -> Store:
     """A store for ``url`` (``None``: ``$GUARDLLM_STORE`` or ``memory://``)."""
     if isinstance(url, Store):
         return url
-    if url is None:
-        url = os.environ.get(STORE_ENV) or "memory://"
+    url = resolve_url(url)
     if not isinstance(url, str):
         raise VaultError(f"store must be a URL string or a Store, not {type(url).__name__}")
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
@@ -60,4 +66,4 @@ def is_persistent(store: Store) -> bool:
 
 
 __all__ = ["HOME_ENV", "STORE_ENV", "AuditFilter", "Store", "VaultEntry", "default_sqlite_url", "is_persistent",
-           "open_store"]
+           "open_store", "resolve_url"]

@@ -75,9 +75,14 @@ def email(n: int) -> str:
     return f"{FIRST[i % len(FIRST)].lower()}.{LAST[(i // len(FIRST)) % len(LAST)].lower()}{n}@example.{_TLDS[i % 3]}"
 
 
+_PHONE_AREAS = 799  # area codes 201..999
+
+
 def phone(n: int) -> str:
     i = n - 1
-    return f"({201 + i // 100:03d}) 555-01{i % 100:02d}"
+    base = f"({201 + (i // 100) % _PHONE_AREAS:03d}) 555-01{i % 100:02d}"
+    block = i // (100 * _PHONE_AREAS)
+    return f"{base} ext. {block}" if block else base
 
 
 def card(n: int) -> str:
@@ -131,7 +136,7 @@ _TOWNS = "|".join(TOWNS)
 SURROGATE_RE = re.compile(
     "|".join([
         rf"(?P<email>\b(?:{_FIRST})\.(?:{_LAST})[0-9]{{1,9}}@example\.(?:com|net|org)\b)",
-        r"(?P<phone>(?<![0-9])\(?[2-9][0-9]{2}\)?[ .-]?555[ .-]?01[0-9]{2}(?![0-9]))",
+        r"(?P<phone>(?<![0-9])\(?[2-9][0-9]{2}\)?[ .-]?555[ .-]?01[0-9]{2}(?: ext\. [0-9]{1,6})?(?![0-9]))",
         r"(?P<card>(?<![0-9])4000[ -]?00[0-9]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9]))",
         r"(?P<iban>\bGB[0-9]{2} ?ZZZZ ?[0-9]{4} ?[0-9]{4} ?[0-9]{4} ?[0-9]{2}\b)",
         rf"(?P<address>\b[0-9]{{3,9}} (?:{_STREETS}) Lane, (?:{_TOWNS})\b)",
@@ -148,8 +153,9 @@ def canonical_surrogate(match: re.Match[str]) -> str:
     if kind == "email":
         return text.lower()
     if kind == "phone":
-        d = re.sub(r"\D", "", text)
-        return f"({d[:3]}) {d[3:6]}-{d[6:]}"
+        main, _, ext = text.partition(" ext. ")
+        d = re.sub(r"\D", "", main)
+        return f"({d[:3]}) {d[3:6]}-{d[6:10]}" + (f" ext. {ext}" if ext else "")
     if kind == "card":
         d = re.sub(r"\D", "", text)
         return " ".join(d[k:k + 4] for k in range(0, 16, 4))

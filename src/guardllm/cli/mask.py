@@ -1,0 +1,111 @@
+"""``guardllm mask``, ``guardllm unmask`` and ``guardllm keygen``.
+
+Masking from the shell only makes sense with a store that outlives the command,
+so these default to the persistent store (``--store``, else ``$GUARDLLM_STORE``,
+else ``$GUARDLLM_HOME/guardllm.db`` or ``./.guardllm/guardllm.db``) and need a key
+(``$GUARDLLM_KEY`` or ``$GUARDLLM_KEY_FILE``; ``guardllm keygen`` makes one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from guardllm.errors import InputError
+
+
+def cli_store_url(explicit: str | None) -> str:
+    """``--store``, else ``$GUARDLLM_STORE``, else the default SQLite file."""
+    from guardllm.stores import STORE_ENV, default_sqlite_url
+
+    return explicit or os.environ.get(STORE_ENV) or default_sqlite_url()
+
+
+def read_input(path: str) -> str:
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        source = "standard input"
+    else:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        source = path
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _guard(args: argparse.Namespace) -> Any:
+    from guardllm.guard import Guard
+
+    return Guard(policy=args.policy, store=cli_store_url(args.store), principal=args.principal)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", default="-", help="input file, or - for standard input (default)")
+    p.add_argument("--scope", default="default", help="token scope (session, thread or tenant); default 'default'")
+    p.add_argument("--store", help="store URL (default: $GUARDLLM_STORE or ./.guardllm/guardllm.db)")
+    p.add_argument("--policy", help="policy file (YAML or TOML); default: the built-in policy")
+    p.add_argument("--principal", help="who runs this (recorded in the audit log)")
+    p.add_argument("--json", action="store_true", help="print JSON with the text and the entities")
+
+
+def _mask(args: argparse.Namespace) -> int:
+    text = read_input(args.file)
+    res = _guard(args).mask_result(text, scope=args.scope, subject=args.subject)
+    if args.json:
+        print(json.dumps({"text": res.text, "entities": [
+            {"token": r.token, "entity_type": r.entity_type, "fingerprint": r.fingerprint, "action": r.action}
+            for r in res.entities]}, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(res.text)
+    return 0
+
+
+def _unmask(args: argparse.Namespace) -> int:
+    text = read_input(args.file)
+    res = _guard(args).unmask_result(text, scope=args.scope, to=args.to, purpose=args.purpose)
+    if args.json:
+        print(json.dumps({"text": res.text, "revealed": len(res.revealed), "refused": len(res.refused),
+                          "foreign": res.foreign}, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(res.text)
+    if res.refused or res.foreign:
+        print(f"guardllm: {len(res.refused)} token(s) not revealed to {args.to}, {res.foreign} foreign token(s) "
+              "left unchanged", file=sys.stderr)
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from guardllm.tokens.crypto import generate_key
+
+    print(generate_key())
+    if sys.stdout.isatty():
+        print("# store it outside the database, e.g.: guardllm keygen > ~/.guardllm.key && chmod 600 "
+              "~/.guardllm.key; export GUARDLLM_KEY_FILE=~/.guardllm.key", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("mask", help="replace sensitive values in a text with tokens",
+                              description="Mask a file or standard input; tokens are stored (encrypted) in the store.")
+    _common(p)
+    p.add_argument("--subject", help="data subject id (per-subject key; guardllm forget can erase it)")
+    p.set_defaults(handler=_mask)
+
+    u = subparsers.add_parser("unmask", help="restore tokens where the policy allows",
+                              description="Restore the tokens of one scope for a recipient the policy allows.")
+    _common(u)
+    u.add_argument("--to", default="user", help="recipient: user, tool:<name>, role:<name>, principal:<id>")
+    u.add_argument("--purpose", help="purpose of the reveal (checked by the policy, recorded in the audit)")
+    u.set_defaults(handler=_unmask)
+
+    k = subparsers.add_parser("keygen", help="print a new random master key (base64)",
+                              description="Print a new 32-byte master key. Keep it outside the database.")
+    k.set_defaults(handler=_keygen)

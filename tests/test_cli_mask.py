@@ -1,0 +1,59 @@
+"""``guardllm mask`` / ``unmask`` / ``keygen`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+
+from guardllm.cli import main
+
+EMAIL = "noah.fischer@lakeside-clinic.example"
+
+
+def test_mask_then_unmask_across_processes(tmp_path):
+    store = f"sqlite:///{tmp_path / 'cli.db'}"
+    src = tmp_path / "in.txt"
+    src.write_text(f"Please email {EMAIL} today.\n")
+    run = [sys.executable, "-m", "guardllm"]
+    masked = subprocess.run([*run, "mask", str(src), "--store", store, "--scope", "t1"], capture_output=True,
+                            text=True, check=True).stdout
+    assert EMAIL not in masked and "[EMAIL_1]" in masked
+    restored = subprocess.run([*run, "unmask", "-", "--store", store, "--scope", "t1", "--to", "user"],
+                              input=masked, capture_output=True, text=True, check=True).stdout
+    assert restored == src.read_text()
+    refused = subprocess.run([*run, "unmask", "-", "--store", store, "--scope", "t1", "--to", "tool:crm"],
+                             input=masked, capture_output=True, text=True, check=True)
+    assert refused.stdout == masked and "not revealed" in refused.stderr
+
+
+def test_mask_json(tmp_path, capsys):
+    src = tmp_path / "in.txt"
+    src.write_text(f"to {EMAIL}")
+    assert main(["mask", str(src), "--store", "memory://", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["text"] == "to [EMAIL_1]"
+    assert data["entities"][0]["entity_type"] == "EMAIL_ADDRESS" and EMAIL not in json.dumps(data)
+
+
+def test_missing_key_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("GUARDLLM_KEY")
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    assert main(["mask", str(src), "--store", f"sqlite:///{tmp_path / 'k.db'}"]) == 2
+    assert "guardllm keygen" in capsys.readouterr().err
+    assert not (tmp_path / "k.db").exists()  # no database nobody could read
+
+
+def test_non_utf8_input(tmp_path, capsys):
+    src = tmp_path / "in.bin"
+    src.write_bytes(b"\xff\xfe\x00bad")
+    assert main(["mask", str(src), "--store", "memory://"]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_keygen(capsys):
+    assert main(["keygen"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert len(base64.b64decode(key)) == 32
