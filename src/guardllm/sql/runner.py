@@ -307,14 +307,30 @@ class GuardedSql:
                 etype = CONFIDENTIAL
             plans.append((i, name, etype, forbidden))
 
-        # Cells the detector should see: text and numbers (None, booleans and blobs are not values).
-        table = [[{name: _scannable(row[i])} for i, name, _t, _f in plans] for row in rows]
+        # Each distinct value of a column is scanned once (same value, same token anyway);
+        # None, booleans, blobs and small numbers (ids, counts, amounts) are not values to scan.
+        distinct: list[dict[Any, int]] = []
+        table: list[list[dict[str, Any]]] = []
+        for i, name, _t, _f in plans:
+            seen: dict[Any, int] = {}
+            cells_in: list[dict[str, Any]] = []
+            for row in rows:
+                key = _cell_key(row[i])
+                if key is not None and key not in seen:
+                    seen[key] = len(cells_in)
+                    cells_in.append({name: _scannable(row[i])})
+            distinct.append(seen)
+            table.append(cells_in)
         masked_table = self.guard.mask_object(table, scope=scope, principal=principal, source=self.recipient)
 
         masked_cols: list[list[Any]] = []
         for c, (i, name, etype, forbidden) in enumerate(plans):
             raw = [row[i] for row in rows]
-            cells = [_shown(raw[r], masked_table[r][c][name]) for r in range(len(rows))]
+            cells = []
+            for value in raw:
+                key = _cell_key(value)
+                masked = masked_table[c][distinct[c][key]][name] if key is not None else None
+                cells.append(_shown(value, masked))
             refs_by_token = self._refs_in(cells, scope)
             whole = [_whole_type(cell, refs_by_token) for cell in cells]
             force = etype
@@ -536,6 +552,17 @@ class _TypeOnly:
     fingerprint: str = ""
 
 
+def _cell_key(value: Any) -> Any:
+    """Dedup key of a cell worth scanning, ``None`` for cells that are not (they are shown as-is)."""
+    if value is None or isinstance(value, bool | bytes | bytearray | memoryview):
+        return None
+    if isinstance(value, int | float) and abs(value) < 100_000:
+        return None  # too short to be an identifier the detector knows
+    if isinstance(value, str) and not value.strip():
+        return None
+    return (type(value).__name__, value if isinstance(value, str | int | float) else str(value))
+
+
 def _scannable(value: Any) -> Any:
     if value is None or isinstance(value, bool | bytes | bytearray | memoryview):
         return None
@@ -549,7 +576,7 @@ def _shown(raw: Any, masked: Any) -> Any:
     if isinstance(raw, bytes | bytearray | memoryview):
         return f"<BLOB {len(bytes(raw))} bytes>"  # never echo binary content
     if masked is None:
-        return raw if raw is None or isinstance(raw, bool) else masked
+        return raw  # not a value worth scanning (None, flag, small number, blank)
     if isinstance(masked, str) and not isinstance(raw, str) and masked == str(raw):
         return raw  # an undetected number or date keeps its type
     return masked
