@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from functools import lru_cache
 
 Cand = tuple[str, int, int, float, str]
@@ -114,6 +115,7 @@ _STRONG_TRIGGERS = (
     "with", "for", "user", "guest", "resident", "insured", "subscriber", "recipient", "sender", "payee",
     "owner", "author", "witness", "guardian", "spouse", "parent", "student", "agent", "rep", "representative",
 )
+_ONE_WORD_TRIGGERS = frozenset(t for t in _STRONG_TRIGGERS if " " not in t and t.isalpha())
 _WEAK_TRIGGERS = frozenset(
     ("from", "to", "cc", "by", "with", "for", "hi", "hello", "hey", "i am", "i'm", "i’m", "this is", "it's",
      "contact", "customer", "client", "employee", "member", "user", "guest", "owner", "author", "agent", "rep")
@@ -205,17 +207,30 @@ FIRST_NAMES = frozenset(
 def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list[Cand]) -> None:
     """Capitalised word sequences that the surrounding text marks as a person's name."""
     n = len(text)
+    email_starts = [es for es, _ in emails]
     for m in NAME2.finditer(text):
         span = _trim_name(text, m.start(), m.end(), min_words=2)
         if span is None:
             continue
         s, e = span
         score = 0.0
-        trig = _trigger_before(lower, s)
+        trig = None
+        # "Cardholder Zebediah Marlowe": a capitalised trigger word glued to the front of the name.
+        first = text[s:e].split(None, 1)
+        while len(first) == 2 and first[0].lower() in _ONE_WORD_TRIGGERS and len(first[1].split()) >= 2:
+            trig = first[0].lower()
+            s = e - len(first[1])
+            first = first[1].split(None, 1)
+        if trig is None:
+            trig = _trigger_before(lower, s)
         if trig is not None:
             score = 0.6 if trig in _WEAK_TRIGGERS else 0.85
         if score < 0.85 and emails:
-            for es, ee in emails:
+            # Only emails close by can vouch for a name: bisect instead of scanning them all.
+            k = bisect_left(email_starts, s - 80)
+            while k < len(emails) and emails[k][0] <= e + 160:
+                es, ee = emails[k]
+                k += 1
                 if es - 160 <= e <= es or ee <= s <= ee + 80:
                     at = text.find("@", es, ee)
                     if _name_matches_local(text[s:e], text[es:at]):
@@ -225,9 +240,12 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
                 score = max(score, 0.8)
         if score < 0.75 and s > 0 and text[s - 1] in "'\"" and e < n and text[e] == text[s - 1]:
             # A quoted name in the same row as contact data: (12, 'Ana Lima', 'ana@x.io', ...)
-            lo = max(text.rfind("(", 0, s), text.rfind("\n", 0, s), text.rfind("{", 0, s), text.rfind("[", 0, s))
-            his = [x for x in (text.find(")", e), text.find("\n", e), text.find("}", e)) if x != -1]
-            hi = min(his) if his else n
+            w0 = max(0, s - 200)
+            lo = max(text.rfind("(", w0, s), text.rfind("\n", w0, s), text.rfind("{", w0, s), text.rfind("[", w0, s))
+            lo = w0 - 1 if lo < 0 else lo
+            w1 = min(n, e + 300)
+            his = [x for x in (text.find(")", e, w1), text.find("\n", e, w1), text.find("}", e, w1)) if x != -1]
+            hi = min(his) if his else w1
             if _ROW_CONTACT.search(text, lo + 1, hi):
                 score = max(score, 0.75)
         if score < 0.6:

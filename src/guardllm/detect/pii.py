@@ -52,6 +52,9 @@ def find_emails(text: str, out: list[Cand]) -> None:
     n = len(text)
     last = 0
     while i != -1:
+        if not (0 < i < n - 3 and text[i + 1].isalnum() and (text[i - 1].isalnum() or text[i - 1] in "._+-%")):
+            i = text.find("@", i + 1)
+            continue
         # Only the neighbourhood of each '@' can hold an address: bounded work per '@'.
         lo = max(last, i - 65)
         for m in _EMAIL.finditer(text, lo, min(n, i + 300)):
@@ -125,7 +128,7 @@ def find_cards(text: str, out: list[Cand], pos: int = 0, endpos: int | None = No
     for m in _CARD.finditer(text, pos, len(text) if endpos is None else endpos):
         v = m.group()
         d = v.replace(" ", "").replace("-", "")
-        if not card_iin_ok(d) or not luhn_ok(d) or len(set(d)) <= 2:
+        if not card_iin_ok(d) or not luhn_ok(d) or len(set(d)) == 1:
             continue
         s, e = m.span()
         if _neg_before(text, s):

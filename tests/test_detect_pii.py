@@ -1,0 +1,106 @@
+"""True positives and near-misses for every pattern-based PII type, through the public API."""
+
+from __future__ import annotations
+
+import pytest
+
+import guardllm
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(f.entity_type, f.text) for f in guardllm.scan(text)]
+
+
+def types_of(text: str) -> set[str]:
+    return {f.entity_type for f in guardllm.scan(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "etype", "value"),
+    [
+        ("write to ana.lima+news@correio.example.br today", "EMAIL_ADDRESS", "ana.lima+news@correio.example.br"),
+        ("user=o_brien99@mail.sub.example.co.uk src=x", "EMAIL_ADDRESS", "o_brien99@mail.sub.example.co.uk"),
+        ("call (415) 555-0132 now", "PHONE_NUMBER", "(415) 555-0132"),
+        ("call 415-555-0132.", "PHONE_NUMBER", "415-555-0132"),
+        ("mobile 415.555.0132", "PHONE_NUMBER", "415.555.0132"),
+        ("ring +1 415 555 0132", "PHONE_NUMBER", "+1 415 555 0132"),
+        ("tel: +44 20 7946 0958", "PHONE_NUMBER", "+44 20 7946 0958"),
+        ("handy +49 30 12345678", "PHONE_NUMBER", "+49 30 12345678"),
+        ("portable +33 6 12 34 56 78", "PHONE_NUMBER", "+33 6 12 34 56 78"),
+        ("mobile 07700 900123", "PHONE_NUMBER", "07700 900123"),
+        ("card 4111 1111 1111 1111 was used", "CREDIT_CARD", "4111 1111 1111 1111"),
+        ("card 4111-1111-1111-1111", "CREDIT_CARD", "4111-1111-1111-1111"),
+        ("amex 378282246310005", "CREDIT_CARD", "378282246310005"),
+        ("mc 5555555555554444", "CREDIT_CARD", "5555555555554444"),
+        ("ssn 536-22-8470", "US_SSN", "536-22-8470"),
+        ("SSN: 536 22 8470", "US_SSN", "536 22 8470"),
+        ("my social security number is 536228470", "US_SSN", "536228470"),
+        ("iban GB82WEST12345698765432 ok", "IBAN_CODE", "GB82WEST12345698765432"),
+        ("IBAN: DE89 3704 0044 0532 0130 00 EUR", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
+        ("from 203.0.113.77 port", "IP_ADDRESS", "203.0.113.77"),
+        ("peer 2001:db8::8a2e:370:7334 up", "IP_ADDRESS", "2001:db8::8a2e:370:7334"),
+        ("nic 00:1A:2B:3C:4D:5E", "MAC_ADDRESS", "00:1A:2B:3C:4D:5E"),
+        ("NHS number 943 476 5919", "UK_NHS", "943 476 5919"),
+        ("prescriber DEA AB1234563", "MEDICAL_LICENSE", "AB1234563"),
+        ("VIN 1HGCM82633A004352", "VEHICLE_ID", "1HGCM82633A004352"),
+        ("send btc to 1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "CRYPTO", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"),
+        ("eth wallet 0x52908400098527886E0F7030069857D2E4169EE7", "CRYPTO", "0x52908400098527886E0F7030069857D2E4169EE7"),
+        ("MRN: 00482913", "MEDICAL_RECORD_NUMBER", "00482913"),
+        ("passport number X1234567", "US_PASSPORT", "X1234567"),
+        ("routing number 021000021", "ABA_ROUTING_NUMBER", "021000021"),
+        ("account number 000123456789", "US_BANK_NUMBER", "000123456789"),
+        ("DOB: 1975-07-04", "DATE_TIME", "1975-07-04"),
+        ("born on March 3, 1991", "DATE_TIME", "March 3, 1991"),
+        ("date of birth 04/07/1962", "DATE_TIME", "04/07/1962"),
+        ("see https://app.example.com/u?email=ana%40x.org&x=1", "URL", "https://app.example.com/u?email=ana%40x.org&x=1"),
+    ],
+)
+def test_true_positive(text: str, etype: str, value: str) -> None:
+    assert (etype, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 4111111111111112 failed",  # Luhn-invalid
+        "Build 1234567812345678 finished",  # Luhn-invalid 16 digits
+        "session=9c973603-8202-4ab2-9b92-d2a887110871",  # UUID
+        "commit 3f786850e387550fdab836ed7e6dc881de23001b",  # git SHA
+        "released v1.2.3.4 and version 10.2.0.1",  # version strings
+        "at 2026-11-17T09:43:00Z the job ran",  # timestamp
+        "total 9447.23 USD",  # price
+        "ticket 228-785-11340 is open",  # order number shaped like a phone
+        "SKU LCB-7116 in stock",  # SKU
+        "ISBN 978-8-382-29687-2",  # ISBN
+        "See https://docs.example.com/guide/install for setup",  # documentation URL
+        "ssn 000-12-3456 and 666-12-3456 and 912-34-5678",  # invalid SSN areas
+        "IBAN GB82WEST12345698765433",  # bad mod-97
+        "meeting at 10:30:45 in room 4",  # time
+        "colour #ca99de and hash 11df7f190112",
+        "phone 123-456-7890",  # NANP area code cannot start with 1
+        "ratio 1.5 and 0.0.0.0 bind",
+    ],
+)
+def test_near_miss_does_not_fire(text: str) -> None:
+    assert guardllm.scan(text) == [], [(f.entity_type, f.preview()) for f in guardllm.scan(text)]
+
+
+def test_ip_in_version_context_is_not_an_ip() -> None:
+    assert types_of("upgraded to version 1.2.3.4 today") == set()
+    assert types_of("client ip 1.2.3.4 blocked") == {"IP_ADDRESS"}
+
+
+def test_findings_are_sorted_and_do_not_overlap() -> None:
+    text = "Ana Lima <ana.lima@example.org>, 415-555-0132, card 4111 1111 1111 1111, ssn 536-22-8470"
+    fs = guardllm.scan(text)
+    assert [f.start for f in fs] == sorted(f.start for f in fs)
+    for a, b in zip(fs, fs[1:], strict=False):
+        assert a.end <= b.start
+    for f in fs:
+        assert text[f.start : f.end] == f.text
+
+
+def test_offsets_with_unicode_text() -> None:
+    text = "Ünïcødé ✓ — write to zoë@exämple.com? no: zoe@example.com"
+    fs = guardllm.scan(text)
+    assert any(f.text == "zoe@example.com" and text[f.start : f.end] == f.text for f in fs)

@@ -1,0 +1,102 @@
+"""Names, addresses and dates found from context and from structure (keys, columns, rows)."""
+
+from __future__ import annotations
+
+import pytest
+
+import guardllm
+
+
+def values(text: str, etype: str) -> list[str]:
+    return [f.text for f in guardllm.scan(text) if f.entity_type == etype]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hello, my name is Tavish Quarrender and I need help.", "Tavish Quarrender"),
+        ("Hey there - I'm Ji-woo Park, calling about my bill.", "Ji-woo Park"),
+        ("Dear Imelda Struthers-Vane,\nyour order shipped.", "Imelda Struthers-Vane"),
+        ("Thanks,\nOrsolya Benedek", "Orsolya Benedek"),
+        ("Patient: Émilie De Sousa\nDOB: 1970-01-02", "Émilie De Sousa"),
+        ("Pt seen. Patient: O'Rourke, Siobhan. Stable.", "O'Rourke, Siobhan"),
+        ("Seen by Dr. Okonkwo this morning.", "Okonkwo"),
+        ("Cardholder Zebediah Marlowe disputed the charge.", "Zebediah Marlowe"),
+        ("Contact Quillon Vantreese <q.vantreese@example.org> for access.", "Quillon Vantreese"),
+        ("Forwarded by Leon van Nimwegen today.", "Leon van Nimwegen"),
+        ("Rows: (12, 'Brannoch Tillery', 'btillery@example.net', '415-555-0101')", "Brannoch Tillery"),
+        ("Anselm Grubbe - anselm.grubbe@example.com", "Anselm Grubbe"),
+        ('{"id": 3, "full_name": "Marisol Ybarra", "tier": "gold"}', "Marisol Ybarra"),
+        ("customer_name=Horst-Günter Vollbrecht level=info", "Horst-Günter Vollbrecht"),
+        ("Patient Name: Caoimhe Ní Bhraonáin", "Caoimhe Ní Bhraonáin"),
+    ],
+)
+def test_person_from_context(text: str, name: str) -> None:
+    assert name in values(text, "PERSON"), guardllm.scan(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please Note: The Quarterly Report is attached.",
+        "Build Pipeline Failed at Stage Deploy",
+        '{"name": "Widget Pro", "price": 12}',
+        '{"product_name": "Acme Corp Premium Plan"}',
+        "INFO Service Started OK",
+    ],
+)
+def test_capitalised_words_alone_are_not_people(text: str) -> None:
+    assert values(text, "PERSON") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "addr"),
+    [
+        ("Address: 74, rue Philippe, 77799 Sainte Gabrielle\nNext", "74, rue Philippe, 77799 Sainte Gabrielle"),
+        ("Ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500 today", "1600 Pennsylvania Avenue NW, Washington, DC 20500"),
+        ("lives at 55 Oak Street Apt 4B, Boston, MA 02118.", "55 Oak Street Apt 4B, Boston, MA 02118"),
+        ("Wohnt in Salzstraße 9/7, 13040 Pasewalk seit Mai", "Salzstraße 9/7, 13040 Pasewalk"),
+        ('{"home_address": "Flat 7, Judith Parkway, Lewisside, KY5 9YT"}', "Flat 7, Judith Parkway, Lewisside, KY5 9YT"),
+    ],
+)
+def test_addresses(text: str, addr: str) -> None:
+    assert addr in values(text, "LOCATION"), guardllm.scan(text)
+
+
+def test_dates_need_birth_context() -> None:
+    assert values("DOB: 13.08.1965", "DATE_TIME") == ["13.08.1965"]
+    assert values('{"birth_date": "1981-12-24"}', "DATE_TIME") == ["1981-12-24"]
+    assert values("deployed on 2024-05-01 at noon", "DATE_TIME") == []
+
+
+def test_markdown_table_columns() -> None:
+    text = "| Name | Email | DOB |\n|---|---|---|\n| Kofi Mensah | kofi@example.org | 1984-02-29 |\n"
+    fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
+    assert ("PERSON", "Kofi Mensah") in fs
+    assert ("DATE_TIME", "1984-02-29") in fs
+
+
+def test_csv_header_columns() -> None:
+    text = "id,name,phone,address\n1,Juan Pérez,+34 612 345 678,Calle Mayor 12\n"
+    fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
+    assert ("PERSON", "Juan Pérez") in fs
+    assert ("PHONE_NUMBER", "+34 612 345 678") in fs
+    assert ("LOCATION", "Calle Mayor 12") in fs
+
+
+def test_key_value_log_line_and_http_header() -> None:
+    text = "patient_name=Hana Kobayashi mrn=00482913 dob=1975-07-04\nX-User-Email: tom.hardy@example.com"
+    fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
+    assert {("PERSON", "Hana Kobayashi"), ("MEDICAL_RECORD_NUMBER", "00482913"), ("DATE_TIME", "1975-07-04"),
+            ("EMAIL_ADDRESS", "tom.hardy@example.com")} <= fs
+
+
+def test_sql_insert_row() -> None:
+    text = "INSERT INTO users VALUES (7, 'Sade Adeyemi', 'sade.a@example.com', '+44 7700 900123');"
+    assert values(text, "PERSON") == ["Sade Adeyemi"]
+
+
+def test_dict_text() -> None:
+    text = "{'full_name': 'Björn Ågren', 'card_number': '5555 5555 5555 4444', 'passport': 'X1234567'}"
+    fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
+    assert {("PERSON", "Björn Ågren"), ("CREDIT_CARD", "5555 5555 5555 4444"), ("US_PASSPORT", "X1234567")} <= fs
