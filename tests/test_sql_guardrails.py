@@ -245,6 +245,33 @@ def test_select_star_and_aliases_resolve_forbidden_outputs(sql: str, forbidden_o
         check_query(sql, SqlRules(deny_columns=["customers.ssn"], forbidden_columns_action="block"), SCHEMA)
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT row_to_json(c) FROM customers c",
+        "SELECT to_jsonb(customers) FROM customers",
+        "SELECT name FROM customers c WHERE c IS NOT NULL",
+        "SELECT ssn FROM customers INTERSECT SELECT '219-09-9999'",
+        "SELECT ssn FROM customers EXCEPT SELECT '219-09-9999'",
+        "SELECT a.name FROM customers a NATURAL JOIN customers b",
+        "SELECT a.name FROM customers a JOIN customers b USING (ssn)",
+        "SELECT name, row_number() OVER (ORDER BY ssn) FROM customers",
+        "SELECT CASE WHEN ssn LIKE '2%' THEN 1 ELSE 0 END AS hit FROM customers",
+    ],
+)
+def test_postgres_whole_row_and_set_oracles_are_refused(sql: str) -> None:
+    rules = SqlRules(dialect="postgres", deny_columns=["customers.ssn"])
+    with pytest.raises(SqlGuardrailError, match=r"column customers\.ssn is not allowed"):
+        check_query(sql, rules, SCHEMA)
+
+
+def test_whole_row_selected_as_is_counts_as_forbidden_output() -> None:
+    checked = check_query(
+        "SELECT c FROM customers c", SqlRules(dialect="postgres", deny_columns=["ssn"]), SCHEMA
+    )
+    assert checked.columns is not None and checked.columns[0].is_forbidden
+
+
 def test_allow_columns_is_an_allow_list() -> None:
     rules = SqlRules(
         allow_columns=["customers.id", "customers.name", "orders.*"], forbidden_columns_action="block"

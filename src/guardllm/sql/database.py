@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -42,7 +43,9 @@ class Database(Protocol):
 
     def table_names(self) -> list[str]: ...
 
-    def execute(self, query: BoundQuery, fetch: int) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+    def execute(
+        self, query: BoundQuery, fetch: int, timeout: float | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
 
     def refresh(self) -> None: ...
 
@@ -67,6 +70,14 @@ def _sqlite_authorizer(
         if name in DEFAULT_DENIED_FUNCTIONS:
             return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
+
+
+def _set_deadline(conn: Any, timeout: float | None) -> None:
+    """Abort a runaway SQLite statement (a cartesian join, a recursive CTE) after ``timeout`` seconds."""
+    if not timeout:
+        return
+    deadline = time.monotonic() + timeout
+    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
 
 
 def _sqlite_columns(conn: Any, table: str) -> dict[str, str]:
@@ -140,10 +151,13 @@ class SqliteDatabase:
             ).fetchall()
         return [str(r[0]) for r in rows]
 
-    def execute(self, query: BoundQuery, fetch: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def execute(
+        self, query: BoundQuery, fetch: int, timeout: float | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         sql = query.render("sqlite3")
         with self._lock, _thread_errors():
             self._conn.set_authorizer(_sqlite_authorizer)
+            _set_deadline(self._conn, timeout)
             try:
                 cur = self._conn.execute(sql, query.params)
                 try:
@@ -153,6 +167,7 @@ class SqliteDatabase:
                     cur.close()
             finally:
                 self._conn.set_authorizer(None)
+                self._conn.set_progress_handler(None, 0)
                 if self._conn.in_transaction:
                     self._conn.rollback()  # a read never needs to commit
         return columns, [tuple(r) for r in rows]
@@ -210,17 +225,23 @@ class SqlAlchemyDatabase:
             names = [n for n in names if n.lower() in self.usable_tables]
         return sorted(names)
 
-    def execute(self, query: BoundQuery, fetch: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def execute(
+        self, query: BoundQuery, fetch: int, timeout: float | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         from sqlalchemy import text
 
         stmt = text(query.render("sqlalchemy"))
         with self._engine.connect() as conn:
             if self.dialect == "postgres":
                 conn = conn.execution_options(postgresql_readonly=True)
+                if timeout:
+                    # An int built here, never text from the query.
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
             raw = None
             if self.dialect == "sqlite":
                 raw = conn.connection.dbapi_connection
                 raw.set_authorizer(_sqlite_authorizer)
+                _set_deadline(raw, timeout)
             try:
                 result = conn.execute(stmt, query.params)
                 columns = [str(k) for k in result.keys()]
@@ -229,6 +250,7 @@ class SqlAlchemyDatabase:
             finally:
                 if raw is not None:
                     raw.set_authorizer(None)
+                    raw.set_progress_handler(None, 0)
                 conn.rollback()
         return columns, rows
 

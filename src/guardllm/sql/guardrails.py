@@ -469,6 +469,9 @@ class _Taint:
         for i, (name, taint) in enumerate(left):
             other = right[i][1] if i < len(right) else set()
             merged.append((name, taint | other))
+        if isinstance(expr, exp.Intersect | exp.Except) and any(t for _, t in merged):
+            # Row membership in INTERSECT/EXCEPT tests hidden values against the other side.
+            self._refuse(next(t for _, t in merged if t), "INTERSECT or EXCEPT")
         self._check_output_refs(expr, merged)
         return merged
 
@@ -490,6 +493,17 @@ class _Taint:
             if not _bare_projection(column) or _outer_select(column) is not select:
                 self._refuse(taint, _clause_of(column))
             projection_taint.setdefault(id(_projection_root(column)), set()).update(taint)
+        # A table or alias used as a value (PostgreSQL ``SELECT c FROM t c``, ``row_to_json(c)``)
+        # is the whole row: it carries every forbidden column of that table.
+        for node in select.find_all(exp.TableColumn) if isinstance(select, exp.Select) else ():
+            if _outer_select(node) is not select:
+                continue
+            taint = self._whole_row_taint(scope, _norm(node.name)) or set()
+            if not taint:
+                continue
+            if not _bare_projection(node):
+                self._refuse(taint, _clause_of(node))
+            projection_taint.setdefault(id(_projection_root(node)), set()).update(taint)
         outs = []
         for proj in _projection_index(select):
             taint = set(projection_taint.get(id(proj), set()))
@@ -534,6 +548,11 @@ class _Taint:
                 if col.table:
                     taint |= self.source_taint(scope, col.table, col.name) or set()
             return taint
+        # A table name or alias used as a value is the whole row (PostgreSQL: SELECT c FROM t c,
+        # row_to_json(c)): it carries every forbidden column of that table.
+        whole_row = self._whole_row_taint(scope, name)
+        if whole_row is not None:
+            return whole_row
         # Unresolved: fail closed if any table in scope has a forbidden column of that name.
         for source in scope.sources.values():
             if isinstance(source, exp.Table):
@@ -545,6 +564,22 @@ class _Taint:
                         rule=RULE_UNRESOLVED,
                     )
         return set()
+
+    def _whole_row_taint(self, scope: Scope, name: str) -> set[tuple[str, str]] | None:
+        current: Scope | None = scope
+        while current is not None:
+            for alias, source in current.sources.items():
+                if isinstance(source, exp.Table) and name in (_norm(alias), _norm(source.name)):
+                    table = _norm(source.name)
+                    taint: set[tuple[str, str]] = set()
+                    for col in self.schema.get(table, {}):
+                        taint |= self.forbidden(table, col)
+                    return taint
+                if isinstance(source, Scope) and name == _norm(alias):
+                    outs = self.outputs.get(id(source.expression), [])
+                    return set().union(*(t for _, t in outs)) if outs else set()
+            current = current.parent
+        return None
 
     def _refuse(self, taint: set[tuple[str, str]], where: str) -> None:
         table, column = sorted(taint)[0]

@@ -152,6 +152,7 @@ class GuardedSql:
         deny_columns: Iterable[str] | None = None,
         forbidden_columns_action: ForbiddenAction | None = None,
         deny_functions: Iterable[str] | None = None,
+        timeout: float | None = 30.0,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise InputError("name must be a non-empty string")
@@ -181,6 +182,11 @@ class GuardedSql:
                 t for t in allowed if prior is None or t in {p.lower() for p in prior}
             )
         self.rules = SqlRules(dialect=self.db.dialect, **options)
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        ):
+            raise InputError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+        self.timeout = timeout
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
@@ -220,7 +226,7 @@ class GuardedSql:
             return self._error_result(str(exc), exc.rule or "policy.block")
 
         try:
-            columns, rows = self.db.execute(bound, checked.fetch)
+            columns, rows = self.db.execute(bound, checked.fetch, self.timeout)
         except GuardError:
             raise
         except Exception as exc:  # the driver's error, masked: it may quote values

@@ -139,6 +139,7 @@ def sql_tool(
     deny_columns: Iterable[str] | None = None,
     forbidden_columns_action: ForbiddenAction | None = None,
     deny_functions: Iterable[str] | None = None,
+    timeout: float | None = 30.0,
 ) -> GuardedSQLDatabaseTool:
     """Build the guarded SQL tool.
 
@@ -156,6 +157,7 @@ def sql_tool(
             result) or ``"block"`` (the query is refused).  Forbidden columns can never be
             used in filters, joins, ordering or expressions.
         deny_functions: extra SQL function names to refuse (side-effecting ones are denied already).
+        timeout: seconds a query may run (SQLite: progress handler; PostgreSQL: statement_timeout).
     """
     sql = GuardedSql(
         guard,
@@ -169,6 +171,7 @@ def sql_tool(
         deny_columns=deny_columns,
         forbidden_columns_action=forbidden_columns_action,
         deny_functions=deny_functions,
+        timeout=timeout,
     )
     desc = description if description is not None else _DESCRIPTION.format(max_rows=sql.rules.max_rows)
     return GuardedSQLDatabaseTool(sql, name=name, description=desc)
