@@ -109,6 +109,8 @@ class RecordingToolModel(BaseChatModel):
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
         # The script knows its tools; keep LangChain's binding shape (a RunnableBinding).
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
         return self.bind(tools=[getattr(t, "name", str(t)) for t in tools], **kwargs)
 
     def seen_text(self) -> str:

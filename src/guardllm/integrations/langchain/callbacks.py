@@ -227,6 +227,7 @@ class GuardCallbackHandler(BaseCallbackHandler):
             flow = self._flows.pop(run.root, None)
             for rid in flow.runs if flow else ():
                 self._runs.pop(rid, None)
+                self._roots.pop(rid, None)
                 registry.pop(rid)
 
     def _guarded_call(self, fn: Any, *args: Any) -> Any:

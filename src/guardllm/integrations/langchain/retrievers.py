@@ -27,6 +27,7 @@ from guardllm.integrations.langchain._context import (
     registry,
 )
 from guardllm.integrations.langchain._messages import types_and_fingerprints, unique_refs
+from guardllm.integrations.langchain.tools import no_tracing
 from guardllm.tokencount import count_tokens
 
 __all__ = ["GuardedRetriever", "wrap_retriever"]
@@ -62,21 +63,25 @@ class GuardedRetriever(BaseRetriever):
 
     def _inner_config(self) -> dict[str, Any]:
         config = current_config()
-        return {k: v for k, v in config.items() if k not in ("callbacks", "run_id", "run_name")}
+        # An empty list, not None: None would let the ambient run's callbacks back in, and
+        # the wrapped retriever's raw documents must not reach callbacks or traces.
+        return {**{k: v for k, v in config.items() if k not in ("run_id", "run_name")}, "callbacks": []}
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
         ctx = self._ctx()
         # The query is what the model (or user) asked: restore nothing, pass it as it came.
-        docs = self.wrapped.invoke(query, self._inner_config(), **kwargs)
+        with no_tracing():
+            docs = self.wrapped.invoke(query, self._inner_config(), **kwargs)
         return self._guard_docs(docs, ctx, run_manager)
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
         ctx = self._ctx()
-        docs = await self.wrapped.ainvoke(query, self._inner_config(), **kwargs)
+        with no_tracing():
+            docs = await self.wrapped.ainvoke(query, self._inner_config(), **kwargs)
         return self._guard_docs(docs, ctx, run_manager)
 
     def _guard_docs(self, docs: list[Document], ctx: CallContext, run_manager: Any) -> list[Document]:

@@ -85,7 +85,7 @@ def blocked_message(exc: BlockedError, tool: str) -> str:
 
 
 @contextlib.contextmanager
-def _no_tracing() -> Iterator[None]:
+def no_tracing() -> Iterator[None]:
     """Keep LangSmith tracing off around the wrapped call (it would see raw arguments)."""
     try:
         from langsmith.run_helpers import tracing_context
@@ -205,7 +205,7 @@ class GuardedTool(BaseTool):
         tool_call_id = kwargs.pop(_TCID, None)
         ctx, tool_input, revealed, kept = self._prepare(args, kwargs, config)
         try:
-            with _no_tracing():
+            with no_tracing():
                 out = self.wrapped.run(
                     tool_input, callbacks=None, config=_inner_config(config), tool_call_id=tool_call_id
                 )
@@ -223,7 +223,7 @@ class GuardedTool(BaseTool):
         tool_call_id = kwargs.pop(_TCID, None)
         ctx, tool_input, revealed, kept = self._prepare(args, kwargs, config)
         try:
-            with _no_tracing():
+            with no_tracing():
                 out = await self.wrapped.arun(
                     tool_input, callbacks=None, config=_inner_config(config), tool_call_id=tool_call_id
                 )

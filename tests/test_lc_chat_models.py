@@ -1,0 +1,181 @@
+"""``guard.wrap_chat_model``: every message kind masked on the way in, text restored on the
+way out (never tool-call arguments), bind_tools / structured output / batch / streaming."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
+from pydantic import BaseModel
+
+from guardllm.integrations.langchain import GuardedChatModel, wrap_chat_model
+from tests.lc_support import (
+    ALICE_EMAIL,
+    ALICE_SSN,
+    BOB_EMAIL,
+    RecordingToolModel,
+    assert_no_raw,
+    audit_records,
+    dumps,
+)
+
+CFG = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+
+
+@pytest.fixture
+def guard() -> Any:
+    from guardllm import Guard
+
+    return Guard(store="memory://")
+
+
+class Echo(RecordingToolModel):
+    """Answers with the text of the last message it saw (tokens and all)."""
+
+    def _reply(self, messages: list[Any]) -> AIMessage:
+        with self._lock:
+            self.seen.append(list(messages))
+        last = messages[-1].content
+        return AIMessage(content=last if isinstance(last, str) else json.dumps(last))
+
+
+def test_every_message_kind_is_masked(guard: Any) -> None:
+    inner = Echo()
+    model = guard.wrap_chat_model(inner)
+    history = [
+        SystemMessage(f"Escalate to {BOB_EMAIL}."),
+        HumanMessage([{"type": "text", "text": f"I am {ALICE_EMAIL}"}, {"type": "text", "text": ALICE_SSN}]),
+        AIMessage(content=f"Emailing {ALICE_EMAIL}",
+                  tool_calls=[{"name": "send_email", "args": {"to": ALICE_EMAIL, "cc": [BOB_EMAIL]}, "id": "c1"}]),
+        ToolMessage(json.dumps({"status": "sent", "to": ALICE_EMAIL}), tool_call_id="c1"),
+        HumanMessage(f"thanks, my ssn is {ALICE_SSN}"),
+    ]
+    model.invoke(history, config=CFG)
+    sent = inner.seen[-1]
+    assert_no_raw(inner.seen_text())
+    assert sent[2].tool_calls[0]["args"]["to"].startswith("[EMAIL")
+    assert json.loads(sent[3].content)["to"] == sent[2].tool_calls[0]["args"]["to"]  # same token
+    # the caller's messages were not touched
+    assert ALICE_EMAIL in history[2].tool_calls[0]["args"]["to"]
+
+
+def test_output_restored_for_the_user_but_tool_calls_stay_tokens(guard: Any) -> None:
+    inner = RecordingToolModel()
+    model = wrap_chat_model(guard, inner)
+    ai = model.invoke([HumanMessage(f"email {ALICE_EMAIL} about the invoice")], config=CFG)
+    assert ai.content == f"I will email {ALICE_EMAIL} now."
+    assert ai.tool_calls[0]["args"]["to"].startswith("[EMAIL")  # the tool wrapper decides
+    assert_no_raw(inner.seen_text())
+
+
+def test_to_model_restores_nothing(guard: Any) -> None:
+    model = wrap_chat_model(guard, RecordingToolModel(), to="tool:other")
+    ai = model.invoke([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG)
+    assert "[EMAIL" in ai.content and ALICE_EMAIL not in ai.content
+
+
+def test_scope_comes_from_thread_id(guard: Any) -> None:
+    inner = Echo()
+    model = wrap_chat_model(guard, inner)
+    model.invoke([HumanMessage(f"a {ALICE_EMAIL}")], config={"configurable": {"thread_id": "A"}})
+    model.invoke([HumanMessage(f"b {BOB_EMAIL}")], config={"configurable": {"thread_id": "B"}})
+    tok_a = inner.seen[0][0].content.split()[-1]
+    tok_b = inner.seen[1][0].content.split()[-1]
+    assert guard.unmask(tok_a, scope="A") == ALICE_EMAIL
+    assert guard.unmask(tok_b, scope="B") == BOB_EMAIL
+    assert guard.unmask(tok_a, scope="B") in (tok_a, BOB_EMAIL)  # never A's value
+    rec = [r for r in audit_records(guard, event="llm_call")]
+    assert {r["principal"] for r in rec}  # recorded with a principal
+    assert_no_raw(dumps(audit_records(guard)))
+
+
+def test_bind_tools_keeps_the_guard(guard: Any) -> None:
+    inner = RecordingToolModel()
+    model = wrap_chat_model(guard, inner)
+
+    def send_email(to: str, body: str) -> str:
+        """Send an email."""
+        return "ok"
+
+    bound = model.bind_tools([send_email], tool_choice="any")
+    assert isinstance(bound.bound, GuardedChatModel)
+    assert len(bound.kwargs["tools"]) == 1 and bound.kwargs["tool_choice"] == "any"
+    ai = bound.invoke([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG)
+    assert ai.tool_calls
+    assert_no_raw(inner.seen_text())
+
+
+def test_with_structured_output_is_guarded(guard: Any) -> None:
+    class Contact(BaseModel):
+        email: str
+
+    class StructuredFake(RecordingToolModel):
+        def _reply(self, messages: list[Any]) -> AIMessage:
+            with self._lock:
+                self.seen.append(list(messages))
+            token = messages[-1].content.split()[-1]
+            return AIMessage(content="", tool_calls=[{"name": "Contact", "args": {"email": token}, "id": "s1"}])
+
+    inner = StructuredFake()
+    structured = wrap_chat_model(guard, inner).with_structured_output(Contact)
+    out = structured.invoke([HumanMessage(f"extract the contact: {ALICE_EMAIL}")], config=CFG)
+    assert isinstance(out, Contact) and out.email.startswith("[EMAIL")  # tool-call args stay tokens
+    assert_no_raw(inner.seen_text())
+
+
+def test_batch(guard: Any) -> None:
+    inner = Echo()
+    model = wrap_chat_model(guard, inner)
+    outs = model.batch([[HumanMessage(f"x {ALICE_EMAIL}")], [HumanMessage(f"y {BOB_EMAIL}")]],
+                       config=[{"configurable": {"thread_id": "b1"}}, {"configurable": {"thread_id": "b2"}}])
+    assert [o.content for o in outs] == [f"x {ALICE_EMAIL}", f"y {BOB_EMAIL}"]
+    assert_no_raw(inner.seen_text())
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_stream_restores_tokens_split_across_chunks(guard: Any, size: int) -> None:
+    inner = RecordingToolModel(chunk_size=size)
+    model = wrap_chat_model(guard, inner)
+    chunks = list(model.stream([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG))
+    text = "".join(c.content for c in chunks if isinstance(c.content, str))
+    assert text == f"I will email {ALICE_EMAIL} now."
+    # no chunk shows a partial token, and the stream was not buffered whole
+    assert not any("[EMAIL" in c.content for c in chunks if isinstance(c.content, str))
+    assert sum(1 for c in chunks if c.content) > 3
+    full: Any = None
+    for c in chunks:
+        full = c if full is None else full + c
+    assert full.tool_calls[0]["args"]["to"].startswith("[EMAIL")  # tool-call chunks pass through
+
+
+async def test_astream_and_ainvoke(guard: Any) -> None:
+    inner = RecordingToolModel(chunk_size=1)
+    model = wrap_chat_model(guard, inner)
+    text = ""
+    async for chunk in model.astream([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG):
+        assert isinstance(chunk, AIMessageChunk)
+        text += chunk.content if isinstance(chunk.content, str) else ""
+    assert text == f"I will email {ALICE_EMAIL} now."
+    ai = await model.ainvoke([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG)
+    assert ai.content == text
+    assert_no_raw(inner.seen_text())
+
+
+def test_wraps_generic_fake_chat_model_with_content_blocks(guard: Any) -> None:
+    reply = AIMessage(content=[{"type": "text", "text": "Contacting "}, {"type": "text", "text": "[EMAIL_1]"}])
+    model = wrap_chat_model(guard, GenericFakeChatModel(messages=iter([reply])))
+    guard.mask(ALICE_EMAIL, scope="t1")
+    ai = model.invoke([HumanMessage("hi")], config=CFG)
+    assert ai.content[1]["text"] == ALICE_EMAIL
+
+
+def test_identity(guard: Any) -> None:
+    model = wrap_chat_model(guard, RecordingToolModel())
+    assert model._llm_type == "guardllm-recording-tool-model"
+    assert model._identifying_params["guardllm"] is True
+    assert model._get_ls_params()["ls_model_type"] == "chat"
+    with pytest.raises(TypeError):
+        wrap_chat_model(guard, object())  # type: ignore[arg-type]
