@@ -159,3 +159,94 @@ def test_sqlalchemy_rendering_escapes_colons_and_binds(tmp_path: Path) -> None:
         resolver(ALL),
     )
     assert ":glp_" in pg.render("sqlalchemy") and "%(" not in pg.render("sqlalchemy")
+
+
+# --------------------------------------------------------------------------- properties
+
+import sqlglot  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from sqlglot import exp  # noqa: E402
+
+from guardllm.sql.guardrails import _WRITE_NODES  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(min_size=1, max_size=40).filter(lambda v: "\x00" not in v))
+def test_any_value_round_trips_as_a_parameter(db: sqlite3.Connection, value: str) -> None:
+    db.execute("DELETE FROM customers WHERE id = 99")
+    db.execute("INSERT INTO customers VALUES (99, ?, 'p@example.com')", (value,))
+
+    def resolve(text: str) -> Resolution:
+        if "[PERSON_9]" not in text:
+            return Resolution(text=text)
+        return Resolution(text=text.replace("[PERSON_9]", value), revealed=[Ref("[PERSON_9]", "PERSON")])
+
+    checked = check_query("SELECT id FROM customers WHERE name = '[PERSON_9]'", SqlRules(), SCHEMA)
+    bound = bind_tokens(checked.expression, "sqlite", resolve)
+    rows = db.execute(bound.render("sqlite3"), bound.params).fetchall()
+    assert (99,) in rows
+    assert all(
+        db.execute("SELECT name FROM customers WHERE id = ?", (r[0],)).fetchone()[0] == value for r in rows
+    )
+
+
+FRAGMENTS = [
+    "SELECT",
+    "*",
+    "id",
+    "name",
+    "FROM",
+    "customers",
+    "WHERE",
+    "=",
+    "'x'",
+    "''",
+    "'",
+    ";",
+    "--",
+    "/*",
+    "*/",
+    "DELETE",
+    "DROP",
+    "TABLE",
+    "INSERT",
+    "INTO",
+    "UPDATE",
+    "SET",
+    "WITH",
+    "AS",
+    "(",
+    ")",
+    "UNION",
+    "PRAGMA",
+    "ATTACH",
+    "load_extension('x')",
+    "LIMIT",
+    "1000",
+    "\n",
+    "\\",
+    '"',
+    "[EMAIL_1]",
+    "OR",
+    "1=1",
+    "RETURNING",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=14))
+def test_whatever_passes_the_guardrail_is_one_read_only_query(parts: list[str]) -> None:
+    sql = " ".join(parts)
+    try:
+        checked = check_query(sql, SqlRules(max_rows=10), SCHEMA)
+    except SqlGuardrailError:
+        return
+    out = checked.sql()
+    statements = [s for s in sqlglot.parse(out, read="sqlite") if s is not None]
+    assert len(statements) == 1
+    stmt = statements[0]
+    assert isinstance(stmt, exp.Select | exp.SetOperation)
+    assert not any(isinstance(n, _WRITE_NODES) for n in stmt.walk())
+    assert "load_extension" not in out.lower()
+    assert checked.fetch <= 11

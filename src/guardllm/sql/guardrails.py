@@ -335,6 +335,8 @@ def _check_read_only(stmt: exp.Query, rules: SqlRules) -> None:
                 f"only SELECT statements are allowed (found {what}{inside}); this tool is read-only",
                 rule=RULE_READ_ONLY,
             )
+        if isinstance(node, exp.Select) and not node.expressions:
+            raise SqlGuardrailError("a SELECT has no columns; name the columns to return", rule=RULE_PARSE)
         if isinstance(node, exp.Placeholder | exp.Parameter):
             raise SqlGuardrailError(
                 "query parameters/placeholders are not supported; write literal values (tokens such as "
@@ -709,6 +711,7 @@ def check_query(
                 if col.forbidden:
                     table, column = col.forbidden[0]
                     raise SqlGuardrailError(f"column {table}.{column} is not allowed", rule=RULE_COLUMN)
+    _verify_round_trip(exec_stmt, rules)
     return CheckedQuery(
         expression=exec_stmt,
         dialect=rules.dialect,
@@ -731,3 +734,19 @@ def _stars(node: exp.Expr) -> list[exp.Expr]:
             ):
                 out.append(proj)
     return out
+
+
+def _verify_round_trip(stmt: exp.Query, rules: SqlRules) -> None:
+    """Parse the SQL we are about to send and check it again: generation must not change its class.
+
+    The checks above ran on the model's AST; the database gets text generated from it.
+    A generator quirk must not turn one into something else, so the text is held to
+    the same rules.
+    """
+    try:
+        again = parse_single_statement(stmt.sql(dialect=rules.dialect, comments=False), rules.dialect)
+        _check_read_only(again, rules)
+    except SqlGuardrailError:
+        raise SqlGuardrailError(
+            "the query uses syntax this tool cannot check; rewrite it as a plain SELECT", rule=RULE_PARSE
+        ) from None
