@@ -174,4 +174,5 @@ def sql_tool(
         timeout=timeout,
     )
     desc = description if description is not None else _DESCRIPTION.format(max_rows=sql.rules.max_rows)
-    return GuardedSQLDatabaseTool(sql, name=name, description=desc)
+    # The metadata marks the step as guarded for guardllm's callback handler.
+    return GuardedSQLDatabaseTool(sql, name=name, description=desc, metadata={"guardllm_guarded": "tool"})
