@@ -179,3 +179,36 @@ def test_identity(guard: Any) -> None:
     assert model._get_ls_params()["ls_model_type"] == "chat"
     with pytest.raises(TypeError):
         wrap_chat_model(guard, object())  # type: ignore[arg-type]
+
+
+def test_guarded_model_and_tools_inside_create_agent(guard: Any) -> None:
+    """The wrappers alone (no middleware) inside ``create_agent``."""
+    from langchain.agents import create_agent
+
+    from guardllm.integrations.langchain import wrap_tool
+    from tests.lc_support import QUESTION, ToolLog, make_tools
+
+    log = ToolLog()
+    send_email, log_note = make_tools(log)
+    inner = RecordingToolModel()
+    agent = create_agent(wrap_chat_model(guard, inner),
+                         [wrap_tool(guard, send_email, reveal=["EMAIL_ADDRESS"]), wrap_tool(guard, log_note)])
+    result = agent.invoke({"messages": [HumanMessage(QUESTION)]}, config={"configurable": {"thread_id": "ag"}})
+    assert_no_raw(inner.seen_text())
+    assert log.of("send_email")[0]["to"] == ALICE_EMAIL
+    assert_no_raw(dumps(log.of("log_note")))
+    assert ALICE_EMAIL in result["messages"][-1].content
+
+
+def test_no_global_cache_of_raw_prompts(guard: Any) -> None:
+    from langchain_core.caches import InMemoryCache
+    from langchain_core.globals import set_llm_cache
+
+    cache = InMemoryCache()
+    set_llm_cache(cache)
+    try:
+        inner = RecordingToolModel()
+        wrap_chat_model(guard, inner).invoke([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG)
+        assert_no_raw(dumps({str(k): [g.message.content for g in v] for k, v in cache._cache.items()}))
+    finally:
+        set_llm_cache(None)

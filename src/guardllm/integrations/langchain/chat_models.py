@@ -82,6 +82,10 @@ class GuardedChatModel(BaseChatModel):
         # Local metadata marks this run as the guard's own (its input is raw by design),
         # so the callback handler does not count it as a leak; children do not inherit it.
         self.metadata = {**(self.metadata or {}), GUARDED_KEY: "chat_model"}
+        if self.cache is None:
+            # A global LLM cache would store the raw prompt and the restored answer; the
+            # wrapped model's own cache (masked both ways) still applies.
+            self.cache = False
 
     # -- identity ----------------------------------------------------------------------------
     @property

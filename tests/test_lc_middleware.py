@@ -1,0 +1,100 @@
+"""``guard.middleware()`` details beyond the end-to-end agent: blocks, masked tool errors,
+scope and principal on every record, and hooks used directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+
+from tests.lc_support import ALICE_EMAIL, ALICE_SSN, RecordingToolModel, assert_no_raw, audit_records, dumps
+
+pytest.importorskip("langchain.agents")
+
+
+class LookupModel(RecordingToolModel):
+    """Calls ``lookup`` once, then answers with whatever the tool returned."""
+
+    def _reply(self, messages: list[Any]) -> AIMessage:
+        with self._lock:
+            self.seen.append(list(messages))
+        results = [m for m in messages if isinstance(m, ToolMessage)]
+        if not results:
+            return AIMessage(content="", tool_calls=[{"name": "lookup", "args": {"who": "alice"}, "id": "l1"}])
+        return AIMessage(content=f"Tool said: {results[-1].content}")
+
+
+def _agent(guard: Any, lookup: Any, model: RecordingToolModel) -> Any:
+    from langchain.agents import create_agent
+
+    return create_agent(model, [lookup], middleware=[guard.middleware()])
+
+
+def test_block_rule_refuses_the_tool_result_and_the_agent_continues() -> None:
+    from guardllm import Guard, Policy
+
+    guard = Guard(policy=Policy.from_dict({"entities": {"US_SSN": {"action": "block"}}}), store="memory://")
+
+    @tool
+    def lookup(who: str) -> str:
+        """Look a customer up."""
+        return f"{who}: ssn {ALICE_SSN}"
+
+    model = LookupModel()
+    result = _agent(guard, lookup, model).invoke(
+        {"messages": [HumanMessage("look alice up")]},
+        config={"configurable": {"thread_id": "blk", "principal": "auditor"}},
+    )
+    tool_msg = [m for m in result["messages"] if isinstance(m, ToolMessage)][0]
+    assert tool_msg.status == "error" and "US_SSN" in tool_msg.content and "rule" in tool_msg.content
+    assert_no_raw(dumps([m.content for m in result["messages"]]))
+    assert_no_raw(model.seen_text())
+    blocks = audit_records(guard, event="block")
+    assert blocks and all(r.get("principal") == "auditor" for r in blocks)
+
+
+def test_tool_error_text_is_masked_before_anyone_sees_it() -> None:
+    from guardllm import Guard
+
+    guard = Guard(store="memory://")
+
+    @tool
+    def lookup(who: str) -> str:
+        """Look a customer up."""
+        raise ValueError(f"no mailbox {ALICE_EMAIL}")
+
+    from langchain.agents import create_agent
+
+    agent = create_agent(LookupModel(), [lookup], middleware=[guard.middleware()])
+    with pytest.raises(Exception) as info:
+        agent.invoke({"messages": [HumanMessage("look alice up")]}, config={"configurable": {"thread_id": "err"}})
+    assert_no_raw(str(info.value))
+
+
+def test_scope_and_principal_on_every_record() -> None:
+    from guardllm import Guard
+
+    guard = Guard(store="memory://")
+
+    @tool
+    def lookup(who: str) -> str:
+        """Look a customer up."""
+        return f"{who} <{ALICE_EMAIL}>"
+
+    model = LookupModel()
+    result = _agent(guard, lookup, model).invoke(
+        {"messages": [HumanMessage("look alice up")]},
+        config={"configurable": {"thread_id": "scoped", "user_id": "u-42"}},
+    )
+    assert ALICE_EMAIL in result["messages"][-1].content  # restored for the user
+    assert_no_raw(model.seen_text())
+    mine = [r for r in audit_records(guard) if r["event"] in ("tool_call", "reveal", "mask")]
+    assert mine and all(r.get("principal") == "u-42" for r in mine), [r.get("principal") for r in mine]
+    assert all("scoped" in str(r.get("scope")) for r in mine)
+    runs = {r.get("run_id") for r in audit_records(guard, event="tool_call")}
+    assert len(runs) == 1 and None not in runs
+    g = guard.lineage(runs.pop()).to_dict()
+    assert all(n.get("scope") in ("scoped", None) for n in g["nodes"])
+    assert any(n.get("principal") == "u-42" for n in g["nodes"])
