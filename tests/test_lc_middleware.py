@@ -47,7 +47,7 @@ def test_block_rule_refuses_the_tool_result_and_the_agent_continues() -> None:
         {"messages": [HumanMessage("look alice up")]},
         config={"configurable": {"thread_id": "blk", "principal": "auditor"}},
     )
-    tool_msg = [m for m in result["messages"] if isinstance(m, ToolMessage)][0]
+    tool_msg = next(m for m in result["messages"] if isinstance(m, ToolMessage))
     assert tool_msg.status == "error" and "US_SSN" in tool_msg.content and "rule" in tool_msg.content
     assert_no_raw(dumps([m.content for m in result["messages"]]))
     assert_no_raw(model.seen_text())
