@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,7 +186,6 @@ class GuardedSql:
         ):
             raise InputError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
         self.timeout = timeout
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
 
@@ -229,8 +227,8 @@ class GuardedSql:
             columns, rows = self.db.execute(bound, checked.fetch, self.timeout)
         except GuardError:
             raise
-        except Exception as exc:  # the driver's error, masked: it may quote values
-            message = self._safe_text(f"{type(exc).__name__}: {exc}", scope=scope, principal=principal)
+        except Exception as exc:  # the driver's error, cleaned: it may quote the statement or values
+            message = self._safe_text(_db_error_text(exc, bound), scope=scope, principal=principal)
             return self._error_result(f"the database returned an error: {message}", "sql.database")
 
         truncated = checked.capped and len(rows) > checked.limit
@@ -263,7 +261,7 @@ class GuardedSql:
 
     # ------------------------------------------------------------------ tokens in queries
 
-    def _resolver(self, scope: str | None, principal: str | None):
+    def _resolver(self, scope: str | None, principal: str | None) -> Callable[[str], Resolution]:
         guard = self._resolver_guard
 
         def resolve(text: str) -> Resolution:
@@ -537,6 +535,21 @@ def _granted_guard(guard: Any, name: str, reveal: Sequence[str]) -> Any:
     if policy is not None and hasattr(policy, "with_tool_grant") and hasattr(guard, "with_policy"):
         return guard.with_policy(policy.with_tool_grant(name, list(reveal)))
     raise InputError("this Guard cannot grant tool-specific reveal types; configure them in the policy")
+
+
+def _db_error_text(exc: BaseException, bound: BoundQuery) -> str:
+    """The driver's message without the statement, the parameters or any bound value.
+
+    SQLAlchemy appends ``[SQL: ...] [parameters: (...)]`` -- the parameters are the
+    raw values resolved from tokens -- so only the DBAPI error's own text is kept.
+    """
+    orig = getattr(exc, "orig", None)
+    err = orig if isinstance(orig, BaseException) else exc
+    text = str(err).split("[SQL:", 1)[0].split("\n(Background on this error", 1)[0].strip()
+    for value in bound.params.values():
+        if isinstance(value, str) and value:
+            text = text.replace(value, "?")
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 def _align(out_cols: Sequence[OutputColumn] | None, columns: Sequence[str]) -> list[OutputColumn | None]:
