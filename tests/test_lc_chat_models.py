@@ -212,3 +212,18 @@ def test_no_global_cache_of_raw_prompts(guard: Any) -> None:
         assert_no_raw(dumps({str(k): [g.message.content for g in v] for k, v in cache._cache.items()}))
     finally:
         set_llm_cache(None)
+
+
+def test_stream_of_content_blocks_restores_per_block_index(guard: Any) -> None:
+    """Anthropic-style chunks: lists of text blocks with an index, a token split across them."""
+
+    class BlockStreamer(RecordingToolModel):
+        def _chunks(self, message: AIMessage) -> Any:
+            for piece in ("Write to [EMA", "IL_1] to", "day."):
+                yield AIMessageChunk(content=[{"type": "text", "text": piece, "index": 0}])
+
+    guard.mask(ALICE_EMAIL, scope="t1")
+    chunks = list(wrap_chat_model(guard, BlockStreamer()).stream([HumanMessage("hi")], config=CFG))
+    text = "".join(b["text"] for c in chunks for b in c.content if isinstance(b, dict))
+    assert text == f"Write to {ALICE_EMAIL} today."
+    assert not any("[EMA" in b["text"] for c in chunks for b in c.content if isinstance(b, dict))
