@@ -184,7 +184,16 @@ def graph(guard: Any, run_id: Any) -> dict[str, Any]:
     data = guard.lineage(str(run_id)).to_dict()
     nodes = data.get("nodes") or []
     edges = data.get("edges") or []
-    return {"nodes": [dict(n) for n in nodes], "edges": [dict(e) for e in edges]}
+    if isinstance(nodes, dict):  # keyed by node id
+        nodes = [{"id": k, **v} for k, v in nodes.items()]
+
+    def flat(item: dict[str, Any]) -> dict[str, Any]:
+        out = {**(item.get("attrs") or item.get("attributes") or {}), **item}
+        if "id" not in out and "node_id" in out:
+            out["id"] = out["node_id"]
+        return out
+
+    return {"nodes": [flat(dict(n)) for n in nodes], "edges": [flat(dict(e)) for e in edges]}
 
 
 def node_ids(g: dict[str, Any], kind: str | None = None, name: str | None = None) -> list[str]:
@@ -194,7 +203,7 @@ def node_ids(g: dict[str, Any], kind: str | None = None, name: str | None = None
             continue
         if name is not None and n.get("name") != name:
             continue
-        out.append(str(n.get("id") or n.get("node_id")))
+        out.append(str(n.get("id")))
     return out
 
 
