@@ -232,3 +232,23 @@ def test_import_guardllm_is_light():
 
 def test_policy_default_used():
     assert Guard().policy == Policy.default()
+
+
+def test_mask_object_sets_rows_and_unknown_containers(guard):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Row:
+        name: str
+        email: str
+
+    out = guard.mask_object({"emails": {EMAIL}, "row": Row(NAME, EMAIL)}, scope="t1")
+    assert out["emails"] == {"[EMAIL_1]"}
+    assert out["row"] == {"name": "[PERSON_1]", "email": "[EMAIL_1]"}
+
+
+def test_detect_leaks_ignores_surrogates():
+    g = Guard(policy={"default_action": "surrogate"})
+    masked = g.mask(f"Customer {NAME} <{EMAIL}>", scope="s")
+    assert g.detect_leaks(masked, scope="s") == []
+    assert g.detect_leaks(f"{masked} {EMAIL}", scope="s")

@@ -159,3 +159,15 @@ def test_tampered_ciphertext_fails_authentication(sqlite_guard):
     fresh = Guard(store=sqlite_guard.store.url)
     with pytest.raises(guardllm.VaultError, match="authentication"):
         fresh.unmask(masked, scope="s2")
+
+
+def test_erasure_leaves_no_wrapped_key_or_ciphertext_in_file(sqlite_guard):
+    sqlite_guard.mask(TEXT, scope="s")
+    store = sqlite_guard.store
+    wrapped = store.key_get("scope:s")
+    cts = [e.ciphertext for e in store.vault_entries()]
+    sqlite_guard.forget(scope="s")
+    sqlite_guard.close()
+    blob = b"".join(p.read_bytes() for p in store.path.parent.iterdir() if p.name.startswith(store.path.name))
+    assert wrapped not in blob
+    assert not any(ct in blob for ct in cts)

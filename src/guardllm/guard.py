@@ -429,10 +429,15 @@ class Guard:
             if isinstance(node, list | tuple):
                 items = [rebuild(v, (*path, i), depth + 1) for i, v in enumerate(node)]
                 return tuple(items) if isinstance(node, tuple) else items
+            if isinstance(node, set | frozenset):  # the detector numbers set items in repr order
+                items = [rebuild(v, (*path, i), depth + 1) for i, v in enumerate(sorted(node, key=repr))]
+                return type(node)(items)
             mapping = _as_mapping(node)
             if mapping is not None:  # rows, dataclasses, models: masked as a plain dict
                 return {k: rebuild(v, (*path, str(k)), depth + 1) for k, v in mapping.items()}
-            return node
+            # fail closed: a value was found inside something we cannot rebuild
+            raise InputError(f"cannot mask inside a {type(node).__name__} at {_fmt_path(path)}; "
+                             "pass dicts, lists, tuples or dataclasses")
 
         return rebuild(obj, (), 0)
 
@@ -664,10 +669,26 @@ class Guard:
         return [TokenRef(e.token, e.entity_type, e.fingerprint, "surrogate" if c.kind == "surrogate" else "tokenize")
                 for c in cands if (e := entries.get(c.canon)) is not None]
 
-    def detect_leaks(self, text: str) -> list[Any]:
-        """Raw sensitive values present in ``text`` (findings; empty when only tokens remain)."""
+    def detect_leaks(self, text: str, *, scope: str | None = None) -> list[Any]:
+        """Raw sensitive values present in ``text`` (findings; empty when only tokens remain).
+
+        Surrogates are fakes, not leaks: reserved-range ones (emails at example.*, 555-01xx
+        phones, test cards, ZZZZ IBANs) are skipped everywhere, generated names and
+        addresses when ``scope`` issued them."""
         s = self._text(text)
-        return [f for f in self._scan(s) if TOKEN_RE.fullmatch(s[f.start:f.end]) is None]
+        found = [f for f in self._scan(s) if TOKEN_RE.fullmatch(s[f.start:f.end]) is None]
+        if not found or not self._surrogates_on():
+            return found
+        out = []
+        for f in found:
+            m = surrogates.SURROGATE_RE.fullmatch(s[f.start:f.end].strip())
+            if m is not None:
+                if m.lastgroup not in ("person", "address"):
+                    continue
+                if scope is not None and self._vault.lookup(self._scope(scope), [surrogates.canonical_surrogate(m)]):
+                    continue
+            out.append(f)
+        return out
 
     def check_allowed(self, entity_type: str, to: str = "user", principal: str | None = None,
                       purpose: str | None = None) -> Decision:
@@ -775,6 +796,13 @@ def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
     if callable(dump) and hasattr(type(obj), "model_fields"):
         return dump()
     return None
+
+
+def _fmt_path(path: Sequence[Any]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
+    return out or "<root>"
 
 
 def keep_last4(value: str) -> str:

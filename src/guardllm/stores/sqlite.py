@@ -77,6 +77,8 @@ class SQLiteStore(Store):
             self._db.execute("PRAGMA busy_timeout = 30000")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            # Erasure must not leave wrapped keys or ciphertext behind in free pages.
+            self._db.execute("PRAGMA secure_delete = ON")
             with self._tx():
                 for stmt in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(stmt)
