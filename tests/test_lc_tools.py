@@ -232,3 +232,39 @@ def test_wrapping_twice_wraps_the_original(guard: Any) -> None:
 def test_rejects_non_tools(guard: Any) -> None:
     with pytest.raises(TypeError):
         wrap_tool(guard, 42)
+
+
+def test_injected_arguments_pass_through(guard: Any) -> None:
+    from typing import Annotated
+
+    from langchain.agents import create_agent
+    from langchain.tools import ToolRuntime
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langchain_core.tools import InjectedToolCallId
+
+    from tests.lc_support import RecordingToolModel
+
+    @tool
+    def note(text: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> str:
+        """Note."""
+        return f"{tool_call_id}: {text} {BOB_EMAIL}"
+
+    wrapped = wrap_tool(guard, note)
+    assert set(wrapped.tool_call_schema.model_json_schema()["properties"]) == {"text"}
+    msg = wrapped.invoke({"name": "note", "args": {"text": "hi"}, "id": "tc9", "type": "tool_call"}, config=CFG)
+    assert msg.content.startswith("tc9: hi [EMAIL")
+
+    @tool
+    def with_runtime(text: str, runtime: ToolRuntime) -> str:
+        """Uses the LangGraph tool runtime."""
+        return f"{runtime.tool_call_id} {text}"
+
+    class Caller(RecordingToolModel):
+        def _reply(self, messages: list[Any]) -> AIMessage:
+            if any(isinstance(m, ToolMessage) for m in messages):
+                return AIMessage(content="done")
+            return AIMessage(content="", tool_calls=[{"name": "with_runtime", "args": {"text": "x"}, "id": "r1"}])
+
+    result = create_agent(Caller(), [wrap_tool(guard, with_runtime)]).invoke({"messages": [HumanMessage("go")]})
+    tool_msg = next(m for m in result["messages"] if isinstance(m, ToolMessage))
+    assert tool_msg.content == "r1 x" and tool_msg.tool_call_id == "r1"
