@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from langchain_core.messages import ToolMessage
-from langchain_core.tools import BaseTool, StructuredTool, ToolException, tool
+from langchain.tools import ToolRuntime
+from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool, ToolException, tool
 from pydantic import BaseModel, Field
 
 from guardllm.integrations.langchain import GuardedTool, wrap_tool
@@ -235,12 +236,8 @@ def test_rejects_non_tools(guard: Any) -> None:
 
 
 def test_injected_arguments_pass_through(guard: Any) -> None:
-    from typing import Annotated
-
     from langchain.agents import create_agent
-    from langchain.tools import ToolRuntime
     from langchain_core.messages import AIMessage, HumanMessage
-    from langchain_core.tools import InjectedToolCallId
 
     from tests.lc_support import RecordingToolModel
 
