@@ -6,8 +6,8 @@ import json
 from typing import Annotated, Any
 
 import pytest
-from langchain_core.messages import ToolMessage
 from langchain.tools import ToolRuntime
+from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool, ToolException, tool
 from pydantic import BaseModel, Field
 
