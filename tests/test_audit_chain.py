@@ -167,3 +167,28 @@ def test_custom_events_from_integrations(guard):
     assert rec.seq == 1 and rec.run_id == "123" and rec.extra == {"tool": "run_sql"}
     assert rec.principal == "test:alice"
     assert guard.audit.verify()
+
+
+def test_consistently_rewritten_chain_caught_by_keyed_mac(db):
+    """An attacker with write access but no key recomputes every hash and the anchor."""
+    from guardllm.audit import canonical_hash
+
+    g, conn = db
+    rows = conn.execute("SELECT seq, record FROM audit ORDER BY seq").fetchall()
+    prev = "0" * 64
+    for seq, text in rows:
+        rec = json.loads(text)
+        if seq == 2:
+            rec["principal"] = "someone-else"
+        rec["prev_hash"] = prev
+        rec["hash"] = canonical_hash(rec)
+        prev = rec["hash"]
+        conn.execute("UPDATE audit SET record = ?, principal = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                     (json.dumps(rec), rec["principal"], rec["prev_hash"], rec["hash"], seq))
+    conn.execute("UPDATE audit_anchor SET head = ?", (prev,))
+    conn.commit()
+    from guardllm.audit import AuditLog
+
+    assert AuditLog(g.store).verify()  # without the key only the chain can be checked...
+    rep = _verify(g)  # ...with it, the forgery is caught
+    assert not rep and rep.first_bad_seq == 2 and "MAC" in rep.reason

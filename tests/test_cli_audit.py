@@ -27,7 +27,7 @@ def store(tmp_path):
 def test_verify_ok_and_broken(store, capsys):
     url, path = store
     assert main(["audit", "verify", "--store", url]) == 0
-    assert "chain intact" in capsys.readouterr().out
+    assert "chain and keyed MACs intact" in capsys.readouterr().out
     db = sqlite3.connect(path)
     db.execute("UPDATE audit SET recipient = 'tool:other' WHERE seq = 2")
     db.commit()

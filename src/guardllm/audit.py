@@ -5,6 +5,12 @@ record including seq and prev_hash)``.  The store also keeps an anchor (record
 count and head hash) beside the records, so :meth:`AuditLog.verify` notices an
 edited, deleted, inserted or reordered record *and* a dropped tail.
 
+When the log belongs to a Guard (or the CLI finds the master key), every record also
+carries ``mac = HMAC(audit key, hash)``, the audit key derived from the master key: someone
+who can write the database but has no key cannot rewrite the chain consistently.
+Without the key, ``verify`` still checks the chain and the anchor and says the MACs
+were not checked.
+
 Records hold types, counts, rule ids and keyed fingerprints -- never a raw value.
 Events: ``mask`` (counts per type), ``reveal`` (fingerprints, recipient, rule,
 purpose), ``refuse``, ``block``, ``forget``, ``foreign_token``, ``leak``,
@@ -15,6 +21,7 @@ purpose), ``refuse``, ``block``, ``forget``, ``foreign_token``, ``leak``,
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -53,6 +60,7 @@ class AuditRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = GENESIS
     hash: str = ""
+    mac: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,19 +96,22 @@ class VerifyReport:
     count: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    macs_checked: bool = False
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __str__(self) -> str:
         if self.ok:
-            return f"audit log OK: {self.count} records, chain intact"
+            how = "chain and keyed MACs intact" if self.macs_checked else \
+                "chain intact (MACs not checked: no key configured)"
+            return f"audit log OK: {self.count} records, {how}"
         return f"audit log BROKEN at record {self.first_bad_seq}: {self.reason}"
 
 
 def canonical_hash(record: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of ``record`` without its own ``hash``."""
-    body = {k: v for k, v in record.items() if k != "hash" and not k.startswith("_")}
+    body = {k: v for k, v in record.items() if k not in ("hash", "mac") and not k.startswith("_")}
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -118,9 +129,14 @@ def _ts(value: float | datetime | str | None) -> float | None:
 class AuditLog:
     """Append, query and verify the audit chain kept in a store."""
 
-    def __init__(self, store: Store, *, principal: str = "unknown") -> None:
+    def __init__(self, store: Store, *, principal: str = "unknown", mac_key: bytes | None = None) -> None:
         self.store = store
         self.default_principal = principal
+        self._mac_key = mac_key
+
+    def _mac(self, record_hash: str) -> str:
+        assert self._mac_key is not None
+        return hmac.new(self._mac_key, record_hash.encode(), hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
         return f"AuditLog(store={self.store.url!r})"
@@ -153,6 +169,8 @@ class AuditLog:
         def build(seq: int, prev_hash: str) -> dict[str, Any]:
             rec = {**body, "seq": seq, "prev_hash": prev_hash}
             rec["hash"] = canonical_hash(rec)
+            if self._mac_key is not None:
+                rec["mac"] = self._mac(rec["hash"])
             return rec
 
         return AuditRecord.from_mapping(self.store.audit_append(build))
@@ -203,6 +221,10 @@ class AuditLog:
                                                        "(deleted, inserted or reordered record)")
             if canonical_hash(raw) != raw.get("hash"):
                 return VerifyReport(False, count, seq, "hash does not match the record's content (edited)")
+            if self._mac_key is not None and not hmac.compare_digest(str(raw.get("mac") or ""),
+                                                                     self._mac(raw["hash"])):
+                return VerifyReport(False, count, seq, "keyed MAC does not match (record rewritten without the "
+                                                       "key, or written under another key)")
             prev = raw["hash"]
             expected_seq += 1
         head_count, head_hash = self.store.audit_head()
@@ -211,7 +233,7 @@ class AuditLog:
             return VerifyReport(False, count, first_bad,
                                 f"the anchor records {head_count} records ending in {head_hash[:12]}, "
                                 f"the log holds {count} ending in {prev[:12]} (dropped or appended records)")
-        return VerifyReport(True, count)
+        return VerifyReport(True, count, macs_checked=self._mac_key is not None)
 
     def summary(self, *, since: float | datetime | str | None = None,
                 until: float | datetime | str | None = None) -> AuditSummary:

@@ -159,7 +159,7 @@ class Guard:
             master, ephemeral = secrets.token_bytes(32), True  # memory:// lives and dies with this key
         self._vault = Vault(self._store, KeyRing(master, load_previous_key(), ephemeral=ephemeral))
         self.principal: str = principal or default_principal()
-        self.audit = AuditLog(self._store, principal=self.principal)
+        self.audit = AuditLog(self._store, principal=self.principal, mac_key=self._vault.audit_key)
         self.detector = detector
         self.fail_open = fail_open
         self.tenant = tenant

@@ -1,6 +1,8 @@
 """``guardllm audit verify|tail|query|summary`` -- read and check the audit log.
 
-Reading the audit log needs no encryption key: records hold no values.
+Reading the audit log needs no encryption key: records hold no values.  With the key
+configured (``GUARDLLM_KEY`` / ``GUARDLLM_KEY_FILE``) ``verify`` also checks every
+record's keyed MAC.
 """
 
 from __future__ import annotations
@@ -14,9 +16,20 @@ from typing import Any
 def _log(args: argparse.Namespace) -> Any:
     from guardllm.audit import AuditLog
     from guardllm.cli.mask import cli_store_url
+    from guardllm.errors import VaultError
     from guardllm.stores import open_store
+    from guardllm.tokens.crypto import KeyRing, load_master_key, load_previous_key
+    from guardllm.tokens.vault import Vault
 
-    return AuditLog(open_store(cli_store_url(args.store)))
+    store = open_store(cli_store_url(args.store))
+    mac_key = None
+    try:
+        master = load_master_key()
+        if master is not None and store.key_get("root:index") is not None:
+            mac_key = Vault(store, KeyRing(master, load_previous_key())).audit_key
+    except VaultError as exc:
+        print(f"guardllm: note: keyed MACs not checked ({exc})", file=sys.stderr)
+    return AuditLog(store, mac_key=mac_key)
 
 
 def _print(records: list[Any], as_json: bool) -> None:

@@ -87,6 +87,7 @@ class Vault:
         self.fingerprint_key = hkdf(index, "guardllm fingerprint v1")
         self.hash_key = hkdf(index, "guardllm hash v1")
         self._subject_key = hkdf(index, "guardllm subject v1")
+        self.audit_key = hkdf(index, "guardllm audit mac v1")
         self._data_keys: dict[str, bytes] = {}
         self._tokens = _LRU(cache_size)  # (scope, fp) -> token
         self._entries = _LRU(cache_size)  # (scope, token) -> VaultEntry
