@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 import guardllm
@@ -94,7 +96,7 @@ def test_findings_are_sorted_and_do_not_overlap() -> None:
     text = "Ana Lima <ana.lima@example.org>, 415-555-0132, card 4111 1111 1111 1111, ssn 536-22-8470"
     fs = guardllm.scan(text)
     assert [f.start for f in fs] == sorted(f.start for f in fs)
-    for a, b in zip(fs, fs[1:], strict=False):
+    for a, b in pairwise(fs):
         assert a.end <= b.start
     for f in fs:
         assert text[f.start : f.end] == f.text

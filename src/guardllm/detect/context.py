@@ -37,7 +37,8 @@ _RANGES = ((0x41, 0x7A), (0xC0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x1E00,
 U = _class(str.isupper, _RANGES)
 L = _class(str.islower, _RANGES)
 # One name word: O'Brien, McGruddy, MacGinley, Horst-Günter, D'Angelo, González.
-_WORD = rf"(?:{U}['’])?{U}{L}+(?:{U}{L}+)?(?:-{U}?{L}+)*"
+# Starts with the upper-case class itself so the regex engine can skip ahead to candidates.
+_WORD = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-{U}?{L}+)*"
 _PARTICLE = r"(?:van|von|de|der|den|da|di|du|del|della|dos|das|la|le|ten|ter|bin|ibn|al|el|y|St\.?)"
 _SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|VI|V)"
 #: A full name: 1-4 capitalised words with optional lower-case particles, same line only.
@@ -50,8 +51,8 @@ STOP = frozenset(
     they them his her their hello hi hey dear thanks thank regards cheers sincerely yours
     please note see ref re fw fwd subject from to cc bcc date sent order ticket invoice account card
     customer patient user admin support team service services help desk manager department office
-    monday tuesday wednesday thursday friday saturday sunday january february march april june july
-    august september october november december today tomorrow yesterday morning evening
+    monday tuesday wednesday thursday friday saturday sunday january february march july
+    september october november december today tomorrow yesterday morning evening
     mr mrs ms miss dr prof sir madam street avenue road lane drive boulevard suite apt unit
     inc llc ltd corp corporation company co gmbh group bank university hospital clinic school
     info warn warning error debug trace fatal critical notice ok yes no not none null true false
@@ -98,7 +99,10 @@ def name_at(text: str, pos: int, *, min_words: int = 1) -> tuple[int, int] | Non
 @lru_cache(maxsize=16384)
 def fold(s: str) -> str:
     """Lower-case ASCII skeleton of a string (González -> gonzalez) for comparing with email local parts."""
-    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and c.isalpha()).lower()
+    return _NON_ALPHA.sub("", unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii").lower())
+
+
+_NON_ALPHA = re.compile(r"[^a-z]+")
 
 
 # -- person ---------------------------------------------------------------------------------------
@@ -116,6 +120,7 @@ _STRONG_TRIGGERS = (
     "owner", "author", "witness", "guardian", "spouse", "parent", "student", "agent", "rep", "representative",
 )
 _ONE_WORD_TRIGGERS = frozenset(t for t in _STRONG_TRIGGERS if " " not in t and t.isalpha())
+_WEAKEST_TRIGGERS = frozenset(("from", "to", "cc", "by", "with", "for"))
 _WEAK_TRIGGERS = frozenset(
     ("from", "to", "cc", "by", "with", "for", "hi", "hello", "hey", "i am", "i'm", "i’m", "this is", "it's",
      "contact", "customer", "client", "employee", "member", "user", "guest", "owner", "author", "agent", "rep")
@@ -224,7 +229,11 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
         if trig is None:
             trig = _trigger_before(lower, s)
         if trig is not None:
-            score = 0.6 if trig in _WEAK_TRIGGERS else 0.85
+            if trig in _WEAKEST_TRIGGERS:
+                # "with Product Marketing", "for Customer Success": only a known given name makes it a person.
+                score = 0.65 if fold(text[s:e].split()[0]) in FIRST_NAMES else 0.45
+            else:
+                score = 0.6 if trig in _WEAK_TRIGGERS else 0.85
         if score < 0.85 and emails:
             # Only emails close by can vouch for a name: bisect instead of scanning them all.
             k = bisect_left(email_starts, s - 80)
@@ -287,14 +296,29 @@ _DOB_TRIGGER = re.compile(
 )
 
 
+def anchors(lower: str, words: tuple[str, ...]) -> list[int]:
+    """Start offsets of ``words`` in ``lower`` that begin a word (``str.find`` is far cheaper than a regex pass)."""
+    pos: list[int] = []
+    for w in words:
+        i = lower.find(w)
+        while i != -1:
+            if i == 0 or not lower[i - 1].isalnum():
+                pos.append(i)
+            i = lower.find(w, i + 1)
+    return pos
+
+
+_DOB_WORDS = ("dob", "d.o.b", "date of birth", "birth", "born", "geburtsdatum", "geboren", "née", "nee le",
+              "ne le", "date de naissance", "fecha de nacimiento")
+
+
 def find_dob(text: str, lower: str, out: list[Cand]) -> None:
-    if not ("dob" in lower or "birth" in lower or "born" in lower or "d.o.b" in lower or "geb" in lower
-            or "naissance" in lower or "nacimiento" in lower or "née" in lower or "ne le" in lower):
-        return
-    for m in _DOB_TRIGGER.finditer(text):
-        d = DATE.match(text, m.end())
-        if d:
-            out.append(("DATE_TIME", d.start(), d.end(), 0.9, "dob"))
+    for p in anchors(lower, _DOB_WORDS):
+        m = _DOB_TRIGGER.match(text, p)
+        if m:
+            d = DATE.match(text, m.end())
+            if d:
+                out.append(("DATE_TIME", d.start(), d.end(), 0.9, "dob"))
 
 
 # -- street addresses in free text ---------------------------------------------------------------
@@ -315,7 +339,7 @@ _STREET_SUFFIX = (
     r"Unions|Valley|Valleys|Via|Viaduct|View|Views|Village|Villages|Ville|Vista|Walk|Walks|Wall|Ways|"
     r"Well|Wells|Close|Gate|Hyde|Croft|Rise|Wharf|Yard)"
 )
-_UNIT = r"(?:,?[ \t]+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Floor|Fl\.?|Room|Rm\.?|Bldg\.?|#)[ \t]*#?[\w-]{1,8})"
+_UNIT = r"(?:,?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|#)(?![a-z])\.?[ \t]*#?[\w-]{1,8}(?![\w-]))"
 _CITY_TAIL = (
     rf"(?:,[ \t]*(?:{U}{L}+[ \t]+){{0,3}}{U}{L}+,?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
     r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}))?"
@@ -331,7 +355,8 @@ _FR_STREET = re.compile(
     re.I,
 )
 _DE_STREET = re.compile(
-    rf"(?<![\w-])(?:{U}{L}+-)*{U}{L}*(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|chaussee)"
+    rf"{U}(?<![\w-]{U})(?:{L}+-{U})*{L}*(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|chaussee"
+    r"|-(?:Allee|Weg|Platz|Ring|Straße|Strasse|Gasse|Damm|Ufer))"
     rf"[ \t]+\d{{1,4}}[a-z]?(?:/\d{{1,4}})?(?:,[ \t]*\d{{5}}[ \t]+{U}{L}+(?:[ \t-]{U}{L}+)*)?"
 )
 _PO_BOX = re.compile(
@@ -340,16 +365,29 @@ _PO_BOX = re.compile(
 )
 
 
+_FR_WORDS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "place ", "impasse ", "quai ",
+             "route ", "cours ", "square ", "passage ")
+_DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "damm ", "ufer ",
+             "chaussee ")
+
+
 def find_addresses(text: str, lower: str, out: list[Cand]) -> None:
     for m in _US_STREET.finditer(text):
         out.append(("LOCATION", m.start(), m.end(), 0.75 if m.end() - m.start() > 25 else 0.6, "address-us"))
-    lower_has = lower
-    if any(w in lower_has for w in ("rue ", "avenue ", "boulevard ", "chemin ", "allée ", "place ", "impasse ", "quai ")):
-        for m in _FR_STREET.finditer(text):
+    n = len(text)
+    for p in anchors(lower, _FR_WORDS):
+        # The house number sits just before the street type: "74, rue ...", "12 bis avenue ..."
+        m = _FR_STREET.search(text, max(0, p - 12), min(n, p + 120))
+        if m and m.start() <= p:
             out.append(("LOCATION", m.start(), m.end(), 0.7, "address-fr"))
-    if any(w in lower_has for w in ("str", "weg ", "allee ", "platz ", "ring ", "gasse ", "damm ")):
-        for m in _DE_STREET.finditer(text):
-            out.append(("LOCATION", m.start(), m.end(), 0.7, "address-de"))
+    for w in _DE_WORDS:
+        i = lower.find(w)
+        while i != -1:
+            # German street names end in the type word, glued or hyphenated: "Salzstraße 9", "Madlen-Ernst-Allee 24"
+            m = _DE_STREET.search(text, max(0, i - 40), min(n, i + 90))
+            if m:
+                out.append(("LOCATION", m.start(), m.end(), 0.7, "address-de"))
+            i = lower.find(w, i + 1)
     if "APO" in text or "FPO" in text or "DPO" in text:
         for m in _PO_BOX.finditer(text):
             out.append(("LOCATION", m.start(), m.end(), 0.8, "address-mil"))

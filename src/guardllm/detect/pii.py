@@ -65,6 +65,9 @@ def find_emails(text: str, out: list[Cand]) -> None:
         i = text.find("@", max(i + 1, last))
 
 
+_NON_DIGIT = re.compile(r"\D+")
+
+
 # -- phone ---------------------------------------------------------------------------------------
 _PHONE = re.compile(
     r"(?<![\w+/#.=-])(?<!\d:)(?:"
@@ -88,7 +91,7 @@ def find_phones(text: str, out: list[Cand], pos: int = 0, endpos: int | None = N
     for m in _PHONE.finditer(text, pos, len(text) if endpos is None else endpos):
         s, e = m.span()
         v = m.group()
-        d = "".join(c for c in v if c.isdigit())
+        d = _NON_DIGIT.sub("", v)
         if m.group("intl"):
             if not 8 <= len(d) <= 15:
                 continue
@@ -151,7 +154,7 @@ def find_ssns(text: str, out: list[Cand], pos: int = 0, endpos: int | None = Non
 
 
 # -- IBAN --------------------------------------------------------------------------------------
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,32}")
+_IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?:[ -]?[A-Z0-9]){11,32}")
 
 
 def find_ibans(text: str, out: list[Cand]) -> None:
@@ -197,8 +200,11 @@ def find_ipv4(text: str, out: list[Cand], pos: int = 0, endpos: int | None = Non
         out.append(("IP_ADDRESS", s, e, 0.9, "ipv4"))
 
 
+_IPV6_GATE = re.compile(r":[0-9A-Fa-f]{0,4}:")
+
+
 def find_ipv6(text: str, out: list[Cand]) -> None:
-    if text.count(":") < 2:
+    if text.count(":") < 2 or not _IPV6_GATE.search(text):
         return
     for m in _IPV6.finditer(text):
         v = m.group()
@@ -239,15 +245,19 @@ def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
 
 # -- MAC addresses -----------------------------------------------------------------------------
 _MAC = re.compile(
-    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}(?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}"
-    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.-])"
+    r"[0-9A-Fa-f](?<![\w:.-][0-9A-Fa-f])[0-9A-Fa-f](?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}(?![\w:-])"
 )
+_MAC_DOT = re.compile(r"\.[0-9A-Fa-f]{4}\.")
+_MAC_CISCO = re.compile(r"(?<![\w:.-])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w:.-])")
 
 
 def find_macs(text: str, out: list[Cand]) -> None:
-    if text.count(":") < 5 and text.count("-") < 5 and text.count(".") < 2:
-        return
-    for m in _MAC.finditer(text):
+    hits = []
+    if text.count(":") >= 5 or text.count("-") >= 5:
+        hits.extend(_MAC.finditer(text))
+    if _MAC_DOT.search(text):
+        hits.extend(_MAC_CISCO.finditer(text))
+    for m in hits:
         v = m.group().lower()
         if v in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "00-00-00-00-00-00", "ff-ff-ff-ff-ff-ff"):
             continue

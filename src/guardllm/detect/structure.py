@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from guardllm.detect.context import DATE, NAME, is_stop
+from guardllm.detect.context import DATE, NAME, anchors, is_stop
 from guardllm.detect.validators import aba_routing_ok, card_iin_ok, iban_ok, luhn_ok, nhs_ok, ssn_ok, vin_ok
 
 Cand = tuple[str, int, int, float, str]
@@ -125,11 +125,16 @@ def key_type(key: str) -> str | None:
 
 
 # -- value validators per type -------------------------------------------------------------------
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_ALPHA = re.compile(r"[^\W\d_]")
+_NON_DIGIT = re.compile(r"\D+")
+_PHONE_CHARS = re.compile(r"[\d +().\-/x]+")
+_DIGITS_SPACED = re.compile(r"[\d -]+")
 _ID_CHARS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 #/._-]{2,30}$")
 
 
 def _person_ok(v: str, k: str) -> bool:
-    if not v or len(v) > 80 or any(c.isdigit() for c in v) or "@" in v:
+    if not v or len(v) > 80 or _HAS_DIGIT.search(v) is not None or "@" in v:
         return False
     words = v.replace(",", " ").split()
     if not 1 <= len(words) <= 5:
@@ -151,16 +156,16 @@ def _person_ok(v: str, k: str) -> bool:
 
 
 def _phone_ok(v: str, k: str) -> bool:
-    d = sum(c.isdigit() for c in v)
-    return 7 <= d <= 15 and all(c.isdigit() or c in " +().-/x" for c in v)
+    d = len(_NON_DIGIT.sub("", v))
+    return 7 <= d <= 15 and _PHONE_CHARS.fullmatch(v) is not None
 
 
 def _digits(v: str) -> str:
-    return "".join(c for c in v if c.isdigit())
+    return _NON_DIGIT.sub("", v)
 
 
 def _ssn_ok(v: str, k: str) -> bool:
-    return all(c.isdigit() or c in " -" for c in v) and ssn_ok(_digits(v))
+    return _DIGITS_SPACED.fullmatch(v) is not None and ssn_ok(_digits(v))
 
 
 def _date_ok(v: str, k: str) -> bool:
@@ -171,34 +176,34 @@ def _date_ok(v: str, k: str) -> bool:
 def _addr_ok(v: str, k: str) -> bool:
     if not 5 <= len(v) <= 160:
         return False
-    has_alpha = any(c.isalpha() for c in v)
-    return has_alpha and (any(c.isdigit() for c in v) or len(v.split()) >= 3)
+    has_alpha = _HAS_ALPHA.search(v) is not None
+    return has_alpha and (_HAS_DIGIT.search(v) is not None or len(v.split()) >= 3)
 
 
 def _id_ok(v: str, k: str) -> bool:
-    return bool(_ID_CHARS.match(v)) and any(c.isdigit() for c in v) and sum(c.isdigit() for c in v) >= 4
+    return bool(_ID_CHARS.match(v)) and _HAS_DIGIT.search(v) is not None and len(_NON_DIGIT.sub("", v)) >= 4
 
 
 def _card_ok(v: str, k: str) -> bool:
     d = _digits(v)
-    return all(c.isdigit() or c in " -" for c in v) and 12 <= len(d) <= 19 and luhn_ok(d) and card_iin_ok(d)
+    return _DIGITS_SPACED.fullmatch(v) is not None and 12 <= len(d) <= 19 and luhn_ok(d) and card_iin_ok(d)
 
 
 def _bank_ok(v: str, k: str) -> bool:
     d = _digits(v)
-    return all(c.isdigit() or c in " -" for c in v) and 6 <= len(d) <= 17
+    return _DIGITS_SPACED.fullmatch(v) is not None and 6 <= len(d) <= 17
 
 
 def _aba_ok(v: str, k: str) -> bool:
-    return aba_routing_ok(v) and all(c.isdigit() or c in " -" for c in v)
+    return aba_routing_ok(v) and _DIGITS_SPACED.fullmatch(v) is not None
 
 
 def _passport_ok(v: str, k: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z0-9]{6,10}", v.upper())) and any(c.isdigit() for c in v)
+    return bool(re.fullmatch(r"[A-Z0-9]{6,10}", v.upper())) and _HAS_DIGIT.search(v) is not None
 
 
 def _dl_ok(v: str, k: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z0-9-]{4,16}", v.upper())) and sum(c.isdigit() for c in v) >= 3
+    return bool(re.fullmatch(r"[A-Z0-9-]{4,16}", v.upper())) and len(_NON_DIGIT.sub("", v)) >= 3
 
 
 def _iban_ok(v: str, k: str) -> bool:
@@ -206,7 +211,7 @@ def _iban_ok(v: str, k: str) -> bool:
 
 
 def _nhs_ok(v: str, k: str) -> bool:
-    return nhs_ok(v) and all(c.isdigit() or c in " -" for c in v)
+    return nhs_ok(v) and _DIGITS_SPACED.fullmatch(v) is not None
 
 
 def _vin_ok(v: str, k: str) -> bool:
@@ -214,7 +219,7 @@ def _vin_ok(v: str, k: str) -> bool:
 
 
 def _plate_ok(v: str, k: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]", v.upper())) and any(c.isdigit() for c in v)
+    return bool(re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]", v.upper())) and _HAS_DIGIT.search(v) is not None
 
 
 VALUE_OK: dict[str, Callable[[str, str], bool]] = {
@@ -338,18 +343,35 @@ _SPACED_VALUE = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+){0,7}")
 _SPACED_TYPES = frozenset(("US_SSN", "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER"))
 
 
+_SEP = re.compile(r"=|:(?!//)")
+# The key before a separator, matched on the reversed text (so the work is bounded by the key length).
+_KEY_REV = re.compile(r"[ \t]*(?:#[ \t]*|\.on[ \t]+)?(?P<q>[\"']?)(?P<key>[A-Za-z0-9_-]{0,40}[A-Za-z])(?P=q)(?![\w.-])")
+_SPACES = re.compile(r"[ \t]*")
+
+
 def find_key_values(text: str, out: list[Cand]) -> None:
     if ":" not in text and "=" not in text:
         return
-    for m in _KV.finditer(text):
-        key = m.group("key")
+    n = len(text)
+    rev: str | None = None
+    for sm in _SEP.finditer(text):
+        i = sm.start()
+        if i == 0:
+            continue
+        if rev is None:
+            rev = text[::-1]
+        km = _KEY_REV.match(rev, n - i)
+        if km is None:
+            continue
+        key = km.group("key")[::-1]
         etype = key_type(key)
         if etype is None and key.lower() in _TAIL_WORDS:
-            key = _multiword_key(text, m.start("key"), key)
+            key = _multiword_key(text, n - km.end("key"), key)
             etype = key_type(key)
         if etype is None or etype not in VALUE_OK:
             continue
-        span = _extract_value(text, m.end(), etype, norm_key(key))
+        vs = _SPACES.match(text, i + 1).end()
+        span = _extract_value(text, vs, etype, norm_key(key))
         if span:
             _emit(etype, span[0], span[1], 0.85, out)
 
@@ -379,9 +401,10 @@ _LABEL_KEY = {
 
 
 def find_labels(text: str, lower: str, out: list[Cand]) -> None:
-    if not any(w in lower for w in _LABEL_HINTS):
-        return
-    for m in _LABEL.finditer(text):
+    for p in anchors(lower, _LABEL_HINTS):
+        m = _LABEL.match(text, p)
+        if m is None:
+            continue
         first = re.split(r"[ \t'.]", m.group("label").lower(), maxsplit=1)[0]
         etype = _LABEL_TYPES.get(first)
         if etype is None:
@@ -391,8 +414,8 @@ def find_labels(text: str, lower: str, out: list[Cand]) -> None:
             _emit(etype, span[0], span[1], 0.8, out)
 
 
-_LABEL_HINTS = ("mrn", "medical", "ssn", "social", "nhs", "passport", "licen", "account", "acct", "routing",
-                "member", "policy", "vin", "imei", "card", "birth", "dob")
+_LABEL_HINTS = ("mrn", "medical", "ssn", "social", "nhs", "passport", "driver", "account", "acct", "routing",
+                "member", "policy", "vin", "imei", "card", "date of birth", "dob")
 
 
 # -- Markdown tables and CSV ---------------------------------------------------------------------
