@@ -192,3 +192,10 @@ def test_consistently_rewritten_chain_caught_by_keyed_mac(db):
     assert AuditLog(g.store).verify()  # without the key only the chain can be checked...
     rep = _verify(g)  # ...with it, the forgery is caught
     assert not rep and rep.first_bad_seq == 2 and "MAC" in rep.reason
+
+
+def test_run_id_on_calls_lands_in_records(guard):
+    masked = guard.mask(f"mail {EMAIL}", scope="s", run_id="run-1")
+    guard.unmask(masked, scope="s", run_id="run-1")
+    guard.unmask(masked, scope="s")
+    assert [r.event for r in guard.audit.query(run_id="run-1")] == ["mask", "reveal"]

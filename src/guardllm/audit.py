@@ -25,6 +25,8 @@ import hmac
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -109,6 +111,23 @@ class VerifyReport:
         return f"audit log BROKEN at record {self.first_bad_seq}: {self.reason}"
 
 
+#: The lineage run the current call belongs to; records without an explicit run_id get it.
+current_run_id: ContextVar[str | None] = ContextVar("guardllm_run_id", default=None)
+
+
+@contextmanager
+def run_context(run_id: object | None) -> Iterator[None]:
+    """Attribute every audit record written inside the block to ``run_id``."""
+    if run_id is None:
+        yield
+        return
+    token = current_run_id.set(str(run_id))
+    try:
+        yield
+    finally:
+        current_run_id.reset(token)
+
+
 def canonical_hash(record: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of ``record`` without its own ``hash``."""
     body = {k: v for k, v in record.items() if k not in ("hash", "mac") and not k.startswith("_")}
@@ -163,6 +182,8 @@ class AuditLog:
                 elif name == "run_id":
                     value = str(value)
                 body[name] = value
+        if "run_id" not in body and (ctx_run := current_run_id.get()) is not None:
+            body["run_id"] = ctx_run
         if fields:
             body["extra"] = {k: v for k, v in fields.items() if v is not None}
 
@@ -299,4 +320,5 @@ def format_record(rec: AuditRecord, fields: Sequence[str] = ()) -> str:
     return " ".join(parts)
 
 
-__all__ = ["EVENTS", "AuditLog", "AuditRecord", "AuditSummary", "VerifyReport", "canonical_hash", "format_record"]
+__all__ = ["EVENTS", "AuditLog", "AuditRecord", "AuditSummary", "VerifyReport", "canonical_hash", "current_run_id",
+           "format_record", "run_context"]

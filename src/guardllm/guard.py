@@ -35,12 +35,12 @@ import re
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guardllm.audit import AuditLog
+from guardllm.audit import AuditLog, run_context
 from guardllm.errors import BlockedError, DetectionError, GuardError, InputError, KeyMissingError, VaultError
 from guardllm.policy import Decision, Policy, as_policy
 from guardllm.stores import is_persistent, open_store, resolve_url
@@ -126,6 +126,19 @@ def default_principal() -> str:
         return f"local:{getpass.getuser()}"
     except Exception:
         return "local:unknown"
+
+
+def _run_scoped(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``run_id=`` on a public call: its audit records name that lineage run."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Guard, *args: Any, run_id: str | None = None, **kw: Any) -> Any:
+        if run_id is None:
+            return fn(self, *args, **kw)
+        with run_context(run_id):
+            return fn(self, *args, **kw)
+
+    return wrapper
 
 
 class Guard:
@@ -237,13 +250,17 @@ class Guard:
         return s
 
     # ------------------------------------------------------------------ mask
+    @_run_scoped
     def mask(self, text: str, *, scope: str | None = None, principal: str | None = None,
-             source: str | None = None, subject: str | None = None) -> str:
+             source: str | None = None, subject: str | None = None,
+            run_id: str | None = None) -> str:
         """``text`` with every sensitive value replaced as the policy says (tokens by default)."""
         return self.mask_result(text, scope=scope, principal=principal, source=source, subject=subject).text
 
+    @_run_scoped
     def mask_result(self, text: str, *, scope: str | None = None, principal: str | None = None,
-                    source: str | None = None, subject: str | None = None) -> MaskResult:
+                    source: str | None = None, subject: str | None = None,
+            run_id: str | None = None) -> MaskResult:
         """Like :meth:`mask`, also listing each masked value's :class:`TokenRef`."""
         s = self._text(text)
         sc, who = self._scope(scope), self._who(principal)
@@ -262,8 +279,10 @@ class Guard:
         self._audit_mask(refs, sc, who, source, subject)
         return MaskResult(out, refs)
 
+    @_run_scoped
     def mask_value(self, value: Any, entity_type: str, *, scope: str | None = None, principal: str | None = None,
-                   source: str | None = None, subject: str | None = None) -> MaskResult:
+                   source: str | None = None, subject: str | None = None,
+            run_id: str | None = None) -> MaskResult:
         """Mask a whole value known to be of ``entity_type`` (a classified column, a form field)."""
         s = self._text(value if isinstance(value, str | bytes | bytearray) else str(value))
         sc, who = self._scope(scope), self._who(principal)
@@ -365,8 +384,10 @@ class Guard:
             subject=self._vault.subject_id(subject) if subject else None,
         )
 
+    @_run_scoped
     def mask_object(self, obj: Any, *, scope: str | None = None, principal: str | None = None,
-                    source: str | None = None, subject: str | None = None) -> Any:
+                    source: str | None = None, subject: str | None = None,
+            run_id: str | None = None) -> Any:
         """A copy of ``obj`` (dicts, lists, tuples) with every string leaf masked; one audit record."""
         sc, who = self._scope(scope), self._who(principal)
         refs: list[TokenRef] = []
@@ -462,13 +483,17 @@ class Guard:
         return obj
 
     # ------------------------------------------------------------------ unmask
+    @_run_scoped
     def unmask(self, text: str, *, scope: str | None = None, to: str = "user", principal: str | None = None,
-               purpose: str | None = None) -> str:
+               purpose: str | None = None,
+            run_id: str | None = None) -> str:
         """Tokens of this scope replaced by their values where the policy lets ``to`` see them."""
         return self.unmask_result(text, scope=scope, to=to, principal=principal, purpose=purpose).text
 
+    @_run_scoped
     def unmask_result(self, text: str, *, scope: str | None = None, to: str = "user", principal: str | None = None,
-                      purpose: str | None = None) -> UnmaskResult:
+                      purpose: str | None = None,
+            run_id: str | None = None) -> UnmaskResult:
         """Like :meth:`unmask`, also listing revealed and refused tokens and counting foreign ones."""
         s = self._text(text)
         sc, who = self._scope(scope), self._who(principal)
@@ -479,8 +504,10 @@ class Guard:
         self._audit_unmask(acc, sc, to, who, purpose)
         return UnmaskResult(out, [r for r, _ in acc.revealed], [r for r, _ in acc.refused], acc.foreign)
 
+    @_run_scoped
     def unmask_object(self, obj: Any, *, scope: str | None = None, to: str = "user", principal: str | None = None,
-                      purpose: str | None = None) -> Any:
+                      purpose: str | None = None,
+            run_id: str | None = None) -> Any:
         """A copy of ``obj`` with tokens restored in every string leaf (and dict key); one audit pass."""
         sc, who = self._scope(scope), self._who(principal)
         self._check_recipient(to)
