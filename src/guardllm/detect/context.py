@@ -128,18 +128,18 @@ _WEAK_TRIGGERS = frozenset(
 _TRAIL = " \t\n\r:,-–—\"'(*_"
 
 
+_TRIGGER_SET = frozenset(_STRONG_TRIGGERS)
+
+
 def _trigger_before(lower: str, s: int) -> str | None:
     window = lower[max(0, s - 40) : s].rstrip(_TRAIL).rstrip(".")
-    if not window.endswith(_STRONG_TRIGGERS):
-        return None
-    for t in _STRONG_TRIGGERS:
-        if window.endswith(t):
-            i = len(window) - len(t)
-            if i == 0 and s - 40 > 0:
-                continue
-            if i > 0 and window[i - 1].isalnum():
-                continue
-            return t
+    words = window.rsplit(None, 3)
+    # Longest phrase first: "my name is" before "name is".
+    for k in (3, 2, 1):
+        if len(words) >= k:
+            phrase = " ".join(words[-k:]) if k > 1 else words[-1]
+            if phrase in _TRIGGER_SET:
+                return phrase
     return None
 
 
@@ -234,7 +234,17 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
                 score = 0.65 if fold(text[s:e].split()[0]) in FIRST_NAMES else 0.45
             else:
                 score = 0.6 if trig in _WEAK_TRIGGERS else 0.85
-        if score < 0.85 and emails:
+        if score < 0.75 and s > 0 and text[s - 1] in "'\"" and e < n and text[e] == text[s - 1]:
+            # A quoted name in the same row as contact data: (12, 'Ana Lima', 'ana@x.io', ...)
+            w0 = max(0, s - 200)
+            lo = max(text.rfind("(", w0, s), text.rfind("\n", w0, s), text.rfind("{", w0, s), text.rfind("[", w0, s))
+            lo = w0 - 1 if lo < 0 else lo
+            w1 = min(n, e + 300)
+            his = [x for x in (text.find(")", e, w1), text.find("\n", e, w1), text.find("}", e, w1)) if x != -1]
+            hi = min(his) if his else w1
+            if _ROW_CONTACT.search(text, lo + 1, hi):
+                score = max(score, 0.75)
+        if score < 0.6 and emails:
             # Only emails close by can vouch for a name: bisect instead of scanning them all.
             k = bisect_left(email_starts, s - 80)
             while k < len(emails) and emails[k][0] <= e + 160:
@@ -247,16 +257,6 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
                         break
             if score < 0.85 and e < n - 2 and text[e:e + 3].lstrip(" \t").startswith("<"):
                 score = max(score, 0.8)
-        if score < 0.75 and s > 0 and text[s - 1] in "'\"" and e < n and text[e] == text[s - 1]:
-            # A quoted name in the same row as contact data: (12, 'Ana Lima', 'ana@x.io', ...)
-            w0 = max(0, s - 200)
-            lo = max(text.rfind("(", w0, s), text.rfind("\n", w0, s), text.rfind("{", w0, s), text.rfind("[", w0, s))
-            lo = w0 - 1 if lo < 0 else lo
-            w1 = min(n, e + 300)
-            his = [x for x in (text.find(")", e, w1), text.find("\n", e, w1), text.find("}", e, w1)) if x != -1]
-            hi = min(his) if his else w1
-            if _ROW_CONTACT.search(text, lo + 1, hi):
-                score = max(score, 0.75)
         if score < 0.6:
             after = lower[e : e + 16]
             if after.startswith(_AFTER_TRIGGERS):
@@ -269,13 +269,16 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
         for m in _TITLE1.finditer(text):
             if not is_stop(m.group(1)):
                 out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
-    if "ear " in lower or "name" in lower or "call me" in lower or "patient" in lower:
-        for m in _STRONG1.finditer(text):
-            if not is_stop(m.group(1)):
-                out.append(("PERSON", m.start(1), m.end(1), 0.7, "person-context"))
-        for m in _LAST_FIRST.finditer(text):
-            if not is_stop(m.group(1)) and not is_stop(m.group(2)):
-                out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
+    for p in anchors(lower, _ONE_NAME_WORDS):
+        m = _STRONG1.match(text, p)
+        if m and not is_stop(m.group(1)):
+            out.append(("PERSON", m.start(1), m.end(1), 0.7, "person-context"))
+        m = _LAST_FIRST.match(text, p)
+        if m and not is_stop(m.group(1)) and not is_stop(m.group(2)):
+            out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
+
+
+_ONE_NAME_WORDS = ("dear", "name", "call me", "patient", "pt", "customer", "cardholder", "client")
 
 
 # -- dates of birth ------------------------------------------------------------------------------

@@ -197,6 +197,14 @@ class Detector:
         self.max_chars = int(max_chars)
         self._recognizers = [fn for _name, types, fn in pii.RECOGNIZERS if any(self._wants(t) for t in types)]
         self._email = self._wants("EMAIL_ADDRESS")
+        self._person = self._wants("PERSON")
+        self._dob = self._wants("DATE_TIME")
+        self._location = self._wants("LOCATION")
+        # With default settings every candidate passes the type filter: skip the per-candidate checks.
+        self._plain = (
+            self.enabled is None and not self.disabled and not self._thresholds and not self._allow_exact
+            and not self._allow_re
+        )
         self._number_types = frozenset(t for t in pii.NUMBER_TYPES if self._wants(t))
 
     # -- configuration helpers -----------------------------------------------------------------
@@ -225,7 +233,7 @@ class Detector:
     def candidates(self, text: str) -> list[Cand]:
         """Every raw candidate before filtering and overlap resolution (for debugging and tests)."""
         out: list[Cand] = []
-        if self._email:
+        if self._email and "@" in text:
             pii.find_emails(text, out)
         emails = [(c[1], c[2]) for c in out]
         if self._number_types:
@@ -233,15 +241,16 @@ class Detector:
         for fn in self._recognizers:
             fn(text, out)
         lower = text.lower()
-        if self._wants("PERSON"):
+        if self._person:
             context.find_persons(text, lower, emails, out)
-        if self._wants("DATE_TIME"):
+        if self._dob:
             context.find_dob(text, lower, out)
-        if self._wants("LOCATION"):
+        if self._location:
             context.find_addresses(text, lower, out)
         structure.find_key_values(text, out)
         structure.find_labels(text, lower, out)
-        structure.find_tables(text, out)
+        if "|" in text or "," in text:
+            structure.find_tables(text, out)
         for p in self.custom_patterns:
             p.find(text, out)
         if self._deny_re is not None:
@@ -287,24 +296,40 @@ class Detector:
         return True
 
     def _resolve(self, text: str, cands: list[Cand]) -> list[Finding]:
-        kept = [c for c in cands if c[2] > c[1] and self._keep(c, text)]
+        if self._plain:
+            thr = self._default_threshold
+            kept = [c for c in cands if c[2] > c[1] and (c[3] >= thr or c[4] == "deny_list")]
+        else:
+            kept = [c for c in cands if c[2] > c[1] and self._keep(c, text)]
         if not kept:
             return []
         # Sweep by start into clusters of mutually overlapping candidates; each cluster is small,
         # so the greedy choice inside it stays cheap even on inputs with a million candidates.
-        kept.sort(key=lambda c: (c[1], -c[2]))
+        kept.sort(key=_by_start)
         result: list[list[Any]] = []
-        cluster: list[Cand] = []
-        cluster_end = -1
-        for c in kept:
-            if cluster and c[1] >= cluster_end:
-                result.extend(_resolve_cluster(cluster))
-                cluster = []
-            cluster.append(c)
-            cluster_end = c[2] if len(cluster) == 1 else max(cluster_end, c[2])
-        if cluster:
+        cluster: list[Cand] = [kept[0]]
+        cluster_end = kept[0][2]
+        for c in kept[1:]:
+            if c[1] >= cluster_end:
+                if len(cluster) == 1:
+                    result.append(cluster[0])  # type: ignore[arg-type]
+                else:
+                    result.extend(_resolve_cluster(cluster))
+                cluster = [c]
+                cluster_end = c[2]
+            else:
+                cluster.append(c)
+                if c[2] > cluster_end:
+                    cluster_end = c[2]
+        if len(cluster) == 1:
+            result.append(cluster[0])  # type: ignore[arg-type]
+        else:
             result.extend(_resolve_cluster(cluster))
-        return [Finding(c[0], c[1], c[2], round(float(c[3]), 4), text[c[1] : c[2]], c[4]) for c in result]
+        return [Finding(c[0], c[1], c[2], c[3], text[c[1] : c[2]], c[4]) for c in result]
+
+
+def _by_start(c: Cand) -> tuple[int, int]:
+    return (c[1], -c[2])
 
 
 def _resolve_cluster(cluster: list[Cand]) -> list[list[Any]]:

@@ -228,18 +228,22 @@ def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
         cs, ce = m.span()
         v = m.group()
         nd = len(v) - v.count(" ") - v.count("-") - v.count(".") - v.count("(") - v.count(")") - v.count("/") - v.count("+")
-        if nd < 4:
+        dots = v.count(".")
+        if nd < 7 and dots < 3:
             continue
         # One char either side so look-behind/look-ahead see the real neighbours.
         lo = max(0, cs - 2)
         hi = min(n, ce + 1)
-        if nd >= 7 and "PHONE_NUMBER" in want:
-            find_phones(text, out, lo, hi)
+        if 7 <= nd and "PHONE_NUMBER" in want:
+            prev = text[cs - 1] if cs else ""
+            # Cheap shape test first: every phone form starts with '+', '(', a trunk '0', or NNN-sep.
+            if prev in "+(" or v[0] == "0" or ")" in v or (len(v) >= 12 and v[3] in " .-") or (v[0] == "1" and v[1] in " .-"):
+                find_phones(text, out, lo, hi)
         if nd >= 12 and "CREDIT_CARD" in want:
             find_cards(text, out, lo, hi)
         if nd >= 9 and "US_SSN" in want and ("-" in v or " " in v):
             find_ssns(text, out, lo, hi)
-        if "." in v and "IP_ADDRESS" in want:
+        if dots >= 3 and "IP_ADDRESS" in want:
             find_ipv4(text, out, lo, hi)
 
 
@@ -270,7 +274,7 @@ _ETH = re.compile(r"(?<![\w])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
 _ETH_CONTEXT = re.compile(r"(?i)\b(?:eth|ether|ethereum|wallet|crypto|usdt|usdc|send|address|metamask|token)\b")
 
 
-_BTC_HINTS = ("btc", "bitcoin", "wallet", "crypto", "bc1", "send to", "address")
+_BTC_HINTS = ("btc", "bitcoin", "wallet", "crypto", "bc1", "tb1")
 
 
 def find_crypto(text: str, out: list[Cand]) -> None:
