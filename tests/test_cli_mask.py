@@ -57,3 +57,25 @@ def test_keygen(capsys):
     assert main(["keygen"]) == 0
     key = capsys.readouterr().out.strip()
     assert len(base64.b64decode(key)) == 32
+
+
+def test_forget_and_rotate_key(tmp_path, capsys, monkeypatch):
+    store = f"sqlite:///{tmp_path / 'cli.db'}"
+    src = tmp_path / "in.txt"
+    src.write_text(f"mail {EMAIL}")
+    assert main(["mask", str(src), "--store", store, "--scope", "t1"]) == 0
+    masked = capsys.readouterr().out
+    keyfile = tmp_path / "new.key"
+    keyfile.write_text(base64.b64encode(b"n" * 32).decode())
+    assert main(["rotate-key", "--store", store, "--new-key-file", str(keyfile)]) == 0
+    assert "re-wrapped" in capsys.readouterr().err
+    monkeypatch.setenv("GUARDLLM_KEY", keyfile.read_text())
+    back = tmp_path / "masked.txt"
+    back.write_text(masked)
+    assert main(["unmask", str(back), "--store", store, "--scope", "t1"]) == 0
+    assert capsys.readouterr().out == f"mail {EMAIL}"
+    assert main(["forget", "--store", store, "--scope", "t1"]) == 0
+    assert "erased 1 vault entry" in capsys.readouterr().out
+    assert main(["unmask", str(back), "--store", store, "--scope", "t1"]) == 0
+    assert capsys.readouterr().out == masked
+    assert main(["forget", "--store", store]) == 2

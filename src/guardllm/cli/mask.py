@@ -1,4 +1,4 @@
-"""``guardllm mask``, ``guardllm unmask`` and ``guardllm keygen``.
+"""``guardllm mask``, ``unmask``, ``forget``, ``rotate-key`` and ``keygen``.
 
 Masking from the shell only makes sense with a store that outlives the command,
 so these default to the persistent store (``--store``, else ``$GUARDLLM_STORE``,
@@ -92,6 +92,30 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forget(args: argparse.Namespace) -> int:
+    if not args.scope and not args.subject:
+        raise InputError("forget needs --scope or --subject")
+    n = _guard(args).forget(scope=args.scope, subject=args.subject)
+    print(f"erased {n} vault entr{'y' if n == 1 else 'ies'}; their tokens can no longer be revealed")
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from guardllm.tokens.crypto import generate_key, parse_key
+
+    if args.new_key_file:
+        new = read_input(args.new_key_file).strip()
+    else:
+        new = generate_key()
+    parse_key(new, source="new key")
+    n = _guard(args).rotate_key(new)
+    if not args.new_key_file:
+        print(new)
+    print(f"re-wrapped {n} data key(s); configure the new key as GUARDLLM_KEY (keep the old one in "
+          "GUARDLLM_KEY_PREVIOUS until every process has switched)", file=sys.stderr)
+    return 0
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("mask", help="replace sensitive values in a text with tokens",
                               description="Mask a file or standard input; tokens are stored (encrypted) in the store.")
@@ -105,6 +129,23 @@ def register(subparsers: Any) -> None:
     u.add_argument("--to", default="user", help="recipient: user, tool:<name>, role:<name>, principal:<id>")
     u.add_argument("--purpose", help="purpose of the reveal (checked by the policy, recorded in the audit)")
     u.set_defaults(handler=_unmask)
+
+    f = subparsers.add_parser("forget", help="erase a scope or a data subject (crypto-shredding)",
+                              description="Delete the data key and vault entries of a scope or a data subject; "
+                                          "their tokens can never be revealed again. The erasure is audited.")
+    f.add_argument("--scope", help="the scope to erase")
+    f.add_argument("--subject", help="the data subject id to erase (everywhere)")
+    f.add_argument("--store", help="store URL (default: $GUARDLLM_STORE or ./.guardllm/guardllm.db)")
+    f.add_argument("--principal", help="who runs this (recorded in the audit log)")
+    f.set_defaults(handler=_forget, policy=None)
+
+    r = subparsers.add_parser("rotate-key", help="re-wrap all data keys under a new master key",
+                              description="Re-wrap every data key under a new master key (values are not "
+                                          "re-encrypted). Without --new-key-file a new key is generated and printed.")
+    r.add_argument("--new-key-file", help="file holding the new key (base64 or hex)")
+    r.add_argument("--store", help="store URL (default: $GUARDLLM_STORE or ./.guardllm/guardllm.db)")
+    r.add_argument("--principal", help="who runs this (recorded in the audit log)")
+    r.set_defaults(handler=_rotate, policy=None)
 
     k = subparsers.add_parser("keygen", help="print a new random master key (base64)",
                               description="Print a new 32-byte master key. Keep it outside the database.")

@@ -93,7 +93,7 @@ class Vault:
         self._entries = _LRU(cache_size)  # (scope, token) -> VaultEntry
         self._values = _LRU(cache_size)  # (scope, token) -> plaintext
         self._generation = store.generation()
-        self.issued_labels: set[str] = set()
+        self.issued_labels: frozenset[str] = frozenset()
         self.surrogates_issued = False
 
     def __repr__(self) -> str:
@@ -170,7 +170,10 @@ class Vault:
                 self._tokens.put((scope, fp), token)
         action = "tokenize"
         if token.startswith("["):
-            self.issued_labels.add(token[1:token.rindex("_")])
+            label = token[1:token.rindex("_")]
+            if label not in self.issued_labels:
+                with self._lock:  # readers take frozenset() copies; writers serialise here
+                    self.issued_labels = self.issued_labels | {label}
         else:
             action = "surrogate"
             self.surrogates_issued = True
