@@ -132,7 +132,7 @@ class MemoryStore(Store):
             rows = [dict(r) for r in self._audit]
         rows = [r for r in rows if flt is None or audit_matches(r, flt)]
         if flt is not None and flt.limit is not None:
-            rows = rows[-flt.limit:] if flt.limit >= 0 else rows
+            rows = rows[-flt.limit:] if flt.limit > 0 else []
         return iter(rows)
 
     # lineage -------------------------------------------------------------------------

@@ -305,8 +305,13 @@ class SQLiteStore(Store):
                 clauses.append("ts <= ?")
                 params.append(flt.until)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._read(f"SELECT seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash "
-                          f"FROM audit{where} ORDER BY seq", params)
+        cols = "seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash"
+        if flt is not None and flt.limit is not None and flt.limit >= 0 and flt.entity_type is None:
+            # the newest N only: let SQLite stop early instead of reading the whole log
+            rows = self._read(f"SELECT * FROM (SELECT {cols} FROM audit{where} ORDER BY seq DESC LIMIT ?) "
+                              f"ORDER BY seq", [*params, flt.limit])
+        else:
+            rows = self._read(f"SELECT {cols} FROM audit{where} ORDER BY seq", params)
         out = []
         for row in rows:
             try:
