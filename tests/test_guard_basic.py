@@ -252,3 +252,11 @@ def test_detect_leaks_ignores_surrogates():
     masked = g.mask(f"Customer {NAME} <{EMAIL}>", scope="s")
     assert g.detect_leaks(masked, scope="s") == []
     assert g.detect_leaks(f"{masked} {EMAIL}", scope="s")
+
+
+def test_with_principal_view_records_its_principal(guard):
+    bot = guard.with_principal("agent:bot")
+    bot.mask(f"mail {EMAIL}", scope="t1")
+    bot.audit.record("guardrail", rule="x")
+    assert [r.principal for r in guard.audit.query()] == ["agent:bot", "agent:bot"]
+    assert guard.principal == "test:alice"

@@ -170,7 +170,12 @@ class Guard:
                 raise KeyMissingError(f"no encryption key configured for the persistent store {self._store.url}; "
                                       f"{HOW_TO_CREATE}")
             master, ephemeral = secrets.token_bytes(32), True  # memory:// lives and dies with this key
-        self._vault = Vault(self._store, KeyRing(master, load_previous_key(), ephemeral=ephemeral))
+        try:
+            self._vault = Vault(self._store, KeyRing(master, load_previous_key(), ephemeral=ephemeral))
+        except BaseException:
+            if not isinstance(store, Store):
+                self._store.close()  # we opened it; do not leak the connection
+            raise
         self.principal: str = principal or default_principal()
         self.audit = AuditLog(self._store, principal=self.principal, mac_key=self._vault.audit_key)
         self.detector = detector
@@ -208,6 +213,7 @@ class Guard:
         """A view acting for another principal by default."""
         clone = self.with_policy(self.policy)
         clone.principal = principal
+        clone.audit = AuditLog(self._store, principal=principal, mac_key=self._vault.audit_key)
         return clone
 
     def _scope(self, scope: str | None) -> str:
