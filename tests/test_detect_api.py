@@ -195,3 +195,29 @@ def test_register_type() -> None:
     assert et.secret and is_secret("ACME_TOKEN") and "ACME_TOKEN" in ALL_TYPES
     with pytest.raises(ValueError, match="invalid token label"):
         register_type("BAD", label="bad label")
+
+
+def test_secret_findings_from_the_secrets_module_are_merged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """detect/secrets.py is optional to this engine; when present, its findings join the overlap resolution."""
+    from guardllm.detect import engine
+    from guardllm.detect.finding import Finding
+
+    def fake_find_secrets(text: str) -> list[Finding]:
+        i = text.find("hunter2-secret")
+        return [Finding("PASSWORD", i, i + 14, 0.9, text[i : i + 14], "test")] if i >= 0 else []
+
+    monkeypatch.setattr(engine, "_SECRET_LOADED", True)
+    monkeypatch.setattr(engine, "_SECRET_FINDER", fake_find_secrets)
+    d = Detector()
+    text = f"password=hunter2-secret for {EMAIL}"
+    assert [f.entity_type for f in d.scan(text)] == ["PASSWORD", "EMAIL_ADDRESS"]
+    assert d.scan(text) == d.scan(text)
+    assert not d._cache  # texts with secrets are never cached
+    assert [f.entity_type for f in Detector(secrets=False).scan(text)] == ["EMAIL_ADDRESS"]
+
+
+def test_repeated_text_gives_equal_independent_results() -> None:
+    d = Detector()
+    a = d.scan(f"mail {EMAIL}")
+    a.clear()
+    assert len(d.scan(f"mail {EMAIL}")) == 1

@@ -206,6 +206,11 @@ FIRST_NAMES = frozenset(
     mila layla nora riley zoey lily eleanor hazel violet aurora savannah audrey brooklyn bella claire skylar
     ciaran siobhan aoife niamh saoirse sean patrick declan conor eoin cormac aisling ciara roisin
     """.split()
+) - frozenset(
+    # Given names that are also everyday words or places: no evidence on their own ("Grace Period").
+    "will mark grace hope faith joy rose amber crystal dawn lily violet hazel ruby jade summer river bill pat "
+    "drew chase hunter carter parker mason jordan austin victoria georgia virginia savannah brooklyn aurora "
+    "angel christian luna bella paris florence".split()
 )
 
 
@@ -368,6 +373,7 @@ _PO_BOX = re.compile(
 )
 
 
+_SUFFIX_WORDS = frozenset(_STREET_SUFFIX[3:-1].split("|"))
 _FR_WORDS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "place ", "impasse ", "quai ",
              "route ", "cours ", "square ", "passage ")
 _DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "damm ", "ufer ",
@@ -375,7 +381,12 @@ _DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring 
 
 
 def find_addresses(text: str, lower: str, out: list[Cand]) -> None:
-    for m in _US_STREET.finditer(text):
+    # Splitting on whitespace and testing a set is cheaper than letting the regex try every number.
+    if not _SUFFIX_WORDS.isdisjoint(text.replace(",", " ").replace(".", " ").split()):
+        it = _US_STREET.finditer(text)
+    else:
+        it = iter(())
+    for m in it:
         out.append(("LOCATION", m.start(), m.end(), 0.75 if m.end() - m.start() > 25 else 0.6, "address-us"))
     n = len(text)
     for p in anchors(lower, _FR_WORDS):

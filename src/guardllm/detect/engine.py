@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardllm.detect import context, pii, structure
 from guardllm.detect.finding import Finding
-from guardllm.detect.types import ALL_TYPES
+from guardllm.detect.types import ALL_TYPES, is_secret
 from guardllm.errors import DetectionError, InputError
+
+if TYPE_CHECKING:
+    from guardllm.detect.objects import ObjectFinding
 
 __all__ = ["DEFAULT_THRESHOLD", "MAX_CHARS", "CustomPattern", "Detector", "coerce_text"]
 
@@ -26,6 +29,7 @@ DEFAULT_THRESHOLD = 0.5
 MAX_CHARS = 16 * 1024 * 1024
 
 Cand = tuple[str, int, int, float, str]
+_CACHE_MAX_TEXT = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,8 @@ class Detector:
         allow_list: values never flagged (exact strings, or compiled regexes matched in full).
         secrets: also run the provider-secret rules of :mod:`guardllm.detect.secrets`.
         max_chars: largest text accepted by one call.
+        cache_size: how many recent short texts (up to 16 KiB) keep their findings, so a chat
+            history re-sent every turn is not scanned again (0 disables).
     """
 
     def __init__(
@@ -165,6 +171,7 @@ class Detector:
         *,
         secrets: bool = True,
         max_chars: int = MAX_CHARS,
+        cache_size: int = 1024,
     ) -> None:
         if isinstance(enabled, str) or isinstance(disabled, str):
             raise InputError("enabled/disabled take a list of entity types, not a single string")
@@ -195,6 +202,9 @@ class Detector:
         self._allow_re: tuple[re.Pattern[str], ...] = tuple(v for v in allow_list if isinstance(v, re.Pattern))
         self._secrets = secrets
         self.max_chars = int(max_chars)
+        self._cache_size = int(cache_size)
+        self._cache: dict[str, tuple[Finding, ...]] = {}
+        self._cache_lock = threading.Lock()
         self._recognizers = [fn for _name, types, fn in pii.RECOGNIZERS if any(self._wants(t) for t in types)]
         self._email = self._wants("EMAIL_ADDRESS")
         self._person = self._wants("PERSON")
@@ -273,13 +283,36 @@ class Detector:
             )
         if not text:
             return []
+        cacheable = self._cache_size > 0 and len(text) <= _CACHE_MAX_TEXT
+        if cacheable:
+            # Chat histories re-send the same messages every turn: remember recent answers.
+            hit = self._cache.get(text)
+            if hit is not None:
+                return list(hit)
         try:
             cands = self.candidates(text)
         except InputError:
             raise
         except Exception as exc:  # fail closed with a message that holds no text
             raise DetectionError(f"detection failed: {type(exc).__name__}") from None
-        return self._resolve(text, cands)
+        found = self._resolve(text, cands)
+        if cacheable and not any(is_secret(f.entity_type) for f in found):
+            # Texts holding credentials are never kept, not even in memory.
+            with self._cache_lock:
+                self._cache[text] = tuple(found)
+                if len(self._cache) > self._cache_size:
+                    self._cache.pop(next(iter(self._cache)))
+        return found
+
+    def scan_object(self, obj: Any, *, columns: Sequence[str] | None = None) -> list[ObjectFinding]:
+        """Findings per field of a dict / list / tuple / row object (``field_path`` like ``customer.email``).
+
+        Key and column names are evidence: ``{"first_name": "Tavish"}`` is a PERSON even though one
+        capitalised word in free text would not be.  ``columns`` names the positions of tuple rows.
+        """
+        from guardllm.detect.objects import scan_object
+
+        return scan_object(self, obj, columns=columns)
 
     def _keep(self, c: Cand, text: str) -> bool:
         etype, s, e, score, rec = c
@@ -368,13 +401,3 @@ def _resolve_cluster(cluster: list[Cand]) -> list[list[Any]]:
         else:
             merged.append(c)
     return merged
-
-
-def _scan_object(self: Detector, obj: Any, *, columns: Any = None) -> list[Any]:
-    """Findings per field of ``obj`` (dicts, lists, tuples, rows); see :mod:`guardllm.detect.objects`."""
-    from guardllm.detect.objects import scan_object
-
-    return scan_object(self, obj, columns=columns)
-
-
-Detector.scan_object = _scan_object  # type: ignore[attr-defined]
