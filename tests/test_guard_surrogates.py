@@ -98,3 +98,12 @@ def test_unsupported_type_falls_back_to_token():
     g = Guard(policy={"default_action": "surrogate"})
     res = g.mask_value("123-45-6789", "US_SSN", scope="s")
     assert res.text == "[SSN_1]"
+
+
+def test_stream_holds_back_only_possible_surrogate_starts(sguard):
+    sguard.mask(f"Customer {NAME}", scope="s")
+    r = sguard.stream_restorer(scope="s")
+    assert r.feed("The refund was approved for ") == "The refund was approved for "
+    assert r.feed("Avery ") == ""  # could be the start of a generated name
+    out = r.feed("Ashdown today, thanks ") + r.flush()
+    assert out == f"{NAME} today, thanks "

@@ -688,7 +688,9 @@ class Guard:
                     break
             return cut
 
-        return StreamRestorer(restore, words_back=6 if self._surrogates_on() else 0, safe_cut=safe_cut)
+        if self._surrogates_on():
+            return StreamRestorer(restore, words_back=6, safe_cut=safe_cut, word_starts=surrogates.could_start)
+        return StreamRestorer(restore, safe_cut=safe_cut)
 
     def find_tokens(self, text: str, *, scope: str | None = None) -> list[TokenRef]:
         """Tokens (and surrogates) in ``text`` that this scope issued, in order of appearance."""

@@ -23,16 +23,20 @@ class StreamRestorer:
     """Incremental restore.  ``restore(text, before)`` restores a complete piece;
     ``before`` is the last character already emitted (for look-behind).
     ``safe_cut(buf, cut)`` moves a cut point back before any token-shaped match it
-    would split.
+    would split.  With ``words_back`` up to that many whole words before the trailing
+    run are held too, from the earliest one for which ``word_starts(text)`` says a
+    multi-word surrogate could begin there.
 
     ``feed(chunk)`` returns what can be shown now; ``flush()`` returns the rest.
     Thread-safe; one restorer per independent stream.
     """
 
     def __init__(self, restore: Callable[[str, str], str], *, words_back: int = 0,
-                 safe_cut: Callable[[str, int], int] | None = None) -> None:
+                 safe_cut: Callable[[str, int], int] | None = None,
+                 word_starts: Callable[[str], bool] | None = None) -> None:
         self._restore = restore
         self._words_back = words_back
+        self._word_starts = word_starts
         self._safe_cut = safe_cut
         self._buf = ""
         self._before = ""
@@ -68,13 +72,20 @@ class StreamRestorer:
         cut = tail.start() if tail else len(buf)
         if len(buf) - cut > MAX_HOLD:
             cut = len(buf) - MAX_HOLD
-        # back over whole words that could begin a multi-word surrogate
-        for _ in range(self._words_back):
-            prev = buf.rfind(" ", 0, max(cut - 1, 0))
-            if prev < 0:
-                cut = 0
-                break
-            cut = prev + 1
+        # back over whole words when one of them could begin a multi-word surrogate
+        if self._words_back:
+            starts: list[int] = []
+            pos = cut
+            for _ in range(self._words_back):
+                prev = buf.rfind(" ", 0, max(pos - 1, 0))
+                pos = prev + 1 if prev >= 0 else 0
+                starts.append(pos)
+                if pos == 0:
+                    break
+            for start in reversed(starts):  # earliest first
+                if start < cut and (self._word_starts is None or self._word_starts(buf[start:cut])):
+                    cut = start
+                    break
         # never cut a token-shaped match in half (covers the MAX_HOLD release)
         if self._safe_cut is not None and cut > 0:
             cut = self._safe_cut(buf, cut)

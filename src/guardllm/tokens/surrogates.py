@@ -146,6 +146,15 @@ SURROGATE_RE = re.compile(
 )
 
 
+_STARTERS = tuple(w.lower() for w in (*FIRST, "GB")) + tuple("0123456789(+")
+
+
+def could_start(text: str) -> bool:
+    """Whether a multi-word surrogate could begin at the start of ``text``."""
+    head = text.lstrip()[:8].lower()
+    return bool(head) and any(head.startswith(s) or s.startswith(head) for s in _STARTERS)
+
+
 def canonical_surrogate(match: re.Match[str]) -> str:
     """The stored form of a matched surrogate (undoing case and separator changes)."""
     kind = match.lastgroup
@@ -167,5 +176,20 @@ def canonical_surrogate(match: re.Match[str]) -> str:
                     for w in text.split(" "))
 
 
-__all__ = ["GENERATORS", "SURROGATE_RE", "address", "canonical_surrogate", "card", "counter_label", "email",
-           "generator_for", "iban", "iban_valid", "luhn_check_digit", "luhn_valid", "person", "phone"]
+__all__ = [
+    "GENERATORS",
+    "SURROGATE_RE",
+    "address",
+    "canonical_surrogate",
+    "card",
+    "could_start",
+    "counter_label",
+    "email",
+    "generator_for",
+    "iban",
+    "iban_valid",
+    "luhn_check_digit",
+    "luhn_valid",
+    "person",
+    "phone",
+]
