@@ -260,3 +260,21 @@ def test_with_principal_view_records_its_principal(guard):
     bot.audit.record("guardrail", rule="x")
     assert [r.principal for r in guard.audit.query()] == ["agent:bot", "agent:bot"]
     assert guard.principal == "test:alice"
+
+
+def test_url_encoded_token_restored_url_encoded(guard):
+    guard.mask(EMAIL, scope="t1")
+    assert guard.unmask("https://crm.example/find?q=%5BEMAIL_1%5D", scope="t1") == \
+        "https://crm.example/find?q=jane.doe%40acme-corp.com"
+
+
+def test_tenants_are_isolated():
+    from guardllm.stores.memory import MemoryStore
+
+    store = MemoryStore()
+    a = Guard(store=store, tenant="acme", key=b"k" * 32)
+    b = Guard(store=store, tenant="globex", key=b"k" * 32)
+    masked = a.mask(f"mail {EMAIL}", scope="s")
+    assert b.unmask(masked, scope="s") == masked
+    assert a.unmask(masked, scope="s") == f"mail {EMAIL}"
+    assert a.audit.query(scope="acme/s")

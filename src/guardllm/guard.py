@@ -34,6 +34,7 @@ import os
 import re
 import secrets
 import threading
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -854,6 +855,8 @@ def _escape_like(surface: str, value: str) -> str:
         return json.dumps(value, ensure_ascii=False)[1:-1]
     if low.startswith("&"):
         return html.escape(value, quote=True)
+    if low.startswith("%5b"):
+        return urllib.parse.quote(value, safe="")
     return value
 
 
