@@ -50,3 +50,10 @@ def test_tail_query_summary(store, capsys):
     out = capsys.readouterr().out
     assert "agent:ops" in out and "tool:send_email" in out
     assert EMAIL not in out
+
+
+def test_missing_store_is_reported_not_created(tmp_path, capsys):
+    path = tmp_path / "none.db"
+    assert main(["audit", "verify", "--store", f"sqlite:///{path}"]) == 2
+    assert "no guardllm store" in capsys.readouterr().err
+    assert not path.exists()

@@ -15,13 +15,13 @@ from typing import Any
 
 def _log(args: argparse.Namespace) -> Any:
     from guardllm.audit import AuditLog
-    from guardllm.cli.mask import cli_store_url
+    from guardllm.cli.mask import existing_store_url
     from guardllm.errors import VaultError
     from guardllm.stores import open_store
     from guardllm.tokens.crypto import KeyRing, load_master_key, load_previous_key
     from guardllm.tokens.vault import Vault
 
-    store = open_store(cli_store_url(args.store))
+    store = open_store(existing_store_url(args.store))
     mac_key = None
     try:
         master = load_master_key()

@@ -24,6 +24,18 @@ def cli_store_url(explicit: str | None) -> str:
     return explicit or os.environ.get(STORE_ENV) or default_sqlite_url()
 
 
+def existing_store_url(explicit: str | None) -> str:
+    """Like :func:`cli_store_url`, but a SQLite file must already exist (reading commands)."""
+    url = cli_store_url(explicit)
+    if url.startswith("sqlite:"):
+        from guardllm.stores.sqlite import path_from_url
+
+        path = path_from_url(url)
+        if not path.exists():
+            raise InputError(f"no guardllm store at {path}; pass --store URL or set GUARDLLM_STORE")
+    return url
+
+
 def read_input(path: str) -> str:
     if path == "-":
         data = sys.stdin.buffer.read()
@@ -41,10 +53,11 @@ def read_input(path: str) -> str:
         raise InputError(f"{source} is not UTF-8 text (byte {exc.start})") from None
 
 
-def _guard(args: argparse.Namespace) -> Any:
+def _guard(args: argparse.Namespace, *, create: bool = False) -> Any:
     from guardllm.guard import Guard
 
-    return Guard(policy=args.policy, store=cli_store_url(args.store), principal=args.principal)
+    url = cli_store_url(args.store) if create else existing_store_url(args.store)
+    return Guard(policy=args.policy, store=url, principal=args.principal)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -58,7 +71,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _mask(args: argparse.Namespace) -> int:
     text = read_input(args.file)
-    res = _guard(args).mask_result(text, scope=args.scope, subject=args.subject)
+    res = _guard(args, create=True).mask_result(text, scope=args.scope, subject=args.subject)
     if args.json:
         print(json.dumps({"text": res.text, "entities": [
             {"token": r.token, "entity_type": r.entity_type, "fingerprint": r.fingerprint, "action": r.action}
