@@ -81,3 +81,22 @@ def test_recipient_without_right_never_sees_raw(doc, to):
     # and from another scope nothing at all comes back
     other = GUARD.unmask(masked, scope="other-scope", to="user")
     assert other == masked
+
+
+@SETTINGS
+@given(documents, st.lists(st.integers(1, 12), min_size=1, max_size=40), st.booleans())
+def test_stream_restore_equals_whole_restore_for_any_chunking(doc, sizes, surrogate):
+    text, values = doc
+    if not _distinct(values):
+        return
+    g = SURROGATE_GUARD if surrogate else GUARD
+    masked = g.mask(text, scope="stream") + " then [EMAIL_1] and EMAIL_2 \\[EMAIL\\_1\\]"
+    expected = g.unmask(masked, scope="stream")
+    r = g.stream_restorer(scope="stream")
+    out, pos, k = [], 0, 0
+    while pos < len(masked):
+        step = sizes[k % len(sizes)]
+        out.append(r.feed(masked[pos:pos + step]))
+        pos, k = pos + step, k + 1
+    out.append(r.flush())
+    assert "".join(out) == expected
