@@ -79,7 +79,7 @@ def test_true_positive(text: str, etype: str, value: str) -> None:
         "IBAN GB82WEST12345698765433",  # bad mod-97
         "meeting at 10:30:45 in room 4",  # time
         "colour #ca99de and hash 11df7f190112",
-        "phone 123-456-7890",  # NANP area code cannot start with 1
+        "code 123-456-7890",  # NANP area code cannot start with 1, and no phone words around it
         "ratio 1.5 and 0.0.0.0 bind",
     ],
 )
@@ -106,3 +106,33 @@ def test_offsets_with_unicode_text() -> None:
     text = "Ünïcødé ✓ — write to zoë@exämple.com? no: zoe@example.com"
     fs = guardllm.scan(text)
     assert any(f.text == "zoe@example.com" and text[f.start : f.end] == f.text for f in fs)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("call me at 4155550132 tomorrow", "4155550132"),  # bare digits only count next to phone words
+        ("my number is 555-123-4567", "555-123-4567"),  # outside the numbering plan, but the words say phone
+        ("ring 0049 30 1234567 please", "0049 30 1234567"),
+    ],
+)
+def test_phones_from_context(text: str, value: str) -> None:
+    assert ("PHONE_NUMBER", value) in found(text)
+
+
+def test_bare_ten_digits_without_context_are_not_phones() -> None:
+    assert found("invoice 4155550132 paid") == []
+
+
+@pytest.mark.parametrize(
+    "addr",
+    [
+        "Flat 91h, Taylor Rapid, Oliviatown, RM0 2LW",
+        "Flat 3, 14 Baker Street, London NW1 6XE",
+        "Calle Mayor 12, 28013 Madrid",
+        "Via Roma 10, 00184 Roma",
+        "PSC 0260, Box 6389, APO AP 11287",
+    ],
+)
+def test_street_addresses_in_free_text(addr: str) -> None:
+    assert ("LOCATION", addr) in found(f"please send it to {addr} thanks")

@@ -349,8 +349,8 @@ _STREET_SUFFIX = (
 )
 _UNIT = r"(?:,?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|#)(?![a-z])\.?[ \t]*#?[\w-]{1,8}(?![\w-]))"
 _CITY_TAIL = (
-    rf"(?:,[ \t]*(?:{U}{L}+[ \t]+){{0,3}}{U}{L}+,?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
-    r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}))?"
+    rf"(?:,[ \t]*(?:{U}{L}+[ \t]+){{0,3}}{U}{L}+(?:,?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}))?)?"
 )
 _US_STREET = re.compile(
     rf"\d(?<![\w-]\d)\d{{0,5}}[A-Za-z]?[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
@@ -363,7 +363,7 @@ _FR_STREET = re.compile(
     re.I,
 )
 _DE_STREET = re.compile(
-    rf"{U}(?<![\w-]{U})(?:{L}+-{U})*{L}*(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|chaussee"
+    rf"{U}(?<![\w-]{U})(?:{L}+-{U})*{L}*(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|chaussee|straat|laan|gracht|plein|steeg|kade|vej|gade|gatan|vägen"
     r"|-(?:Allee|Weg|Platz|Ring|Straße|Strasse|Gasse|Damm|Ufer))"
     rf"[ \t]+\d{{1,4}}[a-z]?(?:/\d{{1,4}})?(?:,[ \t]*\d{{5}}[ \t]+{U}{L}+(?:[ \t-]{U}{L}+)*)?"
 )
@@ -377,7 +377,20 @@ _SUFFIX_WORDS = frozenset(_STREET_SUFFIX[3:-1].split("|"))
 _FR_WORDS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "place ", "impasse ", "quai ",
              "route ", "cours ", "square ", "passage ")
 _DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "damm ", "ufer ",
-             "chaussee ")
+             "chaussee ", "straat ", "laan ", "gracht ", "plein ", "steeg ", "kade ", "vej ", "gade ", "gatan ",
+             "vägen ")
+_EU_WORDS = ("calle ", "via ", "viale ", "piazza ", "corso ", "avenida ", "plaza ", "rua ", "carrer ", "largo ",
+             "paseo ", "travessa ")
+_EU_STREET = re.compile(
+    rf"(?:Calle|Via|Viale|Piazza|Corso|Avenida|Plaza|Rua|Carrer|Largo|Paseo|Travessa|calle|via|viale|piazza|corso|"
+    rf"avenida|plaza|rua|carrer|largo|paseo|travessa)[ \t]+(?:(?:de|del|della|di|da|do|dos|la|los|las)[ \t]+)*"
+    rf"(?:{U}{L}+[ \t]+){{0,4}}(?:{U}{L}+),?[ \t]+\d{{1,4}}[A-Za-z]?(?:,[ \t]*\d{{4,5}}[ \t]+{U}{L}+(?:[ \t]{U}{L}+)*)?"
+)
+_UK_FLAT = re.compile(
+    rf"(?:Flat|Studio|Apartment|Unit|Apt\.?)[ \t]+\w{{1,5}},[ \t]*(?:\d{{1,5}}[ \t]+)?(?:{U}{L}+[ \t]+){{0,3}}{_STREET_SUFFIX},"
+    rf"[ \t]*(?:{U}{L}+[ \t]+){{0,3}}{U}{L}+,?[ \t]+[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}"
+)
+_UNIT_BEFORE = re.compile(r"(?:Flat|Studio|Apartment|Apt\.?|Unit|Suite)[ \t]+\w{1,5},?[ \t]*$")
 
 
 def find_addresses(text: str, lower: str, out: list[Cand]) -> None:
@@ -387,7 +400,20 @@ def find_addresses(text: str, lower: str, out: list[Cand]) -> None:
     else:
         it = iter(())
     for m in it:
-        out.append(("LOCATION", m.start(), m.end(), 0.75 if m.end() - m.start() > 25 else 0.6, "address-us"))
+        st = m.start()
+        # "Flat 3, 14 Baker Street ...": the unit before the number belongs to the address.
+        um = _UNIT_BEFORE.search(text, max(0, st - 24), st)
+        if um:
+            st = um.start()
+        out.append(("LOCATION", st, m.end(), 0.75 if m.end() - st > 25 else 0.6, "address-us"))
+    for p in anchors(lower, ("flat ", "studio ", "apartment ", "unit ", "apt")):
+        m = _UK_FLAT.match(text, p)
+        if m:
+            out.append(("LOCATION", m.start(), m.end(), 0.75, "address-uk"))
+    for p in anchors(lower, _EU_WORDS):
+        m = _EU_STREET.match(text, p)
+        if m:
+            out.append(("LOCATION", m.start(), m.end(), 0.65, "address-eu"))
     n = len(text)
     for p in anchors(lower, _FR_WORDS):
         # The house number sits just before the street type: "74, rue ...", "12 bis avenue ..."

@@ -80,6 +80,15 @@ _PHONE = re.compile(
 _PHONE_EQ = re.compile(r"(?<![\w+/#.-])(?<!\d:)(?:\+\d{1,3}[ .-]?)?\d{3}[ .-]?\d{3}[ .-]?\d{4}(?![\w-]|[.:/]\d)")
 
 
+_PHONE_WORDS = re.compile(
+    r"(?i)(?:phone|tel|telephone|mobile|cell|call|fax|contact|reach|text|sms|whatsapp|number|ph|mob|ring)\b[^\n\d]{0,20}$"
+)
+
+
+def _phone_context(text: str, start: int) -> bool:
+    return _PHONE_WORDS.search(text, max(0, start - 32), start) is not None
+
+
 def _nanp_ok(d: str) -> bool:
     """North-American numbering plan: area code and exchange never start with 0 or 1."""
     if len(d) == 11 and d[0] == "1":
@@ -99,16 +108,22 @@ def find_phones(text: str, out: list[Cand], pos: int = 0, endpos: int | None = N
                 continue
             score = 0.85
         elif m.group("paren"):
-            if not _nanp_ok(d):
+            if not _nanp_ok(d) and not _phone_context(text, s):
                 continue
             score = 0.9
         elif m.group("nanp"):
-            if not _nanp_ok(d):
-                continue
-            score = 0.8 if m.group("sep") != " " else 0.65
             if _neg_before(text, s):
                 continue
+            if _nanp_ok(d):
+                score = 0.8 if m.group("sep") != " " else 0.65
+            elif _phone_context(text, s):
+                score = 0.6  # "call 555-123-4567": the words say phone even if the plan says no
+            else:
+                continue
         else:
+            if d.startswith("00") and 10 <= len(d) <= 17:
+                out.append(("PHONE_NUMBER", s, e, 0.75, "phone"))  # 0049 30 1234567: international prefix
+                continue
             if not 10 <= len(d) <= 11 or d[1] == "0":
                 continue
             groups = re.split(r"[ -]", v)
@@ -218,6 +233,7 @@ def find_ipv6(text: str, out: list[Cand]) -> None:
 
 
 # -- numbers: one cheap pass finds digit clusters; the typed recognizers run only inside them ------
+_BARE_PHONE = re.compile(r"1?\d{10}(?![\w-]|[.,]\d)")
 _CLUSTER = re.compile(r"\d[\d .()/+-]{5,60}")
 
 
@@ -239,6 +255,10 @@ def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
             # Cheap shape test first: every phone form starts with '+', '(', a trunk '0', or NNN-sep.
             if prev in "+(" or v[0] == "0" or ")" in v or (len(v) >= 12 and v[3] in " .-") or (v[0] == "1" and v[1] in " .-"):
                 find_phones(text, out, lo, hi)
+            elif nd in (10, 11) and _phone_context(text, cs):
+                bm = _BARE_PHONE.match(text, cs)
+                if bm and _nanp_ok(bm.group()):
+                    out.append(("PHONE_NUMBER", cs, bm.end(), 0.65, "phone"))
         if nd >= 12 and "CREDIT_CARD" in want:
             find_cards(text, out, lo, hi)
         if nd >= 9 and "US_SSN" in want and ("-" in v or " " in v):
