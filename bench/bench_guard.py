@@ -37,9 +37,13 @@ ROWS = [
 ]
 
 
-def tool_result() -> str:
-    """A realistic ~2 KB JSON-ish tool result with about 10 sensitive values."""
-    parts = ['{"status": "ok", "query": "open tickets for account 88231", "results": [']
+def tool_result(request: int = 0) -> str:
+    """A realistic ~2 KB JSON-ish tool result with about 10 sensitive values.
+
+    ``request`` varies a harmless field so that no cache in the detector can answer
+    repeated calls (every iteration is a distinct text, as in real traffic)."""
+    parts = [f'{{"status": "ok", "request": "q{request:07d}", "query": "open tickets for account 88231", '
+             '"results": [']
     for i, (name, email, phone, card) in enumerate(ROWS):
         parts.append(
             f'{{"ticket": {1000 + i}, "customer": "{name}", "email": "{email}", '
@@ -58,6 +62,12 @@ def tool_result() -> str:
                  '"disclaimer": "Internal use only. Do not forward outside the support organisation. '
                  'Data retention policy applies; see the handbook section 4.2 for details."}')
     return "".join(parts)
+
+
+def _accepts_cache_size() -> bool:
+    import inspect
+
+    return "cache_size" in inspect.signature(guardllm.detect.Detector).parameters
 
 
 def pct(values: list[float], p: float) -> float:
@@ -82,13 +92,29 @@ def bench(iterations: int) -> dict:
             out.append((time.perf_counter() - t0) * 1000)
         return out
 
-    for _ in range(200):  # warm caches and the detector
-        g.unmask(g.mask(text, scope="bench"), scope="bench")
-    both = timed(lambda: g.unmask(g.mask(text, scope="bench"), scope="bench"), iterations)
-    mask_only = timed(lambda: g.mask(text, scope="bench"), iterations)
+    texts = [tool_result(i + 1) for i in range(iterations + 200)]
+    it = iter(texts)
+    for _ in range(200):  # warm the vault caches and the detector's compiled patterns
+        t = next(it)
+        g.unmask(g.mask(t, scope="bench"), scope="bench")
+    # distinct texts (no detection cache hits): the realistic number
+    both = []
+    mask_only = []
+    unmask_only = []
+    for t in it:
+        t0 = time.perf_counter()
+        m = g.mask(t, scope="bench")
+        t1 = time.perf_counter()
+        g.unmask(m, scope="bench")
+        t2 = time.perf_counter()
+        both.append((t2 - t0) * 1000)
+        mask_only.append((t1 - t0) * 1000)
+        unmask_only.append((t2 - t1) * 1000)
+    det = guardllm.detect.Detector(cache_size=0) if _accepts_cache_size() else None
+    scan_only = timed(lambda: (det.scan(text) if det else guardllm.scan(text)), iterations)
+    # the same text again and again (detector cache hits): the best case
+    repeated = timed(lambda: g.unmask(g.mask(text, scope="bench"), scope="bench"), iterations)
     masked = first.text
-    unmask_only = timed(lambda: g.unmask(masked, scope="bench"), iterations)
-    scan_only = timed(lambda: guardllm.scan(text), iterations)
 
     # cold path: a fresh Guard (empty caches) on the same file
     g2 = Guard(store=g.store.url)
@@ -133,6 +159,7 @@ def bench(iterations: int) -> dict:
         "mask_ms": {"p50": pct(mask_only, 50), "p99": pct(mask_only, 99)},
         "unmask_ms": {"p50": pct(unmask_only, 50), "p99": pct(unmask_only, 99)},
         "detection_only_ms": {"p50": pct(scan_only, 50), "p99": pct(scan_only, 99)},
+        "mask_unmask_same_text_ms": {"p50": pct(repeated, 50), "p99": pct(repeated, 99)},
         "cold_first_call_ms": cold[0],
         "tokenize_ops_per_s": tokenize_ops,
         "reveal_ops_per_s_warm": reveal_ops,
@@ -151,13 +178,15 @@ def main() -> int:
     args = ap.parse_args()
     r = bench(args.iterations)
     mu, m, u, d = r["mask_unmask_ms"], r["mask_ms"], r["unmask_ms"], r["detection_only_ms"]
-    print(f"guardllm Guard benchmark -- {r['text_bytes']} byte tool result, {r['sensitive_values']} sensitive "
+    print(f"guardllm Guard benchmark -- distinct ~{r['text_bytes']} byte tool results, {r['sensitive_values']} sensitive "
           f"values, {r['iterations']} iterations, {r['store']}")
     print(f"{'operation':<34}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'mask + unmask (goal 1 / 5)':<34}{mu['p50']:>10.3f}{mu['p99']:>10.3f}")
     print(f"{'  mask (incl. detection)':<34}{m['p50']:>10.3f}{m['p99']:>10.3f}")
     print(f"{'  unmask':<34}{u['p50']:>10.3f}{u['p99']:>10.3f}")
-    print(f"{'  detection alone':<34}{d['p50']:>10.3f}{d['p99']:>10.3f}")
+    print(f"{'  detection alone (no cache)':<34}{d['p50']:>10.3f}{d['p99']:>10.3f}")
+    rp = r["mask_unmask_same_text_ms"]
+    print(f"{'same text repeated (cache hits)':<34}{rp['p50']:>10.3f}{rp['p99']:>10.3f}")
     print(f"{'first call, cold caches':<34}{r['cold_first_call_ms']:>10.3f}")
     print(f"tokenize (new value, SQLite insert): {r['tokenize_ops_per_s']:,.0f} ops/s")
     print(f"reveal (warm cache): {r['reveal_ops_per_s_warm']:,.0f} ops/s; cold (decrypt): "
