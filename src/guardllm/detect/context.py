@@ -118,6 +118,12 @@ _STRONG_TRIGGERS = (
     "customer", "client", "employee", "member", "applicant", "tenant", "physician", "doctor", "nurse", "by",
     "with", "for", "user", "guest", "resident", "insured", "subscriber", "recipient", "sender", "payee",
     "owner", "author", "witness", "guardian", "spouse", "parent", "student", "agent", "rep", "representative",
+    "attendees", "participants", "assignee", "reviewer", "approver", "requester", "caller", "candidate",
+    "approved by", "requested by", "created by", "submitted by", "reported by", "prepared by", "written by",
+    "sent by", "handled by", "reviewed by", "signed off by", "escalated to", "forwarded to", "married to",
+    "son of", "daughter of", "wife", "husband", "mother", "father", "son", "daughter", "brother", "sister",
+    "named", "called", "mrs.", "mr.", "ms.", "dr.", "prof.", "teammate", "colleague", "manager", "supervisor",
+    "landlord", "lawyer", "attorney", "pharmacist", "surgeon", "therapist", "dentist", "accountant",
 )
 _ONE_WORD_TRIGGERS = frozenset(t for t in _STRONG_TRIGGERS if " " not in t and t.isalpha())
 _WEAKEST_TRIGGERS = frozenset(("from", "to", "cc", "by", "with", "for"))
@@ -168,7 +174,7 @@ _STRONG1 = re.compile(rf"(?:[Dd]ear|[Nn]ame is|[Cc]all me|[Pp]atient:|[Nn]ame:)[
 
 _AFTER_TRIGGERS = (
     " called", " wrote", " said", " emailed", " reported", " asked", " mentioned", " complained", " phoned",
-    " signed", " was born", " was admitted", " presented", " (age", ", age", ", dob", " (dob", "'s ", "’s ",
+    " signed", " was born", " was admitted", " presented", " (age", ", age", ", dob", " (dob",
     " <", " (born", ", born", " is the patient", " is a patient", " visited", " requested", " confirmed",
 )
 _LAST_FIRST = re.compile(
@@ -218,6 +224,7 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
     """Capitalised word sequences that the surrounding text marks as a person's name."""
     n = len(text)
     email_starts = [es for es, _ in emails]
+    last_end = -1
     for m in NAME2.finditer(text):
         span = _trim_name(text, m.start(), m.end(), min_words=2)
         if span is None:
@@ -268,8 +275,11 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
                 score = 0.6
             elif fold(text[s:e].split()[0]) in FIRST_NAMES and not is_stop(text[s:e].split()[-1]):
                 score = 0.55
+        if score < 0.6 and last_end >= 0 and text[last_end:s].strip(" \t") in (",", "and", "&", ", and", ";", "/"):
+            score = 0.6  # "Attendees: Ana Lima, Kofi Mensah and Li Wei": a list goes on naming people
         if score >= 0.5:
             out.append(("PERSON", s, e, score, "person-context"))
+            last_end = e
     if "Mr" in text or "Ms" in text or "Dr" in text or "Prof" in text or "Miss" in text or "Herr" in text:
         for m in _TITLE1.finditer(text):
             if not is_stop(m.group(1)):

@@ -173,11 +173,21 @@ def _date_ok(v: str, k: str) -> bool:
     return bool(m) and m.end() >= len(v.rstrip(" .,;"))
 
 
+_CODE_CHARS = re.compile(r"[=(){}\[\]<>;`_|\\]")
+_CAP_WORD = re.compile(r"[^\W\d_][^\W\d_]+")
+_STREET_HINT = re.compile(
+    r"(?i)\b(?:rue|avenue|av|chemin|boulevard|allée|place|calle|via|rua|straße|strasse|str|weg|platz|road|rd|street|st|"
+    r"lane|ln|drive|dr|box|flat|apt|suite|unit)\b|(?:straße|strasse|weg|allee|platz|ring|straat|laan)\b"
+)
+
+
 def _addr_ok(v: str, k: str) -> bool:
-    if not 5 <= len(v) <= 160:
+    # A postal address has a number (house, postcode, box) and a name; prose and code after an
+    # "address:" label do not look like that.
+    if not 5 <= len(v) <= 160 or _CODE_CHARS.search(v) or not _HAS_DIGIT.search(v):
         return False
-    has_alpha = _HAS_ALPHA.search(v) is not None
-    return has_alpha and (_HAS_DIGIT.search(v) is not None or len(v.split()) >= 3)
+    caps = [w for w in _CAP_WORD.findall(v) if w[0].isupper() and not w.isupper()]
+    return bool(caps) or bool(_STREET_HINT.search(v))
 
 
 def _id_ok(v: str, k: str) -> bool:
