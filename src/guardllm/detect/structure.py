@@ -174,6 +174,7 @@ def _date_ok(v: str, k: str) -> bool:
 
 
 _CODE_CHARS = re.compile(r"[=(){}\[\]<>;`_|\\]")
+_HOUSE_NUMBER = re.compile(r"(?<![^\W\d_])\d{1,6}(?![^\W\d_]{2})")
 _CAP_WORD = re.compile(r"[^\W\d_][^\W\d_]+")
 _STREET_HINT = re.compile(
     r"(?i)\b(?:rue|avenue|av|chemin|boulevard|allée|place|calle|via|rua|straße|strasse|str|weg|platz|road|rd|street|st|"
@@ -184,7 +185,7 @@ _STREET_HINT = re.compile(
 def _addr_ok(v: str, k: str) -> bool:
     # A postal address has a number (house, postcode, box) and a name; prose and code after an
     # "address:" label do not look like that.
-    if not 5 <= len(v) <= 160 or _CODE_CHARS.search(v) or not _HAS_DIGIT.search(v):
+    if not 5 <= len(v) <= 160 or _CODE_CHARS.search(v) or not _HOUSE_NUMBER.search(v):
         return False
     caps = [w for w in _CAP_WORD.findall(v) if w[0].isupper() and not w.isupper()]
     return bool(caps) or bool(_STREET_HINT.search(v))
