@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import pytest
+import sqlglot
 
 from guardllm.errors import BlockedError, InputError
 from guardllm.sql.columns import classify_by_values, classify_column, classify_name
@@ -343,3 +347,22 @@ def test_column_type_follows_lineage_and_values() -> None:
     assert classify_by_values(["PERSON", "PERSON", None]) == "PERSON"
     assert classify_by_values(["PERSON", None, None]) is None
     assert classify_by_values(["PERSON"]) is None
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CALL notify('maren.okafor@example.org')",
+        "SELECT * FROM customers FOR UPDATE OF 'maren.okafor@example.org'",
+        "SELECT c FROM 'maren.okafor@example.org' c",
+    ],
+)
+def test_sqlglot_logs_never_quote_the_query(sql: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with contextlib.suppress(SqlGuardrailError):
+        check_query(sql, SqlRules(deny_columns=["ssn"]), SCHEMA)
+    assert "maren" not in caplog.text
+    # Outside guardllm's checks sqlglot logs as usual.
+    caplog.clear()
+    sqlglot.parse("CALL notify('x')", read="sqlite")
+    assert "unsupported syntax" in caplog.text

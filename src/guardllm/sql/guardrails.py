@@ -18,9 +18,11 @@ oracle on the hidden values (``WHERE ssn LIKE '1%'``).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import fnmatch
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,6 +33,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from guardllm.errors import BlockedError, InputError
+from guardllm.sql.lineage import output_sources
 
 __all__ = [
     "DEFAULT_DENIED_FUNCTIONS",
@@ -255,16 +258,30 @@ class CheckedQuery:
 # --------------------------------------------------------------------------- parsing
 
 
-class _NoQueryTextFilter(logging.Filter):
-    """Drop sqlglot's "'<query>' contains unsupported syntax" warnings: they quote the query."""
+# sqlglot logs warnings that quote the SQL it is reading ("'<query>' contains unsupported
+# syntax", "Cannot traverse scope '<literal>'"); a query can hold a value, so while guardllm
+# checks one, sqlglot's own log records are dropped.  Other sqlglot users are unaffected.
+_QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("guardllm_sqlglot_quiet", default=False)
 
+
+class _QuietWhileChecking(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return "unsupported syntax" not in str(record.msg)
+        return not _QUIET.get()
 
 
 _sqlglot_log = logging.getLogger("sqlglot")
-if not any(isinstance(f, _NoQueryTextFilter) for f in _sqlglot_log.filters):
-    _sqlglot_log.addFilter(_NoQueryTextFilter())
+if not any(isinstance(f, _QuietWhileChecking) for f in _sqlglot_log.filters):
+    _sqlglot_log.addFilter(_QuietWhileChecking())
+
+
+@contextlib.contextmanager
+def quiet_sqlglot() -> Iterator[None]:
+    """Drop sqlglot's log records (they may quote the query) for the duration of the block."""
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
 
 
 def parse_single_statement(sql: str, dialect: str) -> exp.Query:
@@ -639,6 +656,20 @@ def _schema_for(
     return out
 
 
+def _run_taint(
+    qualified: exp.Query, rules: SqlRules, known: Mapping[str, Mapping[str, str]]
+) -> list[tuple[str, set[tuple[str, str]]]]:
+    try:
+        return _Taint(rules, known).run(qualified)
+    except SqlGuardrailError:
+        raise
+    except Exception:  # a construct the scope walk cannot follow: refuse rather than guess
+        raise SqlGuardrailError(
+            "this query's column use could not be checked; write a simpler SELECT with explicit columns",
+            rule=RULE_UNRESOLVED,
+        ) from None
+
+
 def check_query(
     sql: str,
     rules: SqlRules,
@@ -650,6 +681,15 @@ def check_query(
     requested tables).  It is needed to expand ``*`` and to resolve columns; when
     column rules are set, a table the schema does not know is refused.
     """
+    with quiet_sqlglot():
+        return _check_query(sql, rules, schema)
+
+
+def _check_query(
+    sql: str,
+    rules: SqlRules,
+    schema: Mapping[str, Mapping[str, str]] | SchemaLookup | None,
+) -> CheckedQuery:
     stmt = parse_single_statement(sql, rules.dialect)
     _check_read_only(stmt, rules)
     tables = referenced_tables(stmt)
@@ -691,10 +731,7 @@ def check_query(
                 "SELECT * could not be expanded for these tables; list the columns you need",
                 rule=RULE_UNRESOLVED,
             )
-        taint = _Taint(rules, known)
-        outputs = taint.run(qualified) if rules.has_column_rules else None
-        from guardllm.sql.lineage import output_sources  # local: lineage imports this module's types
-
+        outputs = _run_taint(qualified, rules, known) if rules.has_column_rules else None
         sources = output_sources(qualified, known, rules.dialect)
         if sources is not None:
             cols = []
