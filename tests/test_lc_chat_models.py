@@ -227,3 +227,21 @@ def test_stream_of_content_blocks_restores_per_block_index(guard: Any) -> None:
     text = "".join(b["text"] for c in chunks for b in c.content if isinstance(b, dict))
     assert text == f"Write to {ALICE_EMAIL} today."
     assert not any("[EMA" in b["text"] for c in chunks for b in c.content if isinstance(b, dict))
+
+
+def test_with_structured_output_uses_the_providers_own_method_through_the_guard(guard: Any) -> None:
+    """A provider-native structured output (here: a JSON-mode parser) still runs through the guard."""
+    from langchain_core.output_parsers import JsonOutputParser
+
+    class JsonProvider(Echo):
+        def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kwargs: Any) -> Any:
+            return self.bind(response_format={"type": "json_object"}) | JsonOutputParser()
+
+    class Contact(BaseModel):
+        email: str
+
+    inner = JsonProvider()
+    structured = wrap_chat_model(guard, inner).with_structured_output(Contact, method="json_schema")
+    out = structured.invoke([HumanMessage(json.dumps({"email": ALICE_EMAIL}))], config=CFG)
+    assert out == {"email": ALICE_EMAIL}  # restored for the caller
+    assert_no_raw(inner.seen_text())

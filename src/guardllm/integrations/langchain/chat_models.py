@@ -131,6 +131,37 @@ class GuardedChatModel(BaseChatModel):
             "guardllm can only guard a chat model or a binding of one"
         )
 
+    def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kwargs: Any) -> Any:
+        """The wrapped model's own structured output (provider-native JSON schema, tools...),
+        re-pointed at this guarded model; LangChain's tool-calling version when it cannot be."""
+        if not include_raw:
+            try:
+                native = self.wrapped.with_structured_output(schema, include_raw=False, **kwargs)
+            except NotImplementedError:
+                native = None
+            rebound = self._rebind(native)
+            if rebound is not None:
+                return rebound
+        kwargs.pop("method", None)
+        kwargs.pop("strict", None)
+        return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
+
+    def _rebind(self, runnable: Any) -> Any:
+        """``wrapped.bind(...) | parser`` -> ``self.bind(...) | parser``; ``None`` if not that shape."""
+        from langchain_core.runnables import RunnableSequence
+
+        if not isinstance(runnable, RunnableSequence):
+            return None
+        first = runnable.first
+        if isinstance(first, RunnableBinding) and first.bound is self.wrapped:
+            head: Any = self.bind(**first.kwargs).with_config(first.config) if first.config else self.bind(
+                **first.kwargs)
+        elif first is self.wrapped:
+            head = self
+        else:
+            return None
+        return RunnableSequence(head, *runnable.middle, runnable.last)
+
     # -- call context ------------------------------------------------------------------------
     # LangChain's stream() does not hand the run manager to _stream, and the config does
     # not reach _generate at all: the public entry points resolve scope/principal from the
