@@ -105,6 +105,57 @@ def fold(s: str) -> str:
 _NON_ALPHA = re.compile(r"[^a-z]+")
 
 
+def tokens(text: str) -> frozenset[str]:
+    """The words of ``text`` with common punctuation removed: a set to test trigger words against cheaply."""
+    return frozenset(
+        text.replace(",", " ").replace(".", " ").replace(":", " ").replace("(", " ").replace('"', " ")
+        .replace("'", " ").replace("=", " ").split()
+    )
+
+
+class Family:
+    """Trigger phrases indexed by their first word (in lower, Title and UPPER case) for a set test."""
+
+    __slots__ = ("by_key", "keys")
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        self.by_key: dict[str, list[str]] = {}
+        for ph in phrases:
+            first = ph.strip().split()[0].strip(".:'")
+            for v in {first, first.title(), first.upper()}:
+                self.by_key.setdefault(v, []).append(ph)
+        self.keys = frozenset(self.by_key)
+
+    def present(self, toks: frozenset[str]) -> list[str]:
+        hits = self.keys & toks
+        if not hits:
+            return []
+        out: list[str] = []
+        for h in hits:
+            for ph in self.by_key[h]:
+                if ph not in out:
+                    out.append(ph)
+        return out
+
+
+def anchors(lower: str, words: tuple[str, ...] | list[str], toks: frozenset[str] | None = None,
+            family: Family | None = None) -> list[int]:
+    """Start offsets of ``words`` in ``lower`` that begin a word (``str.find`` is far cheaper than a regex pass).
+
+    With ``toks`` and ``family``, only the phrases whose first word occurs in the text are looked for.
+    """
+    if toks is not None and family is not None:
+        words = family.present(toks)
+    pos: list[int] = []
+    for w in words:
+        i = lower.find(w)
+        while i != -1:
+            if i == 0 or not lower[i - 1].isalnum():
+                pos.append(i)
+            i = lower.find(w, i + 1)
+    return pos
+
+
 # -- person ---------------------------------------------------------------------------------------
 # Phrases that, right before a capitalised word sequence, say it is a person's name.  Checked with
 # ``str.endswith`` on a short lower-cased window, which is far cheaper than a regex per candidate.
@@ -220,7 +271,9 @@ FIRST_NAMES = frozenset(
 )
 
 
-def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list[Cand]) -> None:
+def find_persons(
+    text: str, lower: str, emails: list[tuple[int, int]], out: list[Cand], toks: frozenset[str] | None = None
+) -> None:
     """Capitalised word sequences that the surrounding text marks as a person's name."""
     n = len(text)
     email_starts = [es for es, _ in emails]
@@ -284,7 +337,7 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
         for m in _TITLE1.finditer(text):
             if not is_stop(m.group(1)):
                 out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
-    for p in anchors(lower, _ONE_NAME_WORDS):
+    for p in anchors(lower, _ONE_NAME_WORDS, toks if toks is not None else tokens(text), _ONE_NAME_FAMILY):
         m = _STRONG1.match(text, p)
         if m and not is_stop(m.group(1)):
             out.append(("PERSON", m.start(1), m.end(1), 0.7, "person-context"))
@@ -294,6 +347,7 @@ def find_persons(text: str, lower: str, emails: list[tuple[int, int]], out: list
 
 
 _ONE_NAME_WORDS = ("dear", "name", "call me", "patient", "pt", "customer", "cardholder", "client")
+_ONE_NAME_FAMILY = Family(_ONE_NAME_WORDS)
 
 
 # -- dates of birth ------------------------------------------------------------------------------
@@ -314,24 +368,16 @@ _DOB_TRIGGER = re.compile(
 )
 
 
-def anchors(lower: str, words: tuple[str, ...]) -> list[int]:
-    """Start offsets of ``words`` in ``lower`` that begin a word (``str.find`` is far cheaper than a regex pass)."""
-    pos: list[int] = []
-    for w in words:
-        i = lower.find(w)
-        while i != -1:
-            if i == 0 or not lower[i - 1].isalnum():
-                pos.append(i)
-            i = lower.find(w, i + 1)
-    return pos
+_DOB_WORDS = ("dob", "date of birth", "birth", "birthdate", "birthday", "born", "geburtsdatum", "geboren", "née",
+              "nee le", "ne le", "date de naissance", "fecha de nacimiento")
+_DOB_FAMILY = Family(_DOB_WORDS)
 
 
-_DOB_WORDS = ("dob", "d.o.b", "date of birth", "birth", "born", "geburtsdatum", "geboren", "née", "nee le",
-              "ne le", "date de naissance", "fecha de nacimiento")
-
-
-def find_dob(text: str, lower: str, out: list[Cand]) -> None:
-    for p in anchors(lower, _DOB_WORDS):
+def find_dob(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
+    found = anchors(lower, _DOB_WORDS, toks if toks is not None else tokens(text), _DOB_FAMILY)
+    if "d.o.b" in lower:
+        found += anchors(lower, ("d.o.b",))
+    for p in found:
         m = _DOB_TRIGGER.match(text, p)
         if m:
             d = DATE.match(text, m.end())
@@ -386,11 +432,13 @@ _PO_BOX = re.compile(
 _SUFFIX_WORDS = frozenset(_STREET_SUFFIX[3:-1].split("|"))
 _FR_WORDS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "place ", "impasse ", "quai ",
              "route ", "cours ", "square ", "passage ")
-_DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "damm ", "ufer ",
-             "chaussee ", "straat ", "laan ", "gracht ", "plein ", "steeg ", "kade ", "vej ", "gade ", "gatan ",
-             "vägen ")
+# Glued suffixes cannot be found by a word-set test; keep the list to the common ones.
+_DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "straat ", "laan ")
 _EU_WORDS = ("calle ", "via ", "viale ", "piazza ", "corso ", "avenida ", "plaza ", "rua ", "carrer ", "largo ",
              "paseo ", "travessa ")
+_FR_FAMILY = Family(_FR_WORDS)
+_EU_FAMILY = Family(_EU_WORDS)
+_UK_FAMILY = Family(("flat ", "studio ", "apartment ", "unit ", "apt"))
 _EU_STREET = re.compile(
     rf"(?:Calle|Via|Viale|Piazza|Corso|Avenida|Plaza|Rua|Carrer|Largo|Paseo|Travessa|calle|via|viale|piazza|corso|"
     rf"avenida|plaza|rua|carrer|largo|paseo|travessa)[ \t]+(?:(?:de|del|della|di|da|do|dos|la|los|las)[ \t]+)*"
@@ -403,12 +451,11 @@ _UK_FLAT = re.compile(
 _UNIT_BEFORE = re.compile(r"(?:Flat|Studio|Apartment|Apt\.?|Unit|Suite)[ \t]+\w{1,5},?[ \t]*$")
 
 
-def find_addresses(text: str, lower: str, out: list[Cand]) -> None:
-    # Splitting on whitespace and testing a set is cheaper than letting the regex try every number.
-    if not _SUFFIX_WORDS.isdisjoint(text.replace(",", " ").replace(".", " ").split()):
-        it = _US_STREET.finditer(text)
-    else:
-        it = iter(())
+def find_addresses(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
+    if toks is None:
+        toks = tokens(text)
+    # A set test on the words is cheaper than letting the regex try every number.
+    it = _US_STREET.finditer(text) if not _SUFFIX_WORDS.isdisjoint(toks) else iter(())
     for m in it:
         st = m.start()
         # "Flat 3, 14 Baker Street ...": the unit before the number belongs to the address.
@@ -416,16 +463,16 @@ def find_addresses(text: str, lower: str, out: list[Cand]) -> None:
         if um:
             st = um.start()
         out.append(("LOCATION", st, m.end(), 0.75 if m.end() - st > 25 else 0.6, "address-us"))
-    for p in anchors(lower, ("flat ", "studio ", "apartment ", "unit ", "apt")):
+    for p in anchors(lower, (), toks, _UK_FAMILY):
         m = _UK_FLAT.match(text, p)
         if m:
             out.append(("LOCATION", m.start(), m.end(), 0.75, "address-uk"))
-    for p in anchors(lower, _EU_WORDS):
+    for p in anchors(lower, (), toks, _EU_FAMILY):
         m = _EU_STREET.match(text, p)
         if m:
             out.append(("LOCATION", m.start(), m.end(), 0.65, "address-eu"))
     n = len(text)
-    for p in anchors(lower, _FR_WORDS):
+    for p in anchors(lower, (), toks, _FR_FAMILY):
         # The house number sits just before the street type: "74, rue ...", "12 bis avenue ..."
         m = _FR_STREET.search(text, max(0, p - 12), min(n, p + 120))
         if m and m.start() <= p:

@@ -251,14 +251,15 @@ class Detector:
         for fn in self._recognizers:
             fn(text, out)
         lower = text.lower()
+        toks = context.tokens(text)
         if self._person:
-            context.find_persons(text, lower, emails, out)
+            context.find_persons(text, lower, emails, out, toks)
         if self._dob:
-            context.find_dob(text, lower, out)
+            context.find_dob(text, lower, out, toks)
         if self._location:
-            context.find_addresses(text, lower, out)
+            context.find_addresses(text, lower, out, toks)
         structure.find_key_values(text, out)
-        structure.find_labels(text, lower, out)
+        structure.find_labels(text, lower, out, toks)
         if "|" in text or "," in text:
             structure.find_tables(text, out)
         for p in self.custom_patterns:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from guardllm.detect.context import DATE, NAME, anchors, is_stop
+from guardllm.detect.context import DATE, NAME, Family, anchors, is_stop, tokens
 from guardllm.detect.validators import aba_routing_ok, card_iin_ok, iban_ok, luhn_ok, nhs_ok, ssn_ok, vin_ok
 
 Cand = tuple[str, int, int, float, str]
@@ -411,8 +411,8 @@ _LABEL_KEY = {
 }
 
 
-def find_labels(text: str, lower: str, out: list[Cand]) -> None:
-    for p in anchors(lower, _LABEL_HINTS):
+def find_labels(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
+    for p in anchors(lower, _LABEL_HINTS, toks if toks is not None else tokens(text), _LABEL_FAMILY):
         m = _LABEL.match(text, p)
         if m is None:
             continue
@@ -427,6 +427,7 @@ def find_labels(text: str, lower: str, out: list[Cand]) -> None:
 
 _LABEL_HINTS = ("mrn", "medical", "ssn", "social", "nhs", "passport", "driver", "account", "acct", "routing",
                 "member", "policy", "vin", "imei", "card", "date of birth", "dob")
+_LABEL_FAMILY = Family(_LABEL_HINTS)
 
 
 # -- Markdown tables and CSV ---------------------------------------------------------------------
