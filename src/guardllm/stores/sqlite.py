@@ -12,6 +12,7 @@ counts and keyed fingerprints.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -51,6 +52,19 @@ CREATE INDEX IF NOT EXISTS lineage_fp_fp ON lineage_fp(fingerprint);
 """
 
 _RETRIES = 20
+
+
+def _store_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Report SQLite failures as VaultError (type name only: messages may quote SQL)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise VaultError(f"SQLite store operation {fn.__name__} failed: {type(exc).__name__}") from None
+
+    return wrapper
 
 
 def path_from_url(url: str) -> Path:
@@ -186,6 +200,7 @@ class SQLiteStore(Store):
                 out[row[3]] = self._entry(row)
         return out
 
+    @_store_errors
     def vault_delete(self, *, scope: str | None = None, subject: str | None = None) -> int:
         if scope is None and subject is None:
             raise ValueError("vault_delete needs a scope or a subject")
@@ -226,6 +241,7 @@ class SQLiteStore(Store):
         return int(rows[0][0]) if rows else 0
 
     # keys ----------------------------------------------------------------------------
+    @_store_errors
     def key_get_or_create(self, key_id: str, make_wrapped: Callable[[], bytes]) -> bytes:
         existing = self.key_get(key_id)
         if existing is not None:
@@ -242,11 +258,13 @@ class SQLiteStore(Store):
         rows = self._read("SELECT wrapped FROM data_key WHERE key_id = ?", (key_id,))
         return bytes(rows[0][0]) if rows else None
 
+    @_store_errors
     def key_put(self, key_id: str, wrapped: bytes) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO data_key VALUES (?, ?) ON CONFLICT(key_id) DO UPDATE SET wrapped = excluded.wrapped",
                        (key_id, wrapped))
 
+    @_store_errors
     def key_delete(self, key_id: str) -> bool:
         with self._tx() as db:
             n = db.execute("DELETE FROM data_key WHERE key_id = ?", (key_id,)).rowcount
@@ -329,6 +347,7 @@ class SQLiteStore(Store):
         return iter(out)
 
     # lineage -------------------------------------------------------------------------
+    @_store_errors
     def lineage_put_node(self, node: Mapping[str, Any]) -> None:
         run_id, nid = str(node["run_id"]), str(node["id"])
         with self._tx() as db:
@@ -342,6 +361,7 @@ class SQLiteStore(Store):
                 db.execute("INSERT INTO lineage_node VALUES (?,?,?,?,?)",
                            (run_id, nid, ordinal, time.time(), json.dumps(dict(node), default=str)))
 
+    @_store_errors
     def lineage_add_edge(self, edge: Mapping[str, Any]) -> None:
         with self._tx() as db:
             cur = db.execute("INSERT INTO lineage_edge (run_id, data) VALUES (?, ?)",
