@@ -245,3 +245,24 @@ def test_with_structured_output_uses_the_providers_own_method_through_the_guard(
     out = structured.invoke([HumanMessage(json.dumps({"email": ALICE_EMAIL}))], config=CFG)
     assert out == {"email": ALICE_EMAIL}  # restored for the caller
     assert_no_raw(inner.seen_text())
+
+
+def test_agent_token_stream_shows_restored_text_only(guard: Any) -> None:
+    """``stream_mode="messages"`` streams the guarded model's restored chunks, not the
+    wrapped model's token-bearing ones."""
+    from langchain.agents import create_agent
+
+    from guardllm.integrations.langchain import wrap_tool
+    from tests.lc_support import QUESTION, ToolLog, make_tools
+
+    send_email, log_note = make_tools(ToolLog())
+    agent = create_agent(wrap_chat_model(guard, RecordingToolModel(chunk_size=2)),
+                         [wrap_tool(guard, send_email, reveal=["EMAIL_ADDRESS"]), wrap_tool(guard, log_note)])
+    streamed = ""
+    for message, _meta in agent.stream({"messages": [HumanMessage(QUESTION)]}, stream_mode="messages",
+                                       config={"configurable": {"thread_id": "tok"}}):
+        if isinstance(message, AIMessageChunk) and isinstance(message.content, str):
+            streamed += message.content
+    assert f"I will email {ALICE_EMAIL} now." in streamed
+    assert f"Done: I emailed {ALICE_EMAIL}" in streamed
+    assert "[EMAIL" not in streamed

@@ -61,6 +61,9 @@ _SCOPE_KW = "guardllm_scope"
 _PRINCIPAL_KW = "guardllm_principal"
 _PURPOSE_KW = "guardllm_purpose"
 _RUN_KW = "guardllm_run"
+# LangGraph's tag for "do not stream this model's tokens": the wrapped model's chunks hold
+# tokens, the guarded model streams the restored text itself.
+_NOSTREAM = "nostream"
 GUARDED_KEY = "guardllm_guarded"
 
 
@@ -363,6 +366,7 @@ def _callbacks_from_config(config: Any, run_id: str, *, asynchronous: bool = Fal
     manager = cls.configure(config.get("callbacks"), None, False, config.get("tags"), None,
                             config.get("metadata"))
     manager.parent_run_id = uuid.UUID(run_id)
+    manager.add_tags([_NOSTREAM])
     return manager
 
 
@@ -378,6 +382,7 @@ def _child_callbacks(run_manager: Any, *, asynchronous: bool = False) -> Any:
     manager.set_handlers(list(run_manager.inheritable_handlers))
     manager.add_tags(list(run_manager.inheritable_tags or []))
     manager.add_metadata(dict(run_manager.inheritable_metadata or {}))
+    manager.add_tags([_NOSTREAM])
     return manager
 
 
