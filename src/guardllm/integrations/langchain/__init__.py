@@ -17,7 +17,14 @@ Run config keys read by every component (``config={"configurable": {...}}``):
   resolve in another;
 * ``principal`` or ``user_id`` (or ``guardllm_principal``): who the run acts for, recorded on
   lineage nodes and audit records;
-* ``guardllm_run_id``: put the steps of separate invocations into one lineage graph.
+* ``guardllm_run_id``: the lineage run that wrappers used *without* a callback handler
+  record into (to join separate invocations); with a handler attached, each root run is
+  one graph and its LangChain run id is the lineage run id (``handler.last_root_run_id``).
+
+Token streaming: ``wrap_chat_model`` restores streamed text itself (also for
+``create_agent(...).stream(stream_mode="messages")``); the agent middleware restores the
+final answer in the agent state, so its token stream shows tokens -- use a guarded model
+when users watch tokens arrive.
 
 Importing this package imports ``langchain_core`` only; :func:`middleware` imports
 ``langchain`` (the ``agents`` extra) when called.
