@@ -147,6 +147,8 @@ def test_scan_object_rows_with_columns_and_row_types() -> None:
     rows = [(1, "Brannoch Tillery", "536-22-8470")]
     got = {(f.field_path, f.entity_type) for f in scan_object(rows, columns=["id", "full_name", "ssn"])}
     assert got == {("[0].full_name", "PERSON"), ("[0].ssn", "US_SSN")}
+    assert {f.path for f in scan_object(rows, columns=["id", "full_name", "ssn"])} == {(0, 1), (0, 2)}
+    assert {f.path for f in scan_object({7: {"email": EMAIL}})} == {(7, "email")}
     Row = namedtuple("Row", "id patient_name phone")
     got = {(f.field_path, f.entity_type) for f in scan_object([Row(1, "Orsolya Benedek", 4155550132)])}
     assert got == {("[0].patient_name", "PERSON"), ("[0].phone", "PHONE_NUMBER")}

@@ -29,7 +29,8 @@ class ObjectFinding(Finding):
     """A :class:`Finding` inside one field of a structured object.
 
     ``start``/``end`` are offsets in the field's string value; ``path`` is the same location as
-    ``field_path`` but as a tuple of keys and indexes (``("customer", "email")``).
+    ``field_path`` but as a tuple of the original keys and indexes (``("customer", "email")``,
+    ``(0, 2)`` for the third column of the first tuple row), so callers can write a value back.
     """
 
     path: tuple[Any, ...] = ()
@@ -73,9 +74,9 @@ def scan_object(
     seen: set[int] = set()
     cols = list(columns) if columns is not None else None
 
-    def leaf(value: str, key: str | None, path: tuple[Any, ...]) -> None:
+    def leaf(value: str, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...]) -> None:
         found = detector.scan(value)
-        fp = _fmt_path(path)
+        fp = _fmt_path(disp)
         covered = False
         stripped = value.strip()
         for f in found:
@@ -88,26 +89,27 @@ def scan_object(
                 s = value.find(stripped)
                 e = s + len(stripped)
                 # The key-named value replaces any smaller findings inside it (never half-mask).
-                out[:] = [o for o in out if not (o.field_path == fp and o.start >= s and o.end <= e)]
+                out[:] = [o for o in out if not (o.path == path and o.start >= s and o.end <= e)]
                 out.append(ObjectFinding(etype, s, e, 0.85, stripped, "structure", fp, path))
 
-    def walk(node: Any, key: str | None, path: tuple[Any, ...], depth: int) -> None:
+    def walk(node: Any, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], depth: int) -> None:
         if depth > MAX_DEPTH:
-            raise InputError(f"object nested deeper than {MAX_DEPTH} levels at {_fmt_path(path) or '<root>'}")
+            raise InputError(f"object nested deeper than {MAX_DEPTH} levels at {_fmt_path(disp) or '<root>'}")
         if isinstance(node, str):
-            leaf(node, key, path)
+            leaf(node, key, path, disp)
             return
         if isinstance(node, (bytes, bytearray)):
             try:
-                leaf(bytes(node).decode("utf-8"), key, path)
+                text = bytes(node).decode("utf-8")
             except UnicodeDecodeError:
                 return  # binary payloads are not text; nothing to scan
+            leaf(text, key, path, disp)
             return
         if isinstance(node, bool) or node is None:
             return
         if isinstance(node, (int, float)):
             if key is not None:
-                leaf(str(node), key, path)
+                leaf(str(node), key, path, disp)
             return
         ident = id(node)
         if ident in seen:
@@ -115,14 +117,14 @@ def scan_object(
         if isinstance(node, Mapping):
             seen.add(ident)
             for k, v in node.items():
-                walk(v, str(k), (*path, str(k)), depth + 1)
+                walk(v, str(k), (*path, k), (*disp, str(k)), depth + 1)
             seen.discard(ident)
             return
         mapping = _rows_columns(node)
         if mapping is not None:
             seen.add(ident)
             for k, v in mapping.items():
-                walk(v, str(k), (*path, str(k)), depth + 1)
+                walk(v, str(k), (*path, k), (*disp, str(k)), depth + 1)
             seen.discard(ident)
             return
         if isinstance(node, (list, tuple, set, frozenset)):
@@ -131,12 +133,13 @@ def scan_object(
             row_cols = cols if (cols is not None and isinstance(node, tuple) and len(node) == len(cols)) else None
             for i, v in enumerate(items):
                 if row_cols is not None:
-                    walk(v, str(row_cols[i]), (*path, str(row_cols[i])), depth + 1)
+                    # The path keeps the index (to write the value back); the display names the column.
+                    walk(v, str(row_cols[i]), (*path, i), (*disp, str(row_cols[i])), depth + 1)
                 else:
-                    walk(v, key, (*path, i), depth + 1)
+                    walk(v, key, (*path, i), (*disp, i), depth + 1)
             seen.discard(ident)
             return
         # Other objects are not traversed: their str() could run arbitrary code.
 
-    walk(obj, None, (), 0)
+    walk(obj, None, (), (), 0)
     return out
