@@ -278,3 +278,16 @@ def test_tenants_are_isolated():
     assert b.unmask(masked, scope="s") == masked
     assert a.unmask(masked, scope="s") == f"mail {EMAIL}"
     assert a.audit.query(scope="acme/s")
+
+
+def test_repeat_of_a_detected_value_is_masked_too(guard):
+    class FirstOnly:  # a detector that reports only the first occurrence
+        def scan(self, text):
+            i = text.find(EMAIL)
+            return [] if i < 0 else [guardllm.Finding("EMAIL_ADDRESS", i, i + len(EMAIL), 0.9, EMAIL)]
+
+    g = Guard(detector=FirstOnly())
+    res = g.mask_result(f"{EMAIL} and again {EMAIL}, not x{EMAIL}", scope="s")
+    assert res.text == f"[EMAIL_1] and again [EMAIL_1], not x{EMAIL}"
+    assert len(res.entities) == 2
+    assert g.unmask(res.text, scope="s") == f"{EMAIL} and again {EMAIL}, not x{EMAIL}"

@@ -31,7 +31,12 @@ cards = st.builds(_card, st.text("0123456789", min_size=14, max_size=14))
 filler = st.lists(st.sampled_from(["the", "order", "was", "shipped", "please", "check", "refund", "status",
                                    "thanks", "today", "and", "with", "note:", "-", "(ok)", "#42", "\n"]),
                   min_size=0, max_size=6).map(" ".join)
+names = st.builds(lambda a, b: f"{a.title()} {b.title()}", st.sampled_from(
+    ["oksana", "tiago", "wanjiru", "bjorn", "aiyana", "kenji", "siobhan", "dmitri"]), lower)
+ibans = st.sampled_from(["DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606"])
 piece = st.one_of(
+    names.map(lambda n: ("v", f"Dear {n},", n)),
+    ibans.map(lambda i: ("v", f"IBAN {i}", i)),
     emails.map(lambda e: ("v", f"mail {e}", e)),
     phones.map(lambda p: ("v", f"call {p}", p)),
     cards.map(lambda c: ("v", f"card {c}", c)),

@@ -61,6 +61,7 @@ from guardllm.tokens.streaming import StreamRestorer
 from guardllm.tokens.vault import Vault
 
 DEFAULT_SCOPE = "default"
+_MIN_REPEAT = 4  # shorter values are too likely to occur inside unrelated words
 MAX_INPUT_CHARS = 50_000_000
 MAX_DEPTH = 64
 
@@ -327,6 +328,7 @@ class Guard:
                subject: str | None) -> tuple[str, list[TokenRef]]:
         parts: list[str] = []
         refs: list[TokenRef] = []
+        done: dict[str, tuple[str, TokenRef]] = {}
         pos = 0
         for f in findings:
             if f.start < pos:
@@ -337,9 +339,18 @@ class Guard:
             parts.append(text[pos:f.start])
             parts.append(replacement)
             refs.append(ref)
+            done.setdefault(text[f.start:f.end], (replacement, ref))
             pos = f.end
         parts.append(text[pos:])
-        return "".join(parts), refs
+        out = "".join(parts)
+        # Defence in depth: a value the detector found once is masked wherever else it
+        # appears verbatim (a detector that misses a repeat must not half-mask the text).
+        for value, (replacement, ref) in done.items():
+            if len(value) >= _MIN_REPEAT and value in out:
+                pattern = re.compile(rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])")
+                out, n = pattern.subn(lambda _m, r=replacement: r, out)
+                refs.extend([ref] * n)
+        return out, refs
 
     def _replace(self, value: str, etype: str, scope: str, who: str,
                  subject: str | None) -> tuple[str, TokenRef | None]:
