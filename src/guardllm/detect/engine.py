@@ -206,6 +206,9 @@ class Detector:
         self._cache: dict[str, tuple[Finding, ...]] = {}
         self._cache_lock = threading.Lock()
         self._recognizers = [fn for _name, types, fn in pii.RECOGNIZERS if any(self._wants(t) for t in types)]
+        self._lower_recognizers = [
+            fn for _name, types, fn in pii.LOWER_RECOGNIZERS if any(self._wants(t) for t in types)
+        ]
         self._email = self._wants("EMAIL_ADDRESS")
         self._person = self._wants("PERSON")
         self._dob = self._wants("DATE_TIME")
@@ -248,9 +251,11 @@ class Detector:
         emails = [(c[1], c[2]) for c in out]
         if self._number_types:
             pii.find_numbers(text, out, self._number_types)
+        lower = text.lower()
         for fn in self._recognizers:
             fn(text, out)
-        lower = text.lower()
+        for fn in self._lower_recognizers:
+            fn(text, out, lower)
         toks = context.tokens(text)
         if self._person:
             context.find_persons(text, lower, emails, out, toks)

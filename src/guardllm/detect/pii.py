@@ -271,13 +271,16 @@ def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
 _MAC = re.compile(
     r"[0-9A-Fa-f](?<![\w:.-][0-9A-Fa-f])[0-9A-Fa-f](?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}(?![\w:-])"
 )
+# Literal-first gates: the regex engine finds ':'/'-' fast, then checks two hex digits and the next separator.
+_MAC_COLON = re.compile(r":[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:")
+_MAC_DASH = re.compile(r"-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-")
 _MAC_DOT = re.compile(r"\.[0-9A-Fa-f]{4}\.")
 _MAC_CISCO = re.compile(r"(?<![\w:.-])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w:.-])")
 
 
 def find_macs(text: str, out: list[Cand]) -> None:
     hits = []
-    if text.count(":") >= 5 or text.count("-") >= 5:
+    if (text.count(":") >= 5 and _MAC_COLON.search(text)) or (text.count("-") >= 5 and _MAC_DASH.search(text)):
         hits.extend(_MAC.finditer(text))
     if _MAC_DOT.search(text):
         hits.extend(_MAC_CISCO.finditer(text))
@@ -297,8 +300,9 @@ _ETH_CONTEXT = re.compile(r"(?i)\b(?:eth|ether|ethereum|wallet|crypto|usdt|usdc|
 _BTC_HINTS = ("btc", "bitcoin", "wallet", "crypto", "bc1", "tb1")
 
 
-def find_crypto(text: str, out: list[Cand]) -> None:
-    lower = text.lower()
+def find_crypto(text: str, out: list[Cand], lower: str | None = None) -> None:
+    if lower is None:
+        lower = text.lower()
     if not any(h in lower for h in _BTC_HINTS):
         it = iter(())
     else:
@@ -318,8 +322,9 @@ _DEA = re.compile(r"(?<![\w-])[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}(?![\w-])")
 _DEA_CONTEXT = re.compile(r"(?i)\b(?:dea|prescriber|license|licence|registration|npi|provider)\b")
 
 
-def find_dea(text: str, out: list[Cand]) -> None:
-    lower = text.lower()
+def find_dea(text: str, out: list[Cand], lower: str | None = None) -> None:
+    if lower is None:
+        lower = text.lower()
     if not ("dea" in lower or "prescri" in lower or "licen" in lower or "registration" in lower):
         return
     for m in _DEA.finditer(text):
@@ -332,8 +337,9 @@ def find_dea(text: str, out: list[Cand]) -> None:
 _VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w-])")
 
 
-def find_vins(text: str, out: list[Cand]) -> None:
-    lower = text.lower()
+def find_vins(text: str, out: list[Cand], lower: str | None = None) -> None:
+    if lower is None:
+        lower = text.lower()
     if not ("vin" in lower or "vehicle" in lower or "chassis" in lower):
         return
     for m in _VIN.finditer(text):
@@ -363,9 +369,12 @@ RECOGNIZERS: list[tuple[str, tuple[str, ...], Recognizer]] = [
     ("iban", ("IBAN_CODE",), find_ibans),
     ("ipv6", ("IP_ADDRESS",), find_ipv6),
     ("mac", ("MAC_ADDRESS",), find_macs),
+    ("url", ("URL",), find_urls),
+]
+#: Recognizers gated by words: they take the lower-cased text the engine already made.
+LOWER_RECOGNIZERS: list[tuple[str, tuple[str, ...], Callable[[str, list[Cand], str], None]]] = [
     ("crypto", ("CRYPTO",), find_crypto),
     ("dea", ("MEDICAL_LICENSE",), find_dea),
     ("vin", ("VEHICLE_ID",), find_vins),
-    ("url", ("URL",), find_urls),
 ]
 NUMBER_TYPES = frozenset(("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS"))
