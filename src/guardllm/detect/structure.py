@@ -44,7 +44,8 @@ _keys(
     "attn attention insured insuredname subscriber subscribername policyholder applicant applicantname tenant "
     "tenantname witness payee payeename nameoncard person personname contactperson authorname ownername "
     "parentname fathername mothername studentname membername customer client recipient sender author owner "
-    "from to cc bcc",
+    "from to cc bcc assignee reporter manager supervisor agent rep doctor nurse provider createdby updatedby "
+    "approvedby requestedby submittedby reviewedby assignedto contact holder",
 )
 _keys(
     "PHONE_NUMBER",
@@ -90,7 +91,11 @@ _keys("VEHICLE_ID", "vin vehicleid")
 _keys("LICENSE_PLATE", "licenseplate plate platenumber numberplate")
 
 # Keys whose name is too generic to say "person" unless the value has at least two name words.
-_WEAK_PERSON = frozenset("name customer client recipient sender author owner from to cc bcc contact".split())
+_WEAK_PERSON = frozenset(
+    "name customer client recipient sender author owner from to cc bcc contact assignee reporter manager supervisor "
+    "agent rep doctor nurse provider createdby updatedby approvedby requestedby submittedby reviewedby assignedto "
+    "holder".split()
+)
 _SINGLE_OK = frozenset("firstname lastname givenname familyname surname middlename forename".split())
 _ORG_WORDS = frozenset(
     "inc llc ltd corp corporation company co gmbh ag sa plc group bank university hospital clinic school "
@@ -105,6 +110,11 @@ def key_type(key: str) -> str | None:
     t = _K.get(k)
     if t is not None:
         return t
+    if k[-1:].isdigit():  # phone2, address_1, email_2
+        k = k.rstrip("0123456789")
+        t = _K.get(k)
+        if t is not None:
+            return t
     # camelCase / prefixed variants: customer_email, billing_phone, patient_dob, home_address ...
     for suffix, etype in (
         ("fullname", "PERSON"), ("firstname", "PERSON"), ("lastname", "PERSON"), ("phonenumber", "PHONE_NUMBER"),
