@@ -100,3 +100,13 @@ def test_dict_text() -> None:
     text = "{'full_name': 'Björn Ågren', 'card_number': '5555 5555 5555 4444', 'passport': 'X1234567'}"
     fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
     assert {("PERSON", "Björn Ågren"), ("CREDIT_CARD", "5555 5555 5555 4444"), ("US_PASSPORT", "X1234567")} <= fs
+
+
+def test_offsets_survive_letters_that_lower_case_to_two_characters() -> None:
+    # 'İ'.lower() is two code points; context windows must still line up with the text.
+    text = "İlkay İnönü (DOB 20/05/1945) was admitted. Attendees: Jacob Price, Emmanuelle Rolland and Ana Lima."
+    fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
+    assert ("DATE_TIME", "20/05/1945") in fs
+    assert {("PERSON", "Jacob Price"), ("PERSON", "Emmanuelle Rolland"), ("PERSON", "Ana Lima")} <= fs
+    for f in guardllm.scan(text):
+        assert text[f.start : f.end] == f.text

@@ -53,11 +53,11 @@ STOP = frozenset(
     customer patient user admin support team service services help desk manager department office
     monday tuesday wednesday thursday friday saturday sunday january february march july
     september october november december today tomorrow yesterday morning evening
-    mr mrs ms miss dr prof sir madam street avenue road lane drive boulevard suite apt unit
+    mr mrs ms miss dr prof sir madam street avenue road drive boulevard suite apt unit
     inc llc ltd corp corporation company co gmbh group bank university hospital clinic school
     info warn warning error debug trace fatal critical notice ok yes no not none null true false
     assessment plan diagnosis history medication medications allergies vitals follow up address
-    email phone mobile tel fax name dob mrn ssn id number status total amount price payment billing
+    email phone mobile tel fax name dob mrn ssn id number status total amount payment billing
     new old good great bad just also still very much more most some any all each every other
     can could would should shall might must have has had is are was were be been being do does did
     got get make made call called calling write wrote reach contact my your system build release version
@@ -103,6 +103,14 @@ def fold(s: str) -> str:
 
 
 _NON_ALPHA = re.compile(r"[^a-z]+")
+
+
+def lower_same_length(text: str) -> str:
+    """``text.lower()`` with every offset kept: a few letters (Turkish İ) lower-case to two code points."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(lc := c.lower()) != 1 else lc for c in text)
 
 
 def tokens(text: str) -> frozenset[str]:

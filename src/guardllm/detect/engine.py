@@ -77,7 +77,7 @@ class CustomPattern:
             score = self.score
             if self.context:
                 if lower is None:
-                    lower = text.lower()
+                    lower = context.lower_same_length(text)
                 window = lower[max(0, s - self.context_window) : s]
                 if any(w in window for w in self.context):
                     score = min(1.0, score + self.context_boost)
@@ -251,7 +251,7 @@ class Detector:
         emails = [(c[1], c[2]) for c in out]
         if self._number_types:
             pii.find_numbers(text, out, self._number_types)
-        lower = text.lower()
+        lower = context.lower_same_length(text)
         for fn in self._recognizers:
             fn(text, out)
         for fn in self._lower_recognizers:
