@@ -234,7 +234,9 @@ def find_ipv6(text: str, out: list[Cand]) -> None:
 
 # -- numbers: one cheap pass finds digit clusters; the typed recognizers run only inside them ------
 _BARE_PHONE = re.compile(r"1?\d{10}(?![\w-]|[.,]\d)")
-_CLUSTER = re.compile(r"\d[\d .()/+-]{5,60}")
+# At least 7 digits (phones, cards, SSNs) or a dotted quad (IPv4); the leading \d lets the regex
+# engine skip straight to digits.
+_CLUSTER = re.compile(r"\d(?:(?:[ .()/+-]{0,2}\d){6,40}|\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3})")
 
 
 def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:

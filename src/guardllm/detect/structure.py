@@ -364,9 +364,9 @@ _SPACED_VALUE = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+){0,7}")
 _SPACED_TYPES = frozenset(("US_SSN", "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER"))
 
 
-_SEP = re.compile(r"=|:(?!//)")
-# The key before a separator, matched on the reversed text (so the work is bounded by the key length).
-_KEY_REV = re.compile(r"[ \t]*(?:#[ \t]*|\.on[ \t]+)?(?P<q>[\"']?)(?P<key>[A-Za-z0-9_-]{0,40}[A-Za-z])(?P=q)(?![\w.-])")
+# Keys are found on the reversed text: the separator comes first there, so one C-level pass finds
+# every "key: value" / "key=value" without Python work per separator.
+_KV_REV = re.compile(r"(?:=|:(?<!//:))[ \t]*(?:#[ \t]*|\.on[ \t]+)?([\"']?)([A-Za-z0-9_-]{0,40}[A-Za-z])\1(?![\w.-])")
 _SPACES = re.compile(r"[ \t]*")
 
 
@@ -374,24 +374,21 @@ def find_key_values(text: str, out: list[Cand]) -> None:
     if ":" not in text and "=" not in text:
         return
     n = len(text)
-    rev: str | None = None
-    for sm in _SEP.finditer(text):
-        i = sm.start()
-        if i == 0:
-            continue
-        if rev is None:
-            rev = text[::-1]
-        km = _KEY_REV.match(rev, n - i)
-        if km is None:
-            continue
-        key = km.group("key")[::-1]
+    rev = text[::-1]
+    for km in _KV_REV.finditer(rev):
+        key = km.group(2)[::-1]
         etype = key_type(key)
-        if etype is None and key.lower() in _TAIL_WORDS:
-            key = _multiword_key(text, n - km.end("key"), key)
+        if etype is None:
+            if key.lower() not in _TAIL_WORDS:
+                continue
+            key = _multiword_key(text, n - km.end(2), key)
             etype = key_type(key)
-        if etype is None or etype not in VALUE_OK:
+            if etype is None:
+                continue
+        if etype not in VALUE_OK:
             continue
-        vs = _SPACES.match(text, i + 1).end()
+        sep = n - 1 - km.start()  # offset of the separator in the forward text
+        vs = _SPACES.match(text, sep + 1).end()
         span = _extract_value(text, vs, etype, norm_key(key))
         if span:
             _emit(etype, span[0], span[1], 0.85, out)
