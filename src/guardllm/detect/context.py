@@ -99,6 +99,8 @@ def name_at(text: str, pos: int, *, min_words: int = 1) -> tuple[int, int] | Non
 @lru_cache(maxsize=16384)
 def fold(s: str) -> str:
     """Lower-case ASCII skeleton of a string (González -> gonzalez) for comparing with email local parts."""
+    if s.isascii():
+        return _NON_ALPHA.sub("", s.lower())
     return _NON_ALPHA.sub("", unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii").lower())
 
 
@@ -209,16 +211,16 @@ def _trigger_before(lower: str, s: int) -> str | None:
 
 
 _LOCAL_SPLIT = re.compile(r"[._+\-\d]+")
+_NAME_SPLIT = re.compile(r"[\s\-'’]+")
 
 
 def _name_matches_local(name: str, local: str) -> bool:
-    parts = [fold(w) for w in re.split(r"[\s\-'’]+", name) if w]
-    parts = [p for p in parts if p]
+    parts = [p for p in (fold(w) for w in _NAME_SPLIT.split(name)) if p]
     if not parts:
         return False
-    base = local.split("+", 1)[0]
-    loc = fold(base)
-    toks = [fold(t) for t in _LOCAL_SPLIT.split(base.lower()) if t]
+    base = local.split("+", 1)[0].lower()
+    loc = _NON_ALPHA.sub("", base)
+    toks = [t for t in _LOCAL_SPLIT.split(base) if t]
     for p in parts:
         if len(p) >= 3 and (p in toks or (len(p) >= 4 and p in loc)):
             return True
