@@ -223,3 +223,22 @@ def test_repeated_text_gives_equal_independent_results() -> None:
     a = d.scan(f"mail {EMAIL}")
     a.clear()
     assert len(d.scan(f"mail {EMAIL}")) == 1
+
+
+def test_secret_inside_a_pii_span_makes_the_span_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardllm.detect import engine
+    from guardllm.detect.finding import Finding
+
+    def fake_find_secrets(text: str) -> list[Finding]:
+        i = text.find("Tr0ub4dor")
+        return [Finding("PASSWORD", i, i + 9, 0.9, text[i : i + 9], "test")] if i >= 0 else []
+
+    monkeypatch.setattr(engine, "_SECRET_LOADED", True)
+    monkeypatch.setattr(engine, "_SECRET_FINDER", fake_find_secrets)
+    fs = Detector().scan("see https://app.example.com/login?email=ana%40x.org&pw=Tr0ub4dor now")
+    assert [f.entity_type for f in fs] == ["PASSWORD"]  # the URL span, typed as the secret it holds
+
+
+def test_url_credentials_are_not_an_email() -> None:
+    text = "DATABASE_URL=postgresql://svc_user:Zq9vLm2Xw@db.example.internal:5432/prod"
+    assert "EMAIL_ADDRESS" not in {f.entity_type for f in Detector(secrets=False).scan(text)}

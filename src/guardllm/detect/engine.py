@@ -2,7 +2,9 @@
 
 Overlaps are resolved deterministically: candidates are ranked by length (longest first), then
 score, then type name; a candidate that overlaps an accepted span only partly is *merged* into it
-(the accepted span grows to cover both), so a value is never half-masked.
+(the accepted span grows to cover both), so a value is never half-masked.  When a secret takes part
+in an overlap, the resulting span carries the secret's type: fail closed, since secrets are never
+revealed while PII may be.
 """
 
 from __future__ import annotations
@@ -388,6 +390,10 @@ def _resolve_cluster(cluster: list[Cand]) -> list[list[Any]]:
                     hit = ch
                 break
         if contained:
+            if is_secret(etype) and not is_secret(ch[0]):
+                # A credential inside a PII span (a password inside a URL): the whole span becomes the
+                # secret, so it is never revealed to someone allowed to see the PII type.
+                ch[0], ch[4] = etype, rec
             continue
         if hit is None:
             chosen.append([etype, s, e, score, rec])
@@ -395,13 +401,17 @@ def _resolve_cluster(cluster: list[Cand]) -> list[list[Any]]:
             # Partial overlap: grow the accepted span so neither value is half-masked.
             hit[1] = min(hit[1], s)
             hit[2] = max(hit[2], e)
+            if is_secret(etype) and not is_secret(hit[0]):
+                hit[0], hit[4] = etype, rec
     chosen.sort(key=lambda c: c[1])
     # Growing spans can make neighbours overlap: fold them together.
     merged: list[list[Any]] = []
     for c in chosen:
         if merged and c[1] < merged[-1][2]:
             last = merged[-1]
-            if c[2] - c[1] > last[2] - last[1]:
+            if (c[2] - c[1] > last[2] - last[1] and not is_secret(last[0])) or (
+                is_secret(c[0]) and not is_secret(last[0])
+            ):
                 last[0], last[3], last[4] = c[0], c[3], c[4]
             last[2] = max(last[2], c[2])
         else:

@@ -47,6 +47,9 @@ _EMAIL = re.compile(
 )
 
 
+_HAS_SPACE = re.compile(r"\s")
+
+
 def find_emails(text: str, out: list[Cand]) -> None:
     i = text.find("@")
     n = len(text)
@@ -59,8 +62,12 @@ def find_emails(text: str, out: list[Cand]) -> None:
         lo = max(last, i - 65)
         for m in _EMAIL.finditer(text, lo, min(n, i + 300)):
             s, e = m.span()
-            out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
             last = e
+            # "scheme://user:password@host" is a URL with credentials, not an email address.
+            j = text.rfind("://", max(0, s - 200), s)
+            if j != -1 and not _HAS_SPACE.search(text, j, s):
+                break
+            out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
             break
         i = text.find("@", max(i + 1, last))
 
