@@ -57,3 +57,11 @@ def test_missing_store_is_reported_not_created(tmp_path, capsys):
     assert main(["audit", "verify", "--store", f"sqlite:///{path}"]) == 2
     assert "no guardllm store" in capsys.readouterr().err
     assert not path.exists()
+
+
+def test_time_filters(store, capsys):
+    url, _ = store
+    assert main(["audit", "query", "--store", url, "--since", "2000-01-01T00:00:00Z", "--until", "4102444800"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
+    assert main(["audit", "query", "--store", url, "--since", "yesterday"]) == 2
+    assert "not a time" in capsys.readouterr().err

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from guardllm.errors import InputError
 from guardllm.stores.base import AuditFilter, Store
 
 GENESIS = "0" * 64
@@ -139,7 +140,15 @@ def _ts(value: float | datetime | str | None) -> float | None:
     if value is None or isinstance(value, int | float):
         return value
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"not a time: {value!r} (use ISO 8601 like 2026-11-28T12:00:00Z, or unix "
+                             "seconds)") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp()
