@@ -110,3 +110,20 @@ def test_offsets_survive_letters_that_lower_case_to_two_characters() -> None:
     assert {("PERSON", "Jacob Price"), ("PERSON", "Emmanuelle Rolland"), ("PERSON", "Ana Lima")} <= fs
     for f in guardllm.scan(text):
         assert text[f.start : f.end] == f.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pt Name: Oyelaran Bakare\nD.O.B.: 04/12/1958\nMRN#: 00982231",
+         {("PERSON", "Oyelaran Bakare"), ("DATE_TIME", "04/12/1958"), ("MEDICAL_RECORD_NUMBER", "00982231")}),
+        ("Patient Name - Ximena Quispe | Date of Birth - 1989-11-02 | Med Rec # 4471920",
+         {("PERSON", "Ximena Quispe"), ("DATE_TIME", "1989-11-02"), ("MEDICAL_RECORD_NUMBER", "4471920")}),
+        ("claimant: Tobiah Quennell; policy number: HX-99812-7",
+         {("PERSON", "Tobiah Quennell"), ("HEALTH_PLAN_ID", "HX-99812-7")}),
+        ("<tr><td>Name</td><td>Kwabena Asante</td></tr><dt>DOB</dt><dd>1970-01-02</dd>",
+         {("PERSON", "Kwabena Asante"), ("DATE_TIME", "1970-01-02")}),
+    ],
+)
+def test_other_label_styles(text: str, expected: set[tuple[str, str]]) -> None:
+    assert expected <= {(f.entity_type, f.text) for f in guardllm.scan(text)}

@@ -185,6 +185,9 @@ _STRONG_TRIGGERS = (
     "son of", "daughter of", "wife", "husband", "mother", "father", "son", "daughter", "brother", "sister",
     "named", "called", "mrs.", "mr.", "ms.", "dr.", "prof.", "teammate", "colleague", "manager", "supervisor",
     "landlord", "lawyer", "attorney", "pharmacist", "surgeon", "therapist", "dentist", "accountant",
+    "claimant", "decedent", "deceased", "victim", "defendant", "plaintiff", "borrower", "guarantor", "cosigner",
+    "co-signer", "driver", "passenger", "traveler", "traveller", "visitor", "contractor", "dependent", "insured",
+    "subscriber", "beneficiary", "policyholder", "account holder", "holder",
 )
 _ONE_WORD_TRIGGERS = frozenset(t for t in _STRONG_TRIGGERS if " " not in t and t.isalpha())
 _WEAKEST_TRIGGERS = frozenset(("from", "to", "cc", "by", "with", "for"))
@@ -374,7 +377,7 @@ DATE = re.compile(
 _DOB_TRIGGER = re.compile(
     r"(?i)\b(?:d\.?o\.?b\.?|date[ \t]+of[ \t]+birth|birth[ \t_-]?date|birthdate|birthday|born(?:[ \t]+on)?|"
     r"geburtsdatum|geboren(?:[ \t]+am)?|n[ée]e?[ \t]+le|date[ \t]+de[ \t]+naissance|fecha[ \t]+de[ \t]+nacimiento)"
-    r"\b[ \t]*(?:\([^)]{0,12}\))?[ \t]*[:=#-]?[ \t]*[\"']?"
+    r"\.?[ \t]*(?:\([^)]{0,12}\))?[ \t]*(?:is|was|of|on)?[ \t]*[:=#-]?[ \t]*[\"']?"
 )
 
 

@@ -269,6 +269,8 @@ class Detector:
         structure.find_labels(text, lower, out, toks)
         if "|" in text or "," in text:
             structure.find_tables(text, out)
+        if "</" in text:
+            structure.find_html(text, out)
         for p in self.custom_patterns:
             p.find(text, out)
         if self._deny_re is not None:

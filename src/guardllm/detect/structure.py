@@ -45,7 +45,9 @@ _keys(
     "tenantname witness payee payeename nameoncard person personname contactperson authorname ownername "
     "parentname fathername mothername studentname membername customer client recipient sender author owner "
     "from to cc bcc assignee reporter manager supervisor agent rep doctor nurse provider createdby updatedby "
-    "approvedby requestedby submittedby reviewedby assignedto contact holder",
+    "approvedby requestedby submittedby reviewedby assignedto contact holder claimant decedent victim defendant "
+    "plaintiff borrower guarantor cosigner driver passenger traveler traveller visitor contractor dependent "
+    "ptname",
 )
 _keys(
     "PHONE_NUMBER",
@@ -397,14 +399,14 @@ def find_key_values(text: str, out: list[Cand]) -> None:
 # "MRN 8812345", "SSN is 123456789", "NHS number 943 476 5919", "passport no. X1234567": a label
 # without a colon still names the value that follows it.
 _LABEL = re.compile(
-    r"(?i)\b(?P<label>mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|ssn|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?"
+    r"(?i)\b(?P<label>mrn|med(?:ical)?[ \t]+rec(?:ord)?(?:[ \t]+(?:number|no\.?|#))?|ssn|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?"
     r"|nhs(?:[ \t]+(?:number|no\.?))?|passport(?:[ \t]+(?:number|no\.?|#))?"
     r"|driver'?s?[ \t]+licen[cs]e(?:[ \t]+(?:number|no\.?|#))?|account[ \t]+(?:number|no\.?|#)|acct\.?(?:[ \t]*(?:#|no\.?))?"
     r"|routing[ \t]+(?:number|no\.?|#)|member[ \t]+id|policy[ \t]+(?:number|no\.?|#)|vin|imei"
     r"|card[ \t]+(?:number|no\.?|#)|date[ \t]+of[ \t]+birth|dob)\b[ \t]*(?:is|was|of)?[ \t]*[:=#]?[ \t]*"
 )
 _LABEL_TYPES = {
-    "mrn": "MEDICAL_RECORD_NUMBER", "medical": "MEDICAL_RECORD_NUMBER", "ssn": "US_SSN", "social": "US_SSN",
+    "mrn": "MEDICAL_RECORD_NUMBER", "medical": "MEDICAL_RECORD_NUMBER", "med": "MEDICAL_RECORD_NUMBER", "ssn": "US_SSN", "social": "US_SSN",
     "nhs": "UK_NHS", "passport": "US_PASSPORT", "driver": "US_DRIVER_LICENSE", "account": "US_BANK_NUMBER",
     "acct": "US_BANK_NUMBER", "routing": "ABA_ROUTING_NUMBER", "member": "HEALTH_PLAN_ID",
     "policy": "HEALTH_PLAN_ID", "vin": "VEHICLE_ID", "imei": "DEVICE_ID", "card": "CREDIT_CARD",
@@ -432,9 +434,33 @@ def find_labels(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
             _emit(etype, span[0], span[1], 0.8, out)
 
 
-_LABEL_HINTS = ("mrn", "medical", "ssn", "social", "nhs", "passport", "driver", "account", "acct", "routing",
-                "member", "policy", "vin", "imei", "card", "date of birth", "dob")
+_LABEL_HINTS = ("mrn", "medical", "med rec", "ssn", "social", "nhs", "passport", "driver", "account", "acct",
+                "routing", "member", "policy", "vin", "imei", "card", "date of birth", "dob")
 _LABEL_FAMILY = Family(_LABEL_HINTS)
+
+
+# -- HTML: <td>Name</td><td>Ana Lima</td>, <dt>DOB</dt><dd>1970-01-02</dd>, <b>Email:</b> x ----------
+_HTML_KV = re.compile(
+    r"<(?P<t>td|th|dt|b|strong|label|span)(?:\s[^<>]{0,200})?>[ \t]*(?P<key>[A-Za-z][A-Za-z0-9 _#.'-]{0,40}?)[ \t]*:?[ \t]*"
+    r"</(?P=t)>\s{0,20}(?:<(?:td|dd|span|div)(?:\s[^<>]{0,200})?>)?[ \t]*(?P<val>[^<>\n]{1,200})<"
+)
+
+
+def find_html(text: str, out: list[Cand]) -> None:
+    if "</" not in text:
+        return
+    for m in _HTML_KV.finditer(text):
+        key = m.group("key")
+        etype = key_type(key)
+        if etype is None or etype not in VALUE_OK:
+            continue
+        s, e = m.span("val")
+        while e > s and text[e - 1] in " \t":
+            e -= 1
+        while s < e and text[s] in " \t":
+            s += 1
+        if e > s and VALUE_OK[etype](text[s:e], norm_key(key)):
+            _emit(etype, s, e, 0.85, out)
 
 
 # -- Markdown tables and CSV ---------------------------------------------------------------------
