@@ -62,6 +62,16 @@ STOP = frozenset(
     can could would should shall might must have has had is are was were be been being do does did
     got get make made call called calling write wrote reach contact my your system build release version
     having trying looking wondering writing following sorry okay sure hope
+    portal login logout page pages docs doc documentation class classes center centre guide guides update updates
+    upgrade driver drivers version versions agreement policy policies report reports notes note release releases
+    data file files form forms list lists home index settings setting profile dashboard app apps api apis
+    server servers client clients cluster node nodes pipeline pipelines deployment deployments service
+    portal request requests response responses error errors warning warnings event events log logs message
+    messages user users admin admins account accounts product products feature features module modules
+    overview summary details detail section chapter appendix table figure image images video videos
+    terms conditions privacy security settings preferences options help faq contact about careers press
+    blog news store shop cart checkout search results login signup register password reset confirm
+    community foundation open source software hardware network networks database databases cloud platform
     """.split()
 )
 
@@ -231,6 +241,23 @@ def _name_matches_local(name: str, local: str) -> bool:
     return loc.startswith(first[:1] + last) or loc.startswith(last + first[:1])
 
 
+def _spelled_by_email(
+    text: str, s: int, e: int, emails: list[tuple[int, int]], email_starts: list[int]
+) -> bool:
+    k = bisect_left(email_starts, s - 80)
+    while k < len(emails) and emails[k][0] <= e + 160:
+        es, ee = emails[k]
+        k += 1
+        if es - 160 <= e <= es or ee <= s <= ee + 80:
+            at = text.find("@", es, ee)
+            parts = [p for p in (fold(w) for w in _NAME_SPLIT.split(text[s:e])) if p]
+            local = _NON_ALPHA.sub("", text[es:at].split("+", 1)[0].lower())
+            # Stricter than for ordinary candidates: every part of the name must be in the local part.
+            if len(parts) >= 2 and all(p in local or (p[0] == local[:1] and parts[-1] in local) for p in parts):
+                return True
+    return False
+
+
 _ROW_CONTACT = re.compile(r"@|\d{3}[ .)-]{1,2}\d{3}[ .-]\d{4}|\+\d")
 _TITLE1 = re.compile(rf"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Mme|Herr|Frau)\.?[ \t]+({_WORD})")
 _STRONG1 = re.compile(rf"(?:[Dd]ear|[Nn]ame is|[Cc]all me|[Pp]atient:|[Nn]ame:)[ \t]+({_WORD})(?![ \t]*{U})")
@@ -294,6 +321,10 @@ def find_persons(
     for m in NAME2.finditer(text):
         span = _trim_name(text, m.start(), m.end(), min_words=2)
         if span is None:
+            # "Server Akça", "Grace Price": a given name that is also a word still counts when a
+            # nearby email spells the name.
+            if emails and _spelled_by_email(text, m.start(), m.end(), emails, email_starts):
+                out.append(("PERSON", m.start(), m.end(), 0.8, "person-email"))
             continue
         s, e = span
         score = 0.0
