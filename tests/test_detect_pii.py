@@ -136,3 +136,17 @@ def test_bare_ten_digits_without_context_are_not_phones() -> None:
 )
 def test_street_addresses_in_free_text(addr: str) -> None:
     assert ("LOCATION", addr) in found(f"please send it to {addr} thanks")
+
+
+@pytest.mark.parametrize(
+    ("text", "etype", "value"),
+    [
+        ("passport no. 912345678", "US_PASSPORT", "912345678"),
+        ("mrn#12345678", "MEDICAL_RECORD_NUMBER", "12345678"),
+        ("SSN# 536228470", "US_SSN", "536228470"),
+        ("DL# S530-4417-8824", "US_DRIVER_LICENSE", "S530-4417-8824"),
+        ("Account No. 000123456789", "US_BANK_NUMBER", "000123456789"),
+    ],
+)
+def test_label_punctuation_variants(text: str, etype: str, value: str) -> None:
+    assert (etype, value) in found(text)

@@ -129,7 +129,7 @@ def tokens(text: str) -> frozenset[str]:
     """The words of ``text`` with common punctuation removed: a set to test trigger words against cheaply."""
     return frozenset(
         text.replace(",", " ").replace(".", " ").replace(":", " ").replace("(", " ").replace('"', " ")
-        .replace("'", " ").replace("=", " ").split()
+        .replace("'", " ").replace("=", " ").replace("#", " ").replace(";", " ").split()
     )
 
 

@@ -403,14 +403,14 @@ _LABEL = re.compile(
     r"|nhs(?:[ \t]+(?:number|no\.?))?|passport(?:[ \t]+(?:number|no\.?|#))?"
     r"|driver'?s?[ \t]+licen[cs]e(?:[ \t]+(?:number|no\.?|#))?|account[ \t]+(?:number|no\.?|#)|acct\.?(?:[ \t]*(?:#|no\.?))?"
     r"|routing[ \t]+(?:number|no\.?|#)|member[ \t]+id|policy[ \t]+(?:number|no\.?|#)|vin|imei"
-    r"|card[ \t]+(?:number|no\.?|#)|date[ \t]+of[ \t]+birth|dob)\b[ \t]*(?:is|was|of)?[ \t]*[:=#]?[ \t]*"
+    r"|card[ \t]+(?:number|no\.?|#)|date[ \t]+of[ \t]+birth|dob|dl|d\.l)\b\.?[ \t]*(?:is|was|of)?[ \t]*[:=#-]?[ \t]*"
 )
 _LABEL_TYPES = {
     "mrn": "MEDICAL_RECORD_NUMBER", "medical": "MEDICAL_RECORD_NUMBER", "med": "MEDICAL_RECORD_NUMBER", "ssn": "US_SSN", "social": "US_SSN",
     "nhs": "UK_NHS", "passport": "US_PASSPORT", "driver": "US_DRIVER_LICENSE", "account": "US_BANK_NUMBER",
     "acct": "US_BANK_NUMBER", "routing": "ABA_ROUTING_NUMBER", "member": "HEALTH_PLAN_ID",
     "policy": "HEALTH_PLAN_ID", "vin": "VEHICLE_ID", "imei": "DEVICE_ID", "card": "CREDIT_CARD",
-    "date": "DATE_TIME", "dob": "DATE_TIME",
+    "date": "DATE_TIME", "dob": "DATE_TIME", "dl": "US_DRIVER_LICENSE", "d": "US_DRIVER_LICENSE",
 }
 _LABEL_KEY = {
     "MEDICAL_RECORD_NUMBER": "mrn", "US_SSN": "ssn", "UK_NHS": "nhsnumber", "US_PASSPORT": "passportnumber",
@@ -435,7 +435,7 @@ def find_labels(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
 
 
 _LABEL_HINTS = ("mrn", "medical", "med rec", "ssn", "social", "nhs", "passport", "driver", "account", "acct",
-                "routing", "member", "policy", "vin", "imei", "card", "date of birth", "dob")
+                "routing", "member", "policy", "vin", "imei", "card", "date of birth", "dob", "dl", "d.l")
 _LABEL_FAMILY = Family(_LABEL_HINTS)
 
 
