@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from guardllm.detect import context, pii, structure
@@ -348,7 +349,7 @@ class Detector:
             return []
         # Sweep by start into clusters of mutually overlapping candidates; each cluster is small,
         # so the greedy choice inside it stays cheap even on inputs with a million candidates.
-        kept.sort(key=_by_start)
+        kept.sort(key=_START)
         result: list[list[Any]] = []
         cluster: list[Cand] = [kept[0]]
         cluster_end = kept[0][2]
@@ -371,8 +372,7 @@ class Detector:
         return [Finding(c[0], c[1], c[2], c[3], text[c[1] : c[2]], c[4]) for c in result]
 
 
-def _by_start(c: Cand) -> tuple[int, int]:
-    return (c[1], -c[2])
+_START = itemgetter(1)
 
 
 def _resolve_cluster(cluster: list[Cand]) -> list[list[Any]]:

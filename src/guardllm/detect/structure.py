@@ -370,6 +370,7 @@ _SPACED_TYPES = frozenset(("US_SSN", "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "US_B
 # every "key: value" / "key=value" without Python work per separator.
 _KV_REV = re.compile(r"(?:=|:(?<!//:))[ \t]*(?:#[ \t]*|\.on[ \t]+)?([\"']?)([A-Za-z0-9_-]{0,40}[A-Za-z])\1(?![\w.-])")
 _SPACES = re.compile(r"[ \t]*")
+_IRRELEVANT_REV: set[str] = set()
 
 
 def find_key_values(text: str, out: list[Cand]) -> None:
@@ -378,8 +379,16 @@ def find_key_values(text: str, out: list[Cand]) -> None:
     n = len(text)
     rev = text[::-1]
     for km in _KV_REV.finditer(rev):
-        key = km.group(2)[::-1]
+        rk = km.group(2)
+        # Most keys name nothing sensitive (id, status, level): answer those from a small cache.
+        if rk in _IRRELEVANT_REV:
+            continue
+        key = rk[::-1]
         etype = key_type(key)
+        if etype is None and key.lower() not in _TAIL_WORDS:
+            if len(_IRRELEVANT_REV) < 4096:
+                _IRRELEVANT_REV.add(rk)
+            continue
         if etype is None:
             if key.lower() not in _TAIL_WORDS:
                 continue
