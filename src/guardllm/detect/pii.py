@@ -29,15 +29,22 @@ Cand = tuple[str, int, int, float, str]
 Recognizer = Callable[[str, list[Cand]], None]
 
 # Words that, just before a number, say it is *not* personal (an order, a build, a version...).
-_NEG_CONTEXT = re.compile(
-    r"(?i)(?:\b(?:order|ord|ticket|invoice|build|version|ver|release|sku|isbn|ref|reference|"
-    r"tracking|artifact|checksum|commit|sha|hash|issue|pr|job|run|txn|transaction|batch|"
-    r"serial|part|model|item|case|request|req|session|trace|span|id)\b|#)[\s:#=.-]{0,3}$"
+_NEG_WORDS = frozenset(
+    "order ord ticket invoice build version ver release sku isbn ref reference tracking artifact checksum commit "
+    "sha hash issue pr job run txn transaction batch serial part model item case request req session trace span "
+    "id".split()
 )
+_SEP_CHARS = " \t\n:#=.-"
 
 
 def _neg_before(text: str, start: int) -> bool:
-    return _NEG_CONTEXT.search(text, max(0, start - 16), start) is not None
+    window = text[max(0, start - 16) : start]
+    if not window:
+        return False
+    if window.rstrip(" \t:=.-").endswith("#"):
+        return True  # "#4111 1111 ..." is a reference number
+    words = window.rstrip(_SEP_CHARS).rsplit(None, 1)
+    return bool(words) and words[-1].lstrip("([{'\"").lower() in _NEG_WORDS
 
 
 # -- email ---------------------------------------------------------------------------------------
