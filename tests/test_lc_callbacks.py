@@ -155,3 +155,14 @@ def test_handler_failure_does_not_break_the_run_unless_strict(guard: Any) -> Non
                                    "detect_leaks": guard.detect_leaks, "check_allowed": guard.check_allowed})()
     out = wrap_chat_model(guard, RecordingToolModel()).invoke([HumanMessage("hi")], config={"callbacks": [handler]})
     assert out.content
+
+
+def test_types_the_policy_allows_are_not_leaks() -> None:
+    from guardllm import Guard, Policy
+
+    guard = Guard(policy=Policy.from_dict({"entities": {"EMAIL_ADDRESS": {"action": "allow"}}}), store="memory://")
+    handler = guard.callback_handler(strict=True)
+    model = RecordingToolModel()
+    model.invoke([HumanMessage(f"email {ALICE_EMAIL}")], config={"callbacks": [handler]})  # allowed: no raise
+    with pytest.raises(LeakError):
+        model.invoke([HumanMessage(f"ssn {ALICE_SSN}")], config={"callbacks": [handler]})

@@ -308,7 +308,7 @@ class GuardCallbackHandler(BaseCallbackHandler):
         text = messages_text(messages)
         if not text:
             return
-        findings = self.guard.detect_leaks(text)
+        findings = [f for f in self.guard.detect_leaks(text) if self._protected(f.entity_type)]
         if not findings:
             return
         types = sorted({str(f.entity_type) for f in findings})
@@ -332,6 +332,14 @@ class GuardCallbackHandler(BaseCallbackHandler):
                 f"'{run.name}'; guard the model (wrap_chat_model or the agent middleware)",
                 entity_types=types,
             )
+
+    def _protected(self, entity_type: str) -> bool:
+        """A type the policy lets through as it is (action ``allow``) is no leak."""
+        policy = getattr(self.guard, "policy", None)
+        try:
+            return policy is None or policy.action_for(entity_type) != "allow"
+        except Exception:  # cannot tell: count it
+            return True
 
     def on_llm_end(self, response: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
                    **kwargs: Any) -> None:
