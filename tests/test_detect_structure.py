@@ -127,3 +127,27 @@ def test_offsets_survive_letters_that_lower_case_to_two_characters() -> None:
 )
 def test_other_label_styles(text: str, expected: set[tuple[str, str]]) -> None:
     assert expected <= {(f.entity_type, f.text) for f in guardllm.scan(text)}
+
+
+@pytest.mark.parametrize(
+    "addr",
+    [
+        "rue Techer, 17343 Jean",
+        "chemin de Simon, 86193 Descamps",
+        "avenue Dupont, 56230 Lefèvre-les-Bains",
+        "Röhrdanzweg 6-4, 06444 Sternberg",
+        "Slobodan-Carsten-Gasse 21-82, 51138 Rosenheim",
+        "Ronda Amelia Vicens 8 Apt. 60 , Barcelona, 21727",
+        "Vicolo Ariasso, 6 Piano 5, 73024, Maglie (LE)",
+        "Damianlaan 657, 6862 KV, Druten",
+        "Flat 8, Summers Shoal, McCarthyhaven, W6 9PH",
+        "Unit 3901 Box 4030, DPO AA 70815",
+    ],
+)
+def test_european_and_military_addresses_in_free_text(addr: str) -> None:
+    assert addr in values(f"Please ship the replacement to {addr}. Thanks!", "LOCATION")
+
+
+@pytest.mark.parametrize("text", ["send it via email 5 times, Bob", "Place your order at 10, Main", "we talked via Slack, 12 messages"])
+def test_street_words_in_prose_are_not_addresses(text: str) -> None:
+    assert values(text, "LOCATION") == []

@@ -448,6 +448,10 @@ _STREET_SUFFIX = (
     r"Well|Wells|Close|Gate|Hyde|Croft|Rise|Wharf|Yard)"
 )
 _UNIT = r"(?:,?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|#)(?![a-z])\.?[ \t]*#?[\w-]{1,8}(?![\w-]))"
+# A town name: capitalised words joined by spaces, hyphens or particles ("Lefèvre-les-Bains", "Bad Ems").
+_CITY = (
+    rf"{U}[^\W\d_]*(?:[ \t-]+(?:{U}[^\W\d_]*|sur|sous|les|la|le|de|del|di|du|des|en|am|an|der|im|bei|upon|on|op|aan|ter|den|bij)){{0,4}}"
+)
 _CITY_TAIL = (
     rf"(?:,[ \t]*(?:{U}{L}+[ \t]+){{0,3}}{U}{L}+(?:,?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
     r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}))?)?"
@@ -463,12 +467,12 @@ _FR_STREET = re.compile(
     re.I,
 )
 _DE_STREET = re.compile(
-    rf"{U}(?<![\w-]{U})(?:{L}+-{U})*{L}*(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|chaussee|straat|laan|gracht|plein|steeg|kade|vej|gade|gatan|vägen"
+    rf"{U}(?<![\w-]{U})(?:{L}+-{U})*{L}*(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|chaussee|straat|laan|gracht|plein|steeg|kade|singel|dijk|pad|hof|dreef|baan|boulevard|plantsoen|vej|gade|gatan|vägen"
     r"|-(?:Allee|Weg|Platz|Ring|Straße|Strasse|Gasse|Damm|Ufer))"
-    rf"[ \t]+\d{{1,4}}[a-z]?(?:/\d{{1,4}})?(?:,[ \t]*\d{{5}}[ \t]+{U}{L}+(?:[ \t-]{U}{L}+)*)?"
+    rf"[ \t]+\d{{1,4}}[a-z]?(?:[/-]\d{{1,4}}[a-z]?)?(?:,[ \t]*(?:\d{{5}}|\d{{4}}[ \t]?[A-Z]{{2}}),?[ \t]+{_CITY})?"
 )
 _PO_BOX = re.compile(
-    r"\b(?:P\.?[ \t]?O\.?[ \t]+Box|PSC|Unit)[ \t]+\d{1,6}(?:,[ \t]*Box[ \t]+\d{1,6})?,[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}"
+    r"\b(?:P\.?[ \t]?O\.?[ \t]+Box|PSC|Unit)[ \t]+\d{1,6}(?:,?[ \t]*Box[ \t]+\d{1,6})?,[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}"
     r"|\b(?:USNS|USNV|USS|USCGC)[ \t]+[A-Z][a-z]+,[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}"
 )
 
@@ -477,22 +481,48 @@ _SUFFIX_WORDS = frozenset(_STREET_SUFFIX[3:-1].split("|"))
 _FR_WORDS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "place ", "impasse ", "quai ",
              "route ", "cours ", "square ", "passage ")
 # Glued suffixes cannot be found by a word-set test; keep the list to the common ones.
-_DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "straat ", "laan ")
-_EU_WORDS = ("calle ", "via ", "viale ", "piazza ", "corso ", "avenida ", "plaza ", "rua ", "carrer ", "largo ",
-             "paseo ", "travessa ")
+_DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "straat ", "laan ",
+             "singel ", "dijk ", "steeg ", "pad ", "hof ", "dreef ", "baan ", "boulevard ")
+_EU_WORDS = ("calle ", "via ", "viale ", "vicolo ", "piazza ", "piazzale ", "corso ", "largo ", "strada ", "contrada ",
+             "rotonda ", "borgo ", "avenida ", "plaza ", "paseo ", "camino ", "ronda ", "glorieta ", "callejón ",
+             "cuesta ", "alameda ", "pasaje ", "carretera ", "travesía ", "rambla ", "rua ", "travessa ", "carrer ",
+             "pasadizo ", "acceso ", "vial ", "cañada ", "urbanización ", "incrocio ", "canale ", "stretto ",
+             "lungomare ", "traversa ", "salita ", "quartiere ")
 _FR_FAMILY = Family(_FR_WORDS)
 _EU_FAMILY = Family(_EU_WORDS)
 _UK_FAMILY = Family(("flat ", "studio ", "apartment ", "unit ", "apt"))
+_EU_TYPES = "|".join(w.strip() for w in (*_EU_WORDS, *_FR_WORDS) if not w.strip().endswith("."))
+# Street type first (ES/IT/PT/FR): "Calle Mayor 12, 28013 Madrid", "Vicolo Ariasso, 6 Piano 5, 73024, Maglie (LE)",
+# "rue Techer, 17343 Jean", "Ronda Amelia Vicens 8 Apt. 60 , Barcelona, 21727".
 _EU_STREET = re.compile(
-    rf"(?:Calle|Via|Viale|Piazza|Corso|Avenida|Plaza|Rua|Carrer|Largo|Paseo|Travessa|calle|via|viale|piazza|corso|"
-    rf"avenida|plaza|rua|carrer|largo|paseo|travessa)[ \t]+(?:(?:de|del|della|di|da|do|dos|la|los|las)[ \t]+)*"
-    rf"(?:{U}{L}+[ \t]+){{0,4}}(?:{U}{L}+),?[ \t]+\d{{1,4}}[A-Za-z]?(?:,[ \t]*\d{{4,5}}[ \t]+{U}{L}+(?:[ \t]{U}{L}+)*)?"
+    rf"(?i:{_EU_TYPES})[ \t]+(?:(?:de|del|della|delle|dei|di|da|do|dos|das|la|los|las|le|du|des|l'|d')[ \t]*){{0,2}}"
+    rf"{U}[\w'’.-]*(?:[ \t]+(?:de|del|della|di|da|do|la|le|du|des|{U}[\w'’.-]*)){{0,4}}"
+    rf"(?:,?[ \t]*\d{{1,5}}[A-Za-z]?(?:[ \t]+(?:Apt\.?|Puerta|Piso|Piano|Appartamento|Interno|Scala|Portal|Bajo|Escalera)"
+    rf"[ \t]*\d{{1,4}}[A-Za-z]?)?)?"
+    rf"(?:[ \t]*,?[ \t]*(?:\d{{4,5}}[ \t]*,?[ \t]*)?{_CITY}(?:[ \t]*,[ \t]*\d{{4,5}})?(?:[ \t]*\([A-Z]{{2}}\))?)?"
 )
 _UK_FLAT = re.compile(
     rf"(?:Flat|Studio|Apartment|Unit|Apt\.?)[ \t]+\w{{1,5}},[ \t]*(?:\d{{1,5}}[ \t]+)?(?:{U}{L}+[ \t]+){{0,3}}{_STREET_SUFFIX},"
-    rf"[ \t]*(?:{U}{L}+[ \t]+){{0,3}}{U}{L}+,?[ \t]+[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}"
+    rf"[ \t]*{_CITY},?[ \t]+[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}"
 )
 _UNIT_BEFORE = re.compile(r"(?:Flat|Studio|Apartment|Apt\.?|Unit|Suite)[ \t]+\w{1,5},?[ \t]*$")
+
+
+_POSTCODE = re.compile(r"(?<!\d)\d{4,5}(?!\d)")
+_NUMBER_THEN_TOWN = re.compile(rf"\d[^,\n]{{0,30}},[ \t]*{U}")
+
+
+def _type_first_street(text: str, p: int, out: list[Cand]) -> None:
+    m = _EU_STREET.match(text, p)
+    if not m:
+        return
+    v = m.group()
+    # "via email" is not a street: a postcode, or a house number followed by a town, must be there.
+    if _POSTCODE.search(v) or _NUMBER_THEN_TOWN.search(v):
+        e = m.end()
+        while e > p and text[e - 1] in " \t,":
+            e -= 1
+        out.append(("LOCATION", p, e, 0.65, "address-eu"))
 
 
 def find_addresses(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
@@ -512,15 +542,15 @@ def find_addresses(text: str, lower: str, out: list[Cand], toks: frozenset[str] 
         if m:
             out.append(("LOCATION", m.start(), m.end(), 0.75, "address-uk"))
     for p in anchors(lower, (), toks, _EU_FAMILY):
-        m = _EU_STREET.match(text, p)
-        if m:
-            out.append(("LOCATION", m.start(), m.end(), 0.65, "address-eu"))
+        _type_first_street(text, p, out)
     n = len(text)
     for p in anchors(lower, (), toks, _FR_FAMILY):
         # The house number sits just before the street type: "74, rue ...", "12 bis avenue ..."
         m = _FR_STREET.search(text, max(0, p - 12), min(n, p + 120))
         if m and m.start() <= p:
             out.append(("LOCATION", m.start(), m.end(), 0.7, "address-fr"))
+        else:
+            _type_first_street(text, p, out)
     for w in _DE_WORDS:
         i = lower.find(w)
         while i != -1:
