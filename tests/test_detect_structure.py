@@ -151,3 +151,10 @@ def test_european_and_military_addresses_in_free_text(addr: str) -> None:
 @pytest.mark.parametrize("text", ["send it via email 5 times, Bob", "Place your order at 10, Main", "we talked via Slack, 12 messages"])
 def test_street_words_in_prose_are_not_addresses(text: str) -> None:
     assert values(text, "LOCATION") == []
+
+
+def test_multi_line_addresses() -> None:
+    text = "Address: Flat 91h\nTaylor Rapid\nOliviatown\nRM0 2LW\nPlan: rest"
+    assert values(text, "LOCATION") == ["Flat 91h\nTaylor Rapid\nOliviatown\nRM0 2LW"]
+    text = "Ship to:\n725 Nicholas Inlet Apt. 072\nBookerton, DC 03998\nThanks"
+    assert values(text, "LOCATION") == ["725 Nicholas Inlet Apt. 072\nBookerton, DC 03998"]

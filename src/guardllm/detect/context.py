@@ -452,8 +452,10 @@ _UNIT = r"(?:,?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|#)(?!
 _CITY = (
     rf"{U}[^\W\d_]*(?:[ \t-]+(?:{U}[^\W\d_]*|sur|sous|les|la|le|de|del|di|du|des|en|am|an|der|im|bei|upon|on|op|aan|ter|den|bij)){{0,4}}"
 )
+# ", Springfield, IL 62704" / "\nBookerton, DC 03998" / ", London NW1 6XE" after the street line.
 _CITY_TAIL = (
-    rf"(?:,[ \t]*(?:{U}{L}+[ \t]+){{0,3}}{U}{L}+(?:,?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
+    rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*(?={_CITY},?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}|[A-Z]{{1,2}}\d)))"
+    rf"{_CITY}(?:,?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
     r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}))?)?"
 )
 _US_STREET = re.compile(

@@ -331,6 +331,7 @@ def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | 
         elif etype == "LOCATION":
             lm = _LINE_END.search(text, s, min(n, s + 200))
             e = lm.start() if lm else min(n, s + 200)
+            e = _address_continuation(text, e)
         elif etype == "PHONE_NUMBER":
             pm = _PHONE_VALUE.match(text, s)
             if not pm:
@@ -359,6 +360,23 @@ def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | 
             e = im.end()
             v = text[s:e]
     return (s, e) if VALUE_OK[etype](v, k) else None
+
+
+_ADDR_LINE = re.compile(r"\n[ \t]*([^\n:=|\t]{2,60})(?=\n|$)")
+
+
+def _address_continuation(text: str, e: int) -> int:
+    """Multi-line addresses: following lines with no ``key:`` that end in a line holding a number."""
+    best = e
+    pos = e
+    for _ in range(3):
+        m = _ADDR_LINE.match(text, pos)
+        if m is None:
+            break
+        pos = m.end()
+        if _HAS_DIGIT.search(m.group(1)):
+            best = pos
+    return best
 
 
 _PHONE_VALUE = re.compile(r"\+?[\d(][\d ().-]{5,22}\d")
