@@ -158,3 +158,16 @@ def test_multi_line_addresses() -> None:
     assert values(text, "LOCATION") == ["Flat 91h\nTaylor Rapid\nOliviatown\nRM0 2LW"]
     text = "Ship to:\n725 Nicholas Inlet Apt. 072\nBookerton, DC 03998\nThanks"
     assert values(text, "LOCATION") == ["725 Nicholas Inlet Apt. 072\nBookerton, DC 03998"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Date of Birth: 12-Mar-1985", "12-Mar-1985"),
+        ('{"dob": "1985-03-12T00:00:00Z"}', "1985-03-12T00:00:00Z"),
+        ("born 3/12/85", "3/12/85"),
+        ("birthday: March 12th, 1985", "March 12th, 1985"),
+    ],
+)
+def test_date_of_birth_forms(text: str, value: str) -> None:
+    assert values(text, "DATE_TIME") == [value]
