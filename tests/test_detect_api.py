@@ -242,3 +242,13 @@ def test_secret_inside_a_pii_span_makes_the_span_a_secret(monkeypatch: pytest.Mo
 def test_url_credentials_are_not_an_email() -> None:
     text = "DATABASE_URL=postgresql://svc_user:Zq9vLm2Xw@db.example.internal:5432/prod"
     assert "EMAIL_ADDRESS" not in {f.entity_type for f in Detector(secrets=False).scan(text)}
+
+
+def test_name_keys_need_a_record_about_people() -> None:
+    obj = {"product": {"name": "Blue Widget", "sku": "X1"}, "customer": {"name": "Osevque Ranmoran"},
+           "rows": [{"name": "Quillon Vantreese", "phone": "415-555-0132"}]}
+    got = {(f.field_path, f.entity_type) for f in scan_object(obj)}
+    assert ("product.name", "PERSON") not in got
+    assert {("customer.name", "PERSON"), ("rows[0].name", "PERSON")} <= got
+    assert [f.text for f in guardllm.scan('{"name": "Blue Widget", "price": 12}')] == []
+    assert [f.text for f in guardllm.scan('| Name | Price |\n|---|---|\n| Blue Widget | 3 |')] == []

@@ -12,7 +12,15 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from guardllm.detect.finding import Finding
-from guardllm.detect.structure import value_type
+from guardllm.detect.structure import (
+    AMBIGUOUS_PERSON_KEYS,
+    PERSONISH_TYPES,
+    key_type,
+    known_given_name,
+    norm_key,
+    record_about_people,
+    value_type,
+)
 from guardllm.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,6 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_DEPTH", "ObjectFinding", "scan_object"]
 
+_PEOPLE_PARENTS = frozenset(
+    "customer customers user users patient patients person people contact contacts employee employees member "
+    "members client clients author owner sender recipient guest guests student students staff account holder "
+    "cardholder applicant tenant driver passenger".split()
+)
 #: Deeper nesting than this is refused (it is almost always a cycle or an attack).
 MAX_DEPTH = 200
 
@@ -74,7 +87,7 @@ def scan_object(
     seen: set[int] = set()
     cols = list(columns) if columns is not None else None
 
-    def leaf(value: str, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...]) -> None:
+    def leaf(value: str, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], about_people: bool) -> None:
         found = detector.scan(value)
         fp = _fmt_path(disp)
         covered = False
@@ -85,46 +98,50 @@ def scan_object(
                 covered = True
         if key is not None and not covered and stripped:
             etype = value_type(key, stripped)
-            if etype is not None and detector._wants(etype) and 0.85 >= detector.threshold(etype):
+            score = 0.85
+            if etype == "PERSON" and norm_key(key) in AMBIGUOUS_PERSON_KEYS and not about_people \
+                    and not known_given_name(stripped):
+                score = 0.45  # {"name": "Blue Widget", "price": 3}: not a person
+            if etype is not None and detector._wants(etype) and score >= detector.threshold(etype):
                 s = value.find(stripped)
                 e = s + len(stripped)
                 # The key-named value replaces any smaller findings inside it (never half-mask).
                 out[:] = [o for o in out if not (o.path == path and o.start >= s and o.end <= e)]
-                out.append(ObjectFinding(etype, s, e, 0.85, stripped, "structure", fp, path))
+                out.append(ObjectFinding(etype, s, e, score, stripped, "structure", fp, path))
 
-    def walk(node: Any, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], depth: int) -> None:
+    def walk(
+        node: Any, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], depth: int, about_people: bool = False
+    ) -> None:
         if depth > MAX_DEPTH:
             raise InputError(f"object nested deeper than {MAX_DEPTH} levels at {_fmt_path(disp) or '<root>'}")
         if isinstance(node, str):
-            leaf(node, key, path, disp)
+            leaf(node, key, path, disp, about_people)
             return
         if isinstance(node, (bytes, bytearray)):
             try:
                 text = bytes(node).decode("utf-8")
             except UnicodeDecodeError:
                 return  # binary payloads are not text; nothing to scan
-            leaf(text, key, path, disp)
+            leaf(text, key, path, disp, about_people)
             return
         if isinstance(node, bool) or node is None:
             return
         if isinstance(node, (int, float)):
             if key is not None:
-                leaf(str(node), key, path, disp)
+                leaf(str(node), key, path, disp, about_people)
             return
         ident = id(node)
         if ident in seen:
             return
-        if isinstance(node, Mapping):
-            seen.add(ident)
-            for k, v in node.items():
-                walk(v, str(k), (*path, k), (*disp, str(k)), depth + 1)
-            seen.discard(ident)
-            return
-        mapping = _rows_columns(node)
+        mapping = node if isinstance(node, Mapping) else _rows_columns(node)
         if mapping is not None:
             seen.add(ident)
+            # Sibling keys (email, dob, phone ...) or a person-ish parent say the record is about people.
+            people = key_type(key) in PERSONISH_TYPES if key is not None else False
+            people = people or (key is not None and norm_key(key) in _PEOPLE_PARENTS)
+            people = people or record_about_people(mapping)
             for k, v in mapping.items():
-                walk(v, str(k), (*path, k), (*disp, str(k)), depth + 1)
+                walk(v, str(k), (*path, k), (*disp, str(k)), depth + 1, people)
             seen.discard(ident)
             return
         if isinstance(node, (list, tuple, set, frozenset)):
@@ -134,9 +151,10 @@ def scan_object(
             for i, v in enumerate(items):
                 if row_cols is not None:
                     # The path keeps the index (to write the value back); the display names the column.
-                    walk(v, str(row_cols[i]), (*path, i), (*disp, str(row_cols[i])), depth + 1)
+                    people = record_about_people(row_cols)
+                    walk(v, str(row_cols[i]), (*path, i), (*disp, str(row_cols[i])), depth + 1, people)
                 else:
-                    walk(v, key, (*path, i), (*disp, i), depth + 1)
+                    walk(v, key, (*path, i), (*disp, i), depth + 1, about_people)
             seen.discard(ident)
             return
         # Other objects are not traversed: their str() could run arbitrary code.

@@ -9,7 +9,7 @@ person), so structure raises recall without guessing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from guardllm.detect.context import DATE, NAME, Family, anchors, is_stop, tokens
@@ -49,6 +49,7 @@ _keys(
     "plaintiff borrower guarantor cosigner driver passenger traveler traveller visitor contractor dependent "
     "ptname",
 )
+_keys("EMAIL_ADDRESS", "email emailaddress mail email1 workemail personalemail contactemail useremail")
 _keys(
     "PHONE_NUMBER",
     "phone phonenumber phoneno mobile mobilenumber mobilephone cell cellphone cellnumber tel telephone "
@@ -103,6 +104,44 @@ _ORG_WORDS = frozenset(
     "inc llc ltd corp corporation company co gmbh ag sa plc group bank university hospital clinic school "
     "service services project team department office store shop product plan pro premium basic standard".split()
 )
+
+
+#: Keys that name a person only when the record around them is about people ("name" of a product).
+AMBIGUOUS_PERSON_KEYS = frozenset(
+    "name owner author provider holder agent manager contact from to client customer recipient sender rep "
+    "supervisor".split()
+)
+#: Types whose presence in the same record says the record is about a person.
+PERSONISH_TYPES = frozenset(
+    ("EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_TIME", "US_SSN", "LOCATION", "MEDICAL_RECORD_NUMBER", "PERSON",
+     "CREDIT_CARD", "IBAN_CODE", "US_PASSPORT", "US_DRIVER_LICENSE", "HEALTH_PLAN_ID")
+)
+_PERSON_MARKERS = ("email", "e-mail", "phone", "mobile", "dob", "d.o.b", "birth", "ssn", "address", "patient",
+                   "mrn", "medical", "customer",
+                   "user", "employee", "member", "contact", "first_name", "last_name", "firstname", "lastname",
+                   "@", "person", "people", "staff", "author", "owner", "client")
+
+
+def record_about_people(keys: Iterable[str]) -> bool:
+    """Do these sibling keys describe a person (an email, a birth date, a first_name ...)?"""
+    for k in keys:
+        t = key_type(str(k))
+        if t is not None and t in PERSONISH_TYPES and (t != "PERSON" or norm_key(str(k)) not in AMBIGUOUS_PERSON_KEYS):
+            return True
+    return False
+
+
+def person_context_near(text: str, s: int, e: int) -> bool:
+    """Does the record around ``text[s:e]`` look like it describes a person?"""
+    window = text[max(0, s - 200) : e + 200].lower()
+    return any(w in window for w in _PERSON_MARKERS)
+
+
+def known_given_name(value: str) -> bool:
+    from guardllm.detect.context import FIRST_NAMES, fold
+
+    first = value.split(None, 1)[0] if value.split() else ""
+    return fold(first) in FIRST_NAMES
 
 
 @lru_cache(maxsize=8192)
@@ -407,20 +446,24 @@ def find_key_values(text: str, out: list[Cand]) -> None:
             if len(_IRRELEVANT_REV) < 4096:
                 _IRRELEVANT_REV.add(rk)
             continue
-        if etype is None:
-            if key.lower() not in _TAIL_WORDS:
-                continue
-            key = _multiword_key(text, n - km.end(2), key)
-            etype = key_type(key)
-            if etype is None:
-                continue
-        if etype not in VALUE_OK:
+        if key.lower() in _TAIL_WORDS:
+            # "Date of birth:", "Pt Name:", "Home address:": the label is several words.
+            longer = _multiword_key(text, n - km.end(2), key)
+            if longer != key and key_type(longer) is not None:
+                key = longer
+                etype = key_type(longer)
+        if etype is None or etype not in VALUE_OK:
             continue
         sep = n - 1 - km.start()  # offset of the separator in the forward text
         vs = _SPACES.match(text, sep + 1).end()
-        span = _extract_value(text, vs, etype, norm_key(key))
+        k = norm_key(key)
+        span = _extract_value(text, vs, etype, k)
         if span:
-            _emit(etype, span[0], span[1], 0.85, out)
+            score = 0.85
+            if etype == "PERSON" and k in AMBIGUOUS_PERSON_KEYS and not person_context_near(text, span[0], span[1]) \
+                    and not known_given_name(text[span[0] : span[1]]):
+                score = 0.45  # {"name": "Blue Widget"}: a name key alone does not make a person
+            _emit(etype, span[0], span[1], score, out)
 
 
 # "MRN 8812345", "SSN is 123456789", "NHS number 943 476 5919", "passport no. X1234567": a label
@@ -486,8 +529,11 @@ def find_html(text: str, out: list[Cand]) -> None:
             e -= 1
         while s < e and text[s] in " \t":
             s += 1
-        if e > s and VALUE_OK[etype](text[s:e], norm_key(key)):
-            _emit(etype, s, e, 0.85, out)
+        k = norm_key(key)
+        if e > s and VALUE_OK[etype](text[s:e], k):
+            weak = (etype == "PERSON" and k in AMBIGUOUS_PERSON_KEYS and not person_context_near(text, s, e)
+                    and not known_given_name(text[s:e]))
+            _emit(etype, s, e, 0.45 if weak else 0.85, out)
 
 
 # -- Markdown tables and CSV ---------------------------------------------------------------------
@@ -527,6 +573,7 @@ def _table_rows(text: str, header_line_start: int, header: str, delim: str, body
     if not any(types):
         return
     keys = [norm_key(text[a:b]) for a, b in hcells]
+    about_people = record_about_people(text[a:b] for a, b in hcells if b > a)
     pos = body_from
     n = len(text)
     while pos < n:
@@ -541,7 +588,9 @@ def _table_rows(text: str, header_line_start: int, header: str, delim: str, body
                 t = types[idx]
                 ok = VALUE_OK.get(t)
                 if ok and ok(text[a:b], keys[idx]):
-                    _emit(t, a, b, 0.85, out)
+                    weak = (t == "PERSON" and keys[idx] in AMBIGUOUS_PERSON_KEYS and not about_people
+                            and not known_given_name(text[a:b]))
+                    _emit(t, a, b, 0.45 if weak else 0.85, out)
         pos = le + 1
 
 
