@@ -171,3 +171,9 @@ def test_multi_line_addresses() -> None:
 )
 def test_date_of_birth_forms(text: str, value: str) -> None:
     assert values(text, "DATE_TIME") == [value]
+
+
+def test_lower_case_names_need_a_given_name_or_a_spelling_email() -> None:
+    assert values("hi, my name is john smith, email john.smith@example.com", "PERSON") == ["john smith"]
+    assert values("this is osevque ranmoran, mail oranmoran@example.io", "PERSON") == ["osevque ranmoran"]
+    assert values("i am trying to log in; this is urgent", "PERSON") == []

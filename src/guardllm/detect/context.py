@@ -381,6 +381,21 @@ def find_persons(
         for m in _TITLE1.finditer(text):
             if not is_stop(m.group(1)):
                 out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
+    if "name is" in lower or "i'm " in lower or "i am " in lower or "this is " in lower or "call me " in lower:
+        for m in _LOWER_NAME.finditer(text):
+            # "hi, my name is john smith": typed in lower case, so only a known given name or an
+            # email that spells it makes it a name.
+            words = m.group(1).split()
+            while words and is_stop(words[-1]):
+                words.pop()
+            if not words or is_stop(words[0]):
+                continue
+            s = m.start(1)
+            e = s + len(" ".join(words))
+            if text[s:e] != " ".join(words):
+                continue
+            if fold(words[0]) in FIRST_NAMES or (emails and _spelled_by_email(text, s, e, emails, email_starts)):
+                out.append(("PERSON", s, e, 0.6, "person-context"))
     for p in anchors(lower, _ONE_NAME_WORDS, toks if toks is not None else tokens(text), _ONE_NAME_FAMILY):
         m = _STRONG1.match(text, p)
         if m and not is_stop(m.group(1)):
@@ -390,6 +405,9 @@ def find_persons(
             out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
 
 
+_LOWER_NAME = re.compile(
+    r"(?:[Mm]y name is|[Nn]ame is|\b[Ii]'m|\b[Ii] am|[Tt]his is|[Cc]all me)[ \t]+([a-z][a-z'-]{1,30}(?:[ \t][a-z][a-z'-]{1,30})?)\b"
+)
 _ONE_NAME_WORDS = ("dear", "name", "call me", "patient", "pt", "customer", "cardholder", "client")
 _ONE_NAME_FAMILY = Family(_ONE_NAME_WORDS)
 
