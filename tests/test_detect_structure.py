@@ -177,3 +177,17 @@ def test_lower_case_names_need_a_given_name_or_a_spelling_email() -> None:
     assert values("hi, my name is john smith, email john.smith@example.com", "PERSON") == ["john smith"]
     assert values("this is osevque ranmoran, mail oranmoran@example.io", "PERSON") == ["osevque ranmoran"]
     assert values("i am trying to log in; this is urgent", "PERSON") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("NAME: JOHN SMITH\nDOB: 01/02/1970", "JOHN SMITH"),
+        ("Patient: John Q. Public, DOB 01/02/1970", "John Q. Public"),
+        ("Patient: Smith, John", "Smith, John"),
+        ("Dr. Johnson said so", "Johnson"),
+        ("Thanks to Maria Gonzalez's team, customer Maria Gonzalez's order shipped", "Maria Gonzalez"),
+    ],
+)
+def test_name_shapes(text: str, name: str) -> None:
+    assert name in values(text, "PERSON")

@@ -42,8 +42,12 @@ _WORD = rf"{U}(?:['’]{U})?{L}+(?:{U}{L}+)?(?:-{U}?{L}+)*"
 _PARTICLE = r"(?:van|von|de|der|den|da|di|du|del|della|dos|das|la|le|ten|ter|bin|ibn|al|el|y|St\.?)"
 _SUFFIX = r"(?:Jr\.?|Sr\.?|II|III|IV|VI|V)"
 #: A full name: 1-4 capitalised words with optional lower-case particles, same line only.
-NAME = re.compile(rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{0,3}}(?:,?[ \t]+{_SUFFIX}\b)?")
-NAME2 = re.compile(rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{1,3}}(?:,?[ \t]+{_SUFFIX}\b)?")
+NAME = re.compile(
+    rf"{_WORD}(?:[ \t]+(?:{U}\.[ \t]+)?(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{0,3}}(?:,?[ \t]+{_SUFFIX}\b)?(?![^\W\d_])"
+)
+NAME2 = re.compile(
+    rf"{_WORD}(?:[ \t]+(?:{U}\.[ \t]+)?(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{1,3}}(?:,?[ \t]+{_SUFFIX}\b)?"
+)
 
 # Capitalised words that start sentences or name things, never people.
 STOP = frozenset(
@@ -259,8 +263,9 @@ def _spelled_by_email(
 
 
 _ROW_CONTACT = re.compile(r"@|\d{3}[ .)-]{1,2}\d{3}[ .-]\d{4}|\+\d")
-_TITLE1 = re.compile(rf"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Mme|Herr|Frau)\.?[ \t]+({_WORD})")
-_STRONG1 = re.compile(rf"(?:[Dd]ear|[Nn]ame is|[Cc]all me|[Pp]atient:|[Nn]ame:)[ \t]+({_WORD})(?![ \t]*{U})")
+# (?![^\W\d_]) after a word: never let backtracking shorten "John" to "Joh".
+_TITLE1 = re.compile(rf"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Mme|Herr|Frau)\.?[ \t]+({_WORD})(?![^\W\d_])")
+_STRONG1 = re.compile(rf"(?:[Dd]ear|[Nn]ame is|[Cc]all me|[Pp]atient:|[Nn]ame:)[ \t]+({_WORD})(?![^\W\d_])(?![ \t]*{U})")
 
 
 _AFTER_TRIGGERS = (
@@ -269,7 +274,7 @@ _AFTER_TRIGGERS = (
     " <", " (born", ", born", " is the patient", " is a patient", " visited", " requested", " confirmed",
 )
 _LAST_FIRST = re.compile(
-    rf"(?:[Pp]atient|[Nn]ame|[Pp]t\.?|[Cc]ustomer|[Cc]ardholder|[Cc]lient)[ \t]*:?[ \t]+({_WORD}),[ \t]*({_WORD}(?:[ \t]+{_WORD})?)"
+    rf"(?:[Pp]atient|[Nn]ame|[Pp]t\.?|[Cc]ustomer|[Cc]ardholder|[Cc]lient)[ \t]*:?[ \t]+({_WORD}),[ \t]*({_WORD}(?:[ \t]+{_WORD})?)(?![^\W\d_])"
 )
 # Common given names across locales: weak evidence only, never required.
 FIRST_NAMES = frozenset(

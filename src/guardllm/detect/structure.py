@@ -358,7 +358,7 @@ def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | 
     else:
         s = vs
         if etype == "PERSON":
-            nm = NAME.match(text, s)
+            nm = NAME.match(text, s) or _CAPS_NAME.match(text, s)
             if not nm:
                 return None
             e = nm.end()
@@ -418,6 +418,7 @@ def _address_continuation(text: str, e: int) -> int:
     return best
 
 
+_CAPS_NAME = re.compile(r"[A-Z][A-Z'’-]+(?:[ \t]+[A-Z][A-Z'’-]+){1,3}(?![\w])")
 _PHONE_VALUE = re.compile(r"\+?[\d(][\d ().-]{5,22}\d")
 _SPACED_VALUE = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+){0,7}")
 _SPACED_TYPES = frozenset(("US_SSN", "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER"))
