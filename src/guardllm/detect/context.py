@@ -442,13 +442,15 @@ _DOB_WORDS = ("dob", "date of birth", "birth", "birthdate", "birthday", "born", 
 _DOB_FAMILY = Family(_DOB_WORDS)
 
 
-def find_dob(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
+def find_dob(
+    text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None, seen: set[int] | None = None
+) -> None:
     found = anchors(lower, _DOB_WORDS, toks if toks is not None else tokens(text), _DOB_FAMILY)
     if "d.o.b" in lower:
         found += anchors(lower, ("d.o.b",))
     for p in found:
         m = _DOB_TRIGGER.match(text, p)
-        if m:
+        if m and (seen is None or m.end() not in seen):
             d = DATE.match(text, m.end())
             if d:
                 out.append(("DATE_TIME", d.start(), d.end(), 0.9, "dob"))

@@ -262,12 +262,14 @@ class Detector:
         toks = context.tokens(text)
         if self._person:
             context.find_persons(text, lower, emails, out, toks)
-        if self._dob:
-            context.find_dob(text, lower, out, toks)
         if self._location:
             context.find_addresses(text, lower, out, toks)
         structure.find_key_values(text, out)
-        structure.find_labels(text, lower, out, toks)
+        # Values already found under a key are not looked up again by the label rules.
+        seen = {c[1] for c in out if c[4] == "structure"}
+        if self._dob:
+            context.find_dob(text, lower, out, toks, seen)
+        structure.find_labels(text, lower, out, toks, seen)
         if "|" in text or "," in text:
             structure.find_tables(text, out)
         if "</" in text:

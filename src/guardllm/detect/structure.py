@@ -491,10 +491,12 @@ _LABEL_KEY = {
 }
 
 
-def find_labels(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
+def find_labels(
+    text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None, seen: set[int] | None = None
+) -> None:
     for p in anchors(lower, _LABEL_HINTS, toks if toks is not None else tokens(text), _LABEL_FAMILY):
         m = _LABEL.match(text, p)
-        if m is None:
+        if m is None or (seen is not None and (m.end() in seen or m.end() + 1 in seen)):
             continue
         first = re.split(r"[ \t'.]", m.group("label").lower(), maxsplit=1)[0]
         etype = _LABEL_TYPES.get(first)
