@@ -1,11 +1,28 @@
-"""Detection: find sensitive values (PII and secrets) in text and in Python objects.
+r"""Detection: find sensitive values (PII and secrets) in text and in Python objects.
 
 >>> import guardllm
 >>> [f.entity_type for f in guardllm.scan("Mail ana.lima@example.org")]
 ['EMAIL_ADDRESS']
+>>> [(f.field_path, f.entity_type) for f in guardllm.scan_object({"customer": {"name": "Ana Lima", "dob": "1970-01-02"}})]
+[('customer.name', 'PERSON'), ('customer.dob', 'DATE_TIME')]
 
-The module-level :func:`scan` uses one default :class:`Detector`, built on first use and shared
-(it is immutable, so this is thread- and async-safe).
+A configured detector::
+
+    from guardllm.detect import CustomPattern, Detector
+    d = Detector(
+        disabled=["URL"],
+        thresholds={"PERSON": 0.7},
+        custom_patterns=[CustomPattern(name="employee_id", regex=r"\bE-\d{6}\b", context=("employee",))],
+        deny_list={"Project Nightjar": "CODENAME"},
+        allow_list=["support@example.com"],
+    )
+
+How it works: pattern recognizers with validators (``pii``: Luhn, mod-97, SSN rules, phone
+numbering plans, checksums), context (``context``: names, birth dates, street addresses), and
+structure (``structure``: JSON/dict keys, ``key=value``, ``Key: value``, Markdown/CSV/HTML tables).
+Provider secrets come from ``detect.secrets`` when it is installed.  Every regex is linear-time and
+guarded by a cheap prefilter.  The module-level :func:`scan` uses one default :class:`Detector`,
+built on first use and shared (its configuration is immutable, so this is thread- and async-safe).
 """
 
 from __future__ import annotations
