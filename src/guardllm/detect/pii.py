@@ -91,7 +91,6 @@ _PHONE = re.compile(
     r"|(?P<natl>0\d{1,4}(?:[ -]\d{2,8}){1,4})"
     r")(?![\w-]|[.:/]\d)"
 )
-_PHONE_EQ = re.compile(r"(?<![\w+/#.-])(?<!\d:)(?:\+\d{1,3}[ .-]?)?\d{3}[ .-]?\d{3}[ .-]?\d{4}(?![\w-]|[.:/]\d)")
 
 
 _PHONE_WORDS = re.compile(

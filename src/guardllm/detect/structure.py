@@ -570,8 +570,6 @@ def _cells(line: str, base: int, delim: str) -> list[tuple[int, int]]:
 
 def _table_rows(text: str, header_line_start: int, header: str, delim: str, body_from: int, out: list[Cand]) -> None:
     hcells = _cells(header, header_line_start, delim)
-    if delim == "|":
-        hcells = [c for c in hcells]
     types = [key_type(text[a:b]) if b > a else None for a, b in hcells]
     if not any(types):
         return
@@ -605,7 +603,6 @@ def find_tables(text: str, out: list[Cand]) -> None:
             _table_rows(text, hs, header, "|", m.end() + 1, out)
     if "," in text and "\n" in text:
         # CSV: a header line naming at least one known column, followed by rows with the same shape.
-        first_end = text.find("\n")
         pos = 0
         checked = 0
         while pos < len(text) and checked < 50:
@@ -621,4 +618,3 @@ def find_tables(text: str, out: list[Cand]) -> None:
                 ):
                     _table_rows(text, pos, line, ",", le + 1, out)
             pos = le + 1
-        del first_end
