@@ -78,10 +78,10 @@ def to_text(graph: LineageGraph) -> str:
         pipe = "│  " if kids else "   "
         if flows:
             for e in graph.edges_into(node.id):
-                lines.append(f"{child_prefix}{pipe} ← {name_of(e.source)}  {_flow_text(e)}")
+                lines.append(f"{child_prefix}{pipe}← {name_of(e.source)}  {_flow_text(e)}")
             for e in graph.edges_from(node.id):
                 if node.is_step or e.target not in step_ids:
-                    lines.append(f"{child_prefix}{pipe} → {name_of(e.target)}  {_flow_text(e)}")
+                    lines.append(f"{child_prefix}{pipe}→ {name_of(e.target)}  {_flow_text(e)}")
         for i, kid in enumerate(kids):
             walk(kid, child_prefix, i == len(kids) - 1, False, ids, flows)
 
