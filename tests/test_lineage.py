@@ -240,7 +240,7 @@ def test_mermaid(graph: Any) -> None:
     assert lines[0] == "flowchart LR"
     node_lines = [ln for ln in lines if re.match(r"^  n\d+\W", ln) and not re.search(r"-->|==>|-\.-", ln)]
     assert len(node_lines) == len(g.nodes)
-    assert '  n2{{"llm ChatOpenAI"}}' in lines  # a model is a hexagon
+    assert '  n2{{"llm ChatOpenAI #35;1"}}' in lines  # a model is a hexagon; same-named steps numbered
     assert '  n3[["tool send_email"]]' in lines
     assert any(ln.startswith('  n1[/"source user"/]') for ln in lines)
     flows = [ln for ln in lines if "-->|" in ln or "==>|" in ln]
@@ -251,8 +251,9 @@ def test_mermaid(graph: Any) -> None:
     assert len(dotted) == 5  # four steps under the chain, the column under its table
     # link indices: parent links first, then flows in order; revealed flows are styled
     revealed_idx = {len(dotted) + i for i, e in enumerate(g.edges) if e.status == "revealed"}
-    styled = {int(m.group(1)) for m in re.finditer(r"linkStyle (\d+) stroke:#d9480f", text)}
-    assert styled == revealed_idx
+    styled = re.search(r"linkStyle ([\d,]+) stroke:#d9480f", text)
+    assert styled and {int(i) for i in styled.group(1).split(",")} == revealed_idx
+    assert "  linkStyle 0,1,2,3,4 stroke:#adb5bd,stroke-width:1px" in lines
     assert "class n0,n2,n3,n4,n5 step" in text
 
 
@@ -314,13 +315,13 @@ def test_text_tree(graph: Any) -> None:
     lines = text.splitlines()
     assert lines[0] == (f"lineage run {g.run_id} · 5 steps · 6 flows · principal u-42 · scope thread-1")
     assert lines[1] == "chain agent"
-    assert "├─ llm ChatOpenAI" in lines
+    assert "├─ llm ChatOpenAI #1" in lines
     assert "├─ tool log_note [error: TimeoutError]" in lines
-    assert "└─ llm ChatOpenAI" in lines
+    assert "└─ llm ChatOpenAI #2" in lines
     send = lines.index("├─ tool send_email")
-    assert lines[send + 1] == "│     ← llm ChatOpenAI  [EMAIL_ADDRESS] revealed (fp_1a2b3c…) · 9 tok · tool_call"
+    assert lines[send + 1] == "│     ← llm ChatOpenAI #1  [EMAIL_ADDRESS] revealed (fp_1a2b3c…) · 9 tok · tool_call"
     assert lines[send + 2] == "│     ← column customers.email  [EMAIL_ADDRESS] masked (fp_99aa88…) · 3 tok · email"
-    assert lines[send + 3] == "│     → llm ChatOpenAI  [-] raw · 4 tok · tool_result"
+    assert lines[send + 3] == "│     → llm ChatOpenAI #2  [-] raw · 4 tok · tool_result"
     assert lines[lines.index("data") + 1:lines.index("data") + 4] == [
         "├─ source user", "├─ table customers", "│  └─ column customers.email"]
     assert lines[-1] == "└─ sink answer"

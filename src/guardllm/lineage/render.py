@@ -39,8 +39,24 @@ def _flow_text(edge: Edge) -> str:
     return " ".join(parts) + (" · " + " · ".join(extra) if extra else "")
 
 
-def _node_text(node: Node) -> str:
-    text = node.label
+def display_labels(graph: LineageGraph) -> dict[str, str]:
+    """``kind name`` per node id; steps that share a label get ``#1``, ``#2``... in recording order."""
+    counts: dict[str, int] = {}
+    for node in graph.nodes:
+        counts[node.label] = counts.get(node.label, 0) + 1
+    seen: dict[str, int] = {}
+    out = {}
+    for node in graph.nodes:
+        label = node.label
+        if counts[label] > 1 and node.is_step:
+            seen[label] = seen.get(label, 0) + 1
+            label = f"{label} #{seen[label]}"
+        out[node.id] = label
+    return out
+
+
+def _node_text(node: Node, label: str | None = None) -> str:
+    text = label or node.label
     if node.status and node.status != "ok":
         text += f" [{node.status}{': ' + node.error_type if node.error_type else ''}]"
     elif node.attrs.get("error"):
@@ -67,12 +83,14 @@ def to_text(graph: LineageGraph) -> str:
         lines.append("(empty: no lineage recorded for this run)")
         return "\n".join(lines)
 
+    labels = display_labels(graph)
+
     def name_of(node_id: str) -> str:
-        return graph.node(node_id).label if node_id in graph else node_id
+        return labels.get(node_id, node_id)
 
     def walk(node: Node, prefix: str, last: bool, top: bool, ids: set[str], flows: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
-        lines.append(prefix + branch + _node_text(node))
+        lines.append(prefix + branch + _node_text(node, labels[node.id]))
         child_prefix = prefix if top else prefix + ("   " if last else "│  ")
         kids = [n for n in graph.children(node.id) if n.id in ids]
         pipe = "│  " if kids else "   "
@@ -114,6 +132,7 @@ _MERMAID_CLASSES = {
     "data": "fill:#f8f9fa,stroke:#495057,color:#212529",
     "sink": "fill:#fff4e6,stroke:#e8590c,color:#5c2b06",
 }
+_MERMAID_PARENT_LINK = "stroke:#adb5bd,stroke-width:1px"
 _MERMAID_LINKS = {
     "revealed": "stroke:#d9480f,stroke-width:3px",
     "leaked": "stroke:#e03131,stroke-width:3px,stroke-dasharray:5 5",
@@ -154,25 +173,26 @@ def to_mermaid(graph: LineageGraph) -> str:
     """``flowchart LR``: a shape per node kind, data-flow edges labelled with types and
     status (revealed and leaked edges drawn heavier), parent links dotted."""
     ids = {n.id: f"n{i}" for i, n in enumerate(graph.nodes)}
+    labels = display_labels(graph)
     lines = ["flowchart LR"]
     for node in graph.nodes:
         left, right = _MERMAID_SHAPES.get(node.kind, ("[", "]"))
-        lines.append(f'  {ids[node.id]}{left}"{mermaid_escape(_node_text(node))}"{right}')
+        lines.append(f'  {ids[node.id]}{left}"{mermaid_escape(_node_text(node, labels[node.id]))}"{right}')
     link = 0
-    styles: list[str] = []
+    styles: dict[str, list[str]] = {}  # style -> link indices (one linkStyle line per style)
     for node in graph.nodes:
         if node.parent_id and node.parent_id in ids:
             lines.append(f"  {ids[node.parent_id]} -.- {ids[node.id]}")
-            styles.append(f"  linkStyle {link} stroke:#adb5bd,stroke-width:1px")
+            styles.setdefault(_MERMAID_PARENT_LINK, []).append(str(link))
             link += 1
     for edge in graph.edges:
         caption = "<br/>".join(mermaid_escape(p) for p in _edge_caption(edge))
         arrow = "==>" if edge.status in ("revealed", "leaked") else "-->"
         lines.append(f'  {ids[edge.source]} {arrow}|"{caption}"| {ids[edge.target]}')
         if edge.status in _MERMAID_LINKS:
-            styles.append(f"  linkStyle {link} {_MERMAID_LINKS[edge.status]}")
+            styles.setdefault(_MERMAID_LINKS[edge.status], []).append(str(link))
         link += 1
-    lines.extend(styles)
+    lines.extend(f"  linkStyle {','.join(idx)} {style}" for style, idx in styles.items())
     for cls, style in _MERMAID_CLASSES.items():
         members = [ids[n.id] for n in graph.nodes if _class_of(n) == cls]
         if members:
@@ -212,10 +232,11 @@ def to_dot(graph: LineageGraph) -> str:
              '  node [fontname="Helvetica", fontsize=11, style=filled, fillcolor="#f8f9fa"];',
              '  edge [fontname="Helvetica", fontsize=9];']
     fills = {"step": "#e7f5ff", "sink": "#fff4e6", "data": "#f8f9fa"}
+    labels = display_labels(graph)
     for node in graph.nodes:
         shape = _DOT_SHAPES.get(node.kind, "box")
         extra = ', style="rounded,filled"' if node.kind in ("chain", "agent") else ""
-        lines.append(f'  "{dot_escape(node.id)}" [label="{dot_escape(_node_text(node))}", shape={shape}, '
+        lines.append(f'  "{dot_escape(node.id)}" [label="{dot_escape(_node_text(node, labels[node.id]))}", shape={shape}, '
                      f'fillcolor="{fills[_class_of(node)]}"{extra}];')
     for node in graph.nodes:
         if node.parent_id and node.parent_id in graph:
