@@ -130,6 +130,24 @@ class LineageGraph:
                     kind = _PREFIX_KINDS.get(prefix, "unknown") if rest else "unknown"
                     self.nodes.append(Node(end, kind, rest or end, attrs={"implicit": True}))
         self._by_id = {n.id: n for n in self.nodes}
+        self._indexed: tuple[int, int] = (-1, -1)
+        self._into: dict[str, list[Edge]] = {}
+        self._from: dict[str, list[Edge]] = {}
+        self._kids: dict[str | None, list[Node]] = {}
+
+    def _index(self) -> None:
+        """Adjacency maps, rebuilt when ``nodes``/``edges`` grew (drawing big runs stays linear)."""
+        if self._indexed == (len(self.nodes), len(self.edges)):
+            return
+        self._by_id = {n.id: n for n in self.nodes}
+        self._into, self._from, self._kids = {}, {}, {}
+        for e in self.edges:
+            self._into.setdefault(e.target, []).append(e)
+            self._from.setdefault(e.source, []).append(e)
+        for n in self.nodes:
+            parent = n.parent_id if n.parent_id in self._by_id else None
+            self._kids.setdefault(parent, []).append(n)
+        self._indexed = (len(self.nodes), len(self.edges))
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -163,9 +181,11 @@ class LineageGraph:
     # ------------------------------------------------------------------ queries
     def node(self, node_id: str) -> Node:
         """The node with this id (``KeyError`` if absent)."""
+        self._index()
         return self._by_id[str(node_id)]
 
     def __contains__(self, node_id: object) -> bool:
+        self._index()
         return str(node_id) in self._by_id
 
     def __len__(self) -> int:
@@ -186,15 +206,16 @@ class LineageGraph:
 
     def children(self, node_id: str | None) -> list[Node]:
         """Nodes whose parent is ``node_id`` (``None``: the top-level nodes)."""
-        if node_id is None:
-            return [n for n in self.nodes if n.parent_id is None or n.parent_id not in self._by_id]
-        return [n for n in self.nodes if n.parent_id == node_id]
+        self._index()
+        return list(self._kids.get(None if node_id is None else str(node_id), ()))
 
     def edges_into(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.target == str(node_id)]
+        self._index()
+        return list(self._into.get(str(node_id), ()))
 
     def edges_from(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.source == str(node_id)]
+        self._index()
+        return list(self._from.get(str(node_id), ()))
 
     def revealed(self) -> list[Edge]:
         """Edges where raw values were handed over (``revealed``)."""

@@ -68,8 +68,8 @@ def to_text(graph: LineageGraph) -> str:
     """A terminal tree: steps nested under their parents, each with its in/out flows,
     then the data sources and sinks."""
     steps = [n for n in graph.nodes if n.is_step or n.kind == "unknown"]
-    data = [n for n in graph.nodes if n not in steps]
     step_ids = {n.id for n in steps}
+    data = [n for n in graph.nodes if n.id not in step_ids]
     data_ids = {n.id for n in data}
     principals = sorted({n.principal for n in graph.nodes if n.principal})
     scopes = sorted({n.scope for n in graph.nodes if n.scope})
