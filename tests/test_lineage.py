@@ -208,7 +208,7 @@ def test_guard_records_and_reads_its_own_lineage() -> None:
                         status="revealed", tokens=1)
     graph = guard.lineage(run)
     assert graph.revealed()[0].fingerprints == (fp,)
-    assert [r for r, _ in find_fingerprint(guard._store, fp)] == [run]
+    assert [r for r, _ in find_fingerprint(guard.store, fp)] == [run]
     assert RAW_EMAIL not in graph.to_json() + graph.to_text() + graph.to_mermaid() + graph.to_dot()
     guard.close()
 
