@@ -1,0 +1,409 @@
+"""Secret detection: provider token formats, private keys, JWTs, credentials in URLs and assignments.
+
+``find_secrets(text)`` runs:
+
+* the provider table of :mod:`guardllm.detect.secret_rules` (200+ formats), each rule gated by
+  a literal keyword prefilter so rules whose prefix is absent cost one substring check;
+* structural rules written here: PEM/OpenSSH/PGP private-key blocks (the whole block), JWTs
+  (header must decode to JSON with ``alg``), ``scheme://user:pass@host`` passwords,
+  ``Authorization``/``Cookie`` headers, and ``key = value`` assignments in code, ``.env``,
+  YAML, JSON and INI whose key names a password or credential.
+
+Placeholders (``${VAR}``, ``<your-key>``, ``xxxx``, ``changeme``, ``os.environ[...]`` ...) are not
+secrets.  Every regex is bounded and anchored so cost stays linear on adversarial input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from guardllm.detect.finding import Finding
+from guardllm.detect.secret_rules import RULE_TYPES, SECRET_RULES, SecretRule
+
+__all__ = ["SECRET_RULES", "SECRET_TYPES", "SecretRule", "find_secrets", "is_placeholder"]
+
+#: Every entity type ``find_secrets`` can emit, with its token label.
+SECRET_TYPES: dict[str, str] = {
+    **RULE_TYPES,
+    "PASSWORD": "PASSWORD",
+    "PRIVATE_KEY": "PRIVATE_KEY",
+    "JWT": "JWT",
+    "GENERIC_SECRET": "SECRET",
+    "BEARER_TOKEN": "BEARER_TOKEN",
+    "BASIC_AUTH": "BASIC_AUTH",
+    "SESSION_TOKEN": "SESSION_TOKEN",
+}
+
+_GENERIC = {"PASSWORD", "GENERIC_SECRET", "BEARER_TOKEN", "BASIC_AUTH", "SESSION_TOKEN"}
+
+_KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in SECRET_RULES for k in r.keywords}))
+
+
+def _register_types() -> None:
+    # Let the registry know our provider types (label + secret flag) without overriding its own.
+    try:
+        from guardllm.detect import types as _types
+    except ImportError:  # pragma: no cover - the registry is part of the package
+        return
+    for name, label in SECRET_TYPES.items():
+        if _types.get(name) is None:
+            _types.register_type(name, group="secret", label=label, secret=True)
+
+
+_register_types()
+
+# ---------------------------------------------------------------------------------------------
+# Value checks
+# ---------------------------------------------------------------------------------------------
+_PLACEHOLDER_WORDS = frozenset(
+    """changeme change_me changeit password passwd secret example dummy test testing none null nil
+    true false undefined todo tbd placeholder redacted hidden masked your_password yourpassword
+    mypassword my_password pass foo bar baz foobar sample default empty string value token
+    apikey api_key secret_key your_token your_api_key xxx n/a na required optional""".split()
+)
+_PLACEHOLDER_PARTS = (
+    "xxxx", "****", "....", "…", "example", "placeholder", "dummy", "sample", "changeme",
+    "change_me", "change-me", "redacted", "your_", "your-", "yourkey", "insert_", "replace_",
+    "replace-me", "replaceme", "fake", "<", ">", "{{", "}}", "${", "%(", "#{",
+)
+_CODE_REF = re.compile(
+    r"(?i)^(?:os\.environ|os\.getenv|getenv|process\.env|env\(|env\[|env\.|environ|config\[|config\.|settings\."
+    r"|secrets\.|vault:|ref\(|!ref|\$\{|\$\(|\$[A-Za-z_]\w*$|@\{|%\{|self\.|this\.|args\.|request\.|input\(|get_|read_|load_|none$)"
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_VERSIONISH = re.compile(r"^v?\d+(?:[._-]\d+){1,4}(?:[-+][0-9A-Za-z.]{1,20})?$")
+_DATEISH = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_DOTTED_IDENT = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\)?)?$")
+_HASH_CONTEXT = re.compile(r"(?i)(?:sha\d*|checksum|hash|etag|digest|md5|commit|revision|rev|fingerprint|integrity)\W{0,30}$")
+
+
+def entropy(s: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not s:
+        return 0.0
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def _sequential(s: str) -> bool:
+    """``abcdef123456``, ``123456789``, ``qwerty``-style runs: obvious fillers, not secrets."""
+    t = [c for c in s.lower() if c.isalnum()]
+    if len(t) < 4:
+        return False
+    steps = sum(1 for a, b in itertools.pairwise(t) if abs(ord(b) - ord(a)) == 1)
+    return steps >= 0.75 * (len(t) - 1) or "".join(t) in ("qwerty", "qwertyuiop", "asdfgh", "asdfghjkl")
+
+
+def is_placeholder(value: str) -> bool:
+    """True when ``value`` is an obvious placeholder, template variable or code reference."""
+    v = value.strip().strip("\"'`")
+    if not v:
+        return True
+    low = v.lower()
+    if low in _PLACEHOLDER_WORDS or low.strip("_-.!") in _PLACEHOLDER_WORDS:
+        return True
+    if any(p in low for p in _PLACEHOLDER_PARTS):
+        return True
+    if _CODE_REF.match(v):
+        return True
+    if len(set(low)) <= 2 and len(low) >= 3:
+        return True
+    return _sequential(v)
+
+
+def _random_enough(body: str, min_entropy: float) -> bool:
+    if len(body) >= 8 and entropy(body) < min_entropy:
+        return False
+    low = body.lower()
+    if "xxxx" in low or "example" in low or "0000000" in low:
+        return False
+    if re.search(r"(.)\1{7}", body):
+        return False
+    # Long random bodies contain a digit; identifier-like letter runs do not.
+    if len(body) >= 24 and not any(c.isdigit() for c in body):
+        return False
+    return True
+
+
+def _generic_value_ok(v: str) -> bool:
+    """A value under a credential-named key: must look random, not like an id, hash, date or word."""
+    if len(v) < 8 or is_placeholder(v):
+        return False
+    if _UUID.match(v) or _VERSIONISH.match(v) or _DATEISH.match(v) or _DOTTED_IDENT.match(v):
+        return False
+    if v.startswith(("http://", "https://", "./", "~/", "file:")):
+        return False
+    if v.startswith("/") and re.fullmatch(r"(?:/[\w.@-]{1,64}){1,30}/?", v) and (v.count("/") >= 3 or "." in v):
+        return False
+    if v.isdigit() or (v.isalpha() and (v.islower() or v.isupper())):
+        return False
+    classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v),
+                   any(not c.isalnum() for c in v)))
+    if classes < 2:
+        return False
+    return entropy(v) >= (3.0 if len(v) >= 12 else 2.5)
+
+
+def _password_ok(v: str, strict: bool) -> bool:
+    if len(v) < (6 if strict else 3) or is_placeholder(v):
+        return False
+    if v.lower() in ("true", "false", "yes", "no", "on", "off") or _DOTTED_IDENT.match(v):
+        return False
+    if strict:
+        # "the password is expired": prose, not a password.  A real one mixes classes.
+        classes = sum((any(c.isalpha() for c in v), any(c.isdigit() for c in v), any(not c.isalnum() for c in v)))
+        return classes >= 2
+    return not v.isdigit() or len(v) >= 4
+
+
+# ---------------------------------------------------------------------------------------------
+# Provider table
+# ---------------------------------------------------------------------------------------------
+def _provider_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+    present = {k for k in _KEYWORDS if k in low}
+    if not present:
+        return
+    for rule in SECRET_RULES:
+        if not any(k in present for k in rule.keywords):
+            continue
+        grouped = "s" in rule.regex.groupindex
+        for m in rule.regex.finditer(text):
+            s, e = m.span("s") if grouped else m.span()
+            value = text[s:e]
+            body = value[rule.body_start:]
+            if not _random_enough(body, rule.min_entropy):
+                continue
+            if grouped and re.fullmatch(r"[0-9a-fA-F]{32,64}", value) and _HASH_CONTEXT.search(text[max(0, s - 40):s]):
+                continue
+            yield s, e, rule.entity_type, rule.score, rule.id, False
+
+
+# ---------------------------------------------------------------------------------------------
+# Structural rules
+# ---------------------------------------------------------------------------------------------
+_PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----")
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/=\s\\:,.\-]{0,65536}")
+_PUTTY = re.compile(r"PuTTY-User-Key-File-\d: [^\n]{1,100}\n(?:[^\n]{0,300}\n){0,6}?Private-Lines: \d{1,3}\n(?:[A-Za-z0-9+/=]{1,100}\n){1,200}(?:Private-MAC: [0-9a-f]{1,128})?")
+
+
+def _pem_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+    if "PRIVATE KEY" in text:
+        next_end: dict[str, int] = {}  # label -> position of its next END marker (-1: none left)
+        covered = -1
+        for m in _PEM_BEGIN.finditer(text):
+            if m.start() < covered:
+                continue  # a BEGIN line inside a block already reported
+            end_marker = f"-----END {m.group(1)}-----"
+            end = next_end.get(end_marker, -2)
+            if end == -2 or 0 <= end < m.end():
+                end = text.find(end_marker, m.end())
+                next_end[end_marker] = end
+            if end >= 0:
+                covered = end + len(end_marker)
+                yield m.start(), covered, "PRIVATE_KEY", 1.0, "private-key-block", False
+            else:
+                # Truncated block (a paste cut short): fail closed over the base64 body that follows.
+                b = _PEM_BODY.match(text, m.end())
+                stop = b.end() if b else m.end()
+                while stop > m.end() and text[stop - 1] in " \t\r\n":
+                    stop -= 1
+                covered = max(stop, m.end())
+                yield m.start(), covered, "PRIVATE_KEY", 0.95, "private-key-block", False
+    if "PuTTY-User-Key-File" in text:
+        for m in _PUTTY.finditer(text):
+            yield m.start(), m.end(), "PRIVATE_KEY", 1.0, "putty-private-key", False
+
+
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,4000}(?![A-Za-z0-9_-])")
+
+
+def _b64url_json(seg: str) -> object:
+    try:
+        raw = base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+        return json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _jwt_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+    if "eyJ" not in text:
+        return
+    for m in _JWT.finditer(text):
+        header = _b64url_json(m.group().split(".", 1)[0])
+        if isinstance(header, dict) and "alg" in header:
+            yield m.start(), m.end(), "JWT", 0.95, "jwt", False
+
+
+# Password inside a URL's userinfo: the last '@' before the host wins (passwords may hold '@').
+_URL_CRED = re.compile(r"://(?P<user>[^\s:/@?#\[\]\"'<>]{0,256}):(?P<pw>[^\s/\"'<>]{1,256})@(?=[A-Za-z0-9\[._-])")
+
+
+def _url_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+    if "://" not in text:
+        return
+    for m in _URL_CRED.finditer(text):
+        pw = m.group("pw")
+        s = m.start("pw")
+        if pw.isdigit() and not m.group("user"):
+            continue  # ://:8080@ is a port, not a password
+        if is_placeholder(pw) or (pw.startswith("%") and pw.endswith("%")):
+            continue
+        yield s, s + len(pw), "PASSWORD", 0.9, "url-credentials", True
+
+
+_AUTH_HEADER = re.compile(
+    r"(?i:authorization|proxy-authorization|auth)[\"']?\s{0,3}[:=]\s{0,3}[\"']?"
+    r"(?P<scheme>Bearer|Basic|Token|Bot|SSWS|Splunk|ApiKey|GenieKey|token|bearer|basic)\s{1,3}(?P<s>[A-Za-z0-9._~+/=:-]{6,4000})"
+)
+_BEARER = re.compile(r"(?<![A-Za-z0-9])(?i:bearer)\s{1,3}(?P<s>[A-Za-z0-9._~+/-]{16,4000}={0,2})")
+_COOKIE = re.compile(r"(?i)(?<![A-Za-z-])(?:set-)?cookie[\"']?\s{0,3}:\s{0,3}(?P<v>[^\n]{1,4000})")
+_COOKIE_PAIR = re.compile(r"(?P<n>[A-Za-z0-9_.$-]{1,64})=(?P<v>[^;,\s]{1,4000})")
+_SESSION_NAME = re.compile(r"(?i)sess|sid$|^sid|auth|token|jwt|remember|login|csrf|xsrf|identity|^_?_host-|^_?_secure-")
+
+
+def _header_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+    if "auth" in low or "bearer" in low:
+        seen: set[int] = set()
+        for m in _AUTH_HEADER.finditer(text):
+            v = m.group("s").rstrip(".,\"'")
+            s = m.start("s")
+            seen.add(s)
+            if is_placeholder(v):
+                continue
+            if m.group("scheme").lower() == "basic":
+                yield s, s + len(v), "BASIC_AUTH", 0.9, "http-basic-auth", True
+            elif len(v) >= 8 and entropy(v) >= 2.5:
+                yield s, s + len(v), "BEARER_TOKEN", 0.9, "http-authorization", True
+        for m in _BEARER.finditer(text):
+            s = m.start("s")
+            v = m.group("s").rstrip(".,")
+            if s in seen or is_placeholder(v) or entropy(v) < 3.0:
+                continue
+            yield s, s + len(v), "BEARER_TOKEN", 0.85, "bearer-token", True
+    if "cookie" in low:
+        for m in _COOKIE.finditer(text):
+            base = m.start("v")
+            for p in _COOKIE_PAIR.finditer(m.group("v")):
+                name, v = p.group("n"), p.group("v")
+                if not _SESSION_NAME.search(name) or len(v) < 8 or is_placeholder(v) or entropy(v) < 2.5:
+                    continue
+                s = base + p.start("v")
+                yield s, s + len(v), "SESSION_TOKEN", 0.85, "cookie-session", True
+
+
+# key = value assignments.  Anchored on the credential word so ordinary text costs little.
+_ASSIGN = re.compile(
+    r"(?i:pass|pwd|pw|secret|token|key|credential|auth|bearer)(?P<suf>[A-Za-z0-9_.-]{0,30})[\"']?\]?\s{0,3}"
+    r"(?P<sep>:=|=>|=|:|\s(?i:is|was)\s{1,3}:?)\s{0,3}"
+    r"(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n]{1,300}?)(?P=q)|(?P<v>[^\s\"'`,;<>]{1,300}))"
+)
+_KEY_BACK = re.compile(r"[A-Za-z0-9_.-]{0,60}$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+_LAST_WORD_EXCLUDE = frozenset(
+    """hash length len min max count type url uri endpoint expires expiry expiration expire ttl timeout
+    file path dir name id policy reset forgot hint prompt field label placeholder header param params
+    enabled required regex pattern format version limit usage size prefix env sha sha1 sha256 checksum
+    etag digest md5 fingerprint input output counter budget strength rotation algorithm alg mode method
+    location manager provider source ref arn tokens keys secrets passwords credentials store path kind
+    class schema column index lifetime age validity at time date created updated rule rules flag""".split()
+)
+_ANY_WORD_EXCLUDE = frozenset(
+    """public pub primary foreign sort partition cache idempotency passport passenger passage bypass
+    compass passive passthrough tokenizer keyboard keyword keywords hotkey monkey turkey keynote
+    keystore keyspace max min num""".split()
+)
+_PASSWORD_WORDS = ("password", "passwd", "passphrase", "passcode", "pwd", "pword")
+_SECRET_WORDS = ("token", "secret", "apikey", "credential", "bearer", "accesskey", "privatekey", "secretkey")
+_KEY_QUALIFIERS = frozenset(
+    """api access private secret auth signing encryption master client app service account storage
+    subscription license admin consumer webhook session x shared encrypt hmac jwt crypto root""".split()
+)
+
+
+def _classify_key(key: str) -> str | None:
+    words = [w for w in _WORD_SPLIT.split(_CAMEL.sub("_", key).lower()) if w]
+    if not words or words[-1] in _LAST_WORD_EXCLUDE or any(w in _ANY_WORD_EXCLUDE for w in words):
+        return None
+    if any(w in ("pass", "pw") or w.endswith(_PASSWORD_WORDS) for w in words):
+        return "PASSWORD"
+    if any(w.endswith(_SECRET_WORDS) or w.startswith(_SECRET_WORDS) for w in words):
+        return "GENERIC_SECRET"
+    for a, b in itertools.pairwise(words):
+        if b == "key" and a in _KEY_QUALIFIERS:
+            return "GENERIC_SECRET"
+    if words[-1] == "auth" or words == ["sig"]:
+        return "GENERIC_SECRET"
+    return None
+
+
+def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+    for m in _ASSIGN.finditer(text):
+        back = _KEY_BACK.search(text, max(0, m.start() - 60), m.start())
+        kstart = back.start() if back else m.start()
+        key = text[kstart:m.start("suf") + len(m.group("suf"))]
+        etype = _classify_key(key)
+        if etype is None:
+            continue
+        prose = m.group("sep").strip().lower().startswith(("is", "was"))
+        if m.group("q") is not None:
+            v, s = m.group("qv"), m.start("qv")
+            v = v.strip()
+            s = m.start("qv") + (len(m.group("qv")) - len(m.group("qv").lstrip()))
+        else:
+            v, s = m.group("v"), m.start("v")
+            for esc in ("\\n", "\\r", "\\t", "\\\""):
+                cut = v.find(esc)
+                if cut >= 0:
+                    v = v[:cut]
+            if kstart > 0 and text[kstart - 1] in "?&":
+                v = v.split("&", 1)[0]
+            v = v.rstrip(".)]}")
+            if prose:
+                v = v.rstrip("!?")
+        if etype == "PASSWORD":
+            if not _password_ok(v, strict=prose):
+                continue
+        elif not _generic_value_ok(v):
+            continue
+        yield s, s + len(v), etype, 0.85 if etype == "PASSWORD" else 0.75, "credential-assignment", True
+
+
+# ---------------------------------------------------------------------------------------------
+def find_secrets(text: str) -> list[Finding]:
+    """All secret findings in ``text``, sorted by start.
+
+    Specific provider formats win over generic assignment/header findings on the same span, and a
+    finding wholly inside a larger one is dropped; partial overlaps are left to the engine.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"find_secrets() needs str, got {type(text).__name__}")
+    if not text:
+        return []
+    low = text.lower()
+    raw: list[tuple[int, int, str, float, str, bool]] = []
+    raw.extend(_provider_hits(text, low))
+    raw.extend(_pem_hits(text))
+    raw.extend(_jwt_hits(text))
+    raw.extend(_url_hits(text))
+    raw.extend(_header_hits(text, low))
+    raw.extend(_assignment_hits(text))
+    # start asc, longer first, specific before generic: the first of a same-span group wins.
+    raw.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[5], -h[3]))
+    kept: list[tuple[int, int, str, float, str, bool]] = []
+    max_end = -1
+    for h in raw:
+        if h[1] <= h[0]:
+            continue
+        if h[1] <= max_end and any(k[0] <= h[0] and h[1] <= k[1] for k in kept[-8:]):
+            continue  # inside something already kept
+        kept.append(h)
+        max_end = max(max_end, h[1])
+    return [Finding(et, s, e, sc, text[s:e], rid) for s, e, et, sc, rid, _g in kept]
