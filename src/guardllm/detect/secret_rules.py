@@ -65,11 +65,34 @@ _CHARSETS = {
 }
 
 
+def _expand(charset: str) -> str:
+    """Expand a regex class body (``A-Za-z0-9_-``) into its characters."""
+    if charset in _CHARSETS:
+        return _CHARSETS[charset]
+    out: list[str] = []
+    i = 0
+    while i < len(charset):
+        if i + 2 < len(charset) and charset[i + 1] == "-":
+            out.extend(chr(c) for c in range(ord(charset[i]), ord(charset[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(charset[i])
+            i += 1
+    return "".join(dict.fromkeys(out))
+
+
 def rand_body(rule_id: str, charset: str, n: int, salt: str = "") -> str:
-    """A deterministic random-looking body for examples (seeded by the rule id)."""
+    """A deterministic random-looking body for examples (seeded by the rule id).
+
+    It always holds a digit when the alphabet has one, as real random tokens of length do.
+    """
     rng = random.Random(f"{rule_id}:{salt}")
-    chars = _CHARSETS.get(charset, charset)
-    return "".join(rng.choice(chars) for _ in range(n))
+    chars = _expand(charset)
+    body = [rng.choice(chars) for _ in range(n)]
+    digits = [c for c in chars if c.isdigit()]
+    if digits and n >= 2 and not any(c.isdigit() for c in body):
+        body[n // 2] = rng.choice(digits)
+    return "".join(body)
 
 
 _RULES: list[SecretRule] = []
@@ -136,7 +159,9 @@ def _custom(
 ) -> None:
     """Register a hand-written rule (its examples are given explicitly)."""
     _RULES.append(
-        SecretRule(rid, etype, provider, re.compile(pattern), keywords, score, min_entropy, body_start, examples)
+        SecretRule(
+            rid, etype, provider, re.compile(pattern), keywords, score, min_entropy, body_start, examples
+        )
     )
 
 
@@ -193,7 +218,20 @@ def _r(rid: str, cs: str, n: int, salt: str = "") -> str:
 # ---------------------------------------------------------------------------------------------
 # Core families
 # ---------------------------------------------------------------------------------------------
-_AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA")
+_AWS_PREFIXES = (
+    "AKIA",
+    "ASIA",
+    "ABIA",
+    "ACCA",
+    "AGPA",
+    "AIDA",
+    "AIPA",
+    "ANPA",
+    "ANVA",
+    "APKA",
+    "AROA",
+    "ASCA",
+)
 _prefixed("aws-access-key-id", "AWS_ACCESS_KEY", "aws", _AWS_PREFIXES, UPALNUM, 16, min_entropy=2.0)
 _custom(
     "aws-secret-access-key",
@@ -267,7 +305,9 @@ _custom(
     "slack",
     r"(?<![A-Za-z0-9_-])xapp-\d-[A-Z0-9]{6,16}-\d{6,16}-[a-f0-9]{40,80}(?![A-Za-z0-9_-])",
     ("xapp-",),
-    (f"xapp-1-A{_r('slack-app', UPALNUM, 9)}-{_r('slack-app', '0123456789', 13, 'b')}-{_r('slack-app', HEX, 64, 'c')}",),
+    (
+        f"xapp-1-A{_r('slack-app', UPALNUM, 9)}-{_r('slack-app', '0123456789', 13, 'b')}-{_r('slack-app', HEX, 64, 'c')}",
+    ),
 )
 _custom(
     "slack-webhook",
@@ -275,12 +315,21 @@ _custom(
     "slack",
     r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,200}",
     ("hooks.slack.com",),
-    (f"https://hooks.slack.com/services/T{_r('swh', UPALNUM, 8)}/B{_r('swh', UPALNUM, 8, 'b')}/{_r('swh', ALNUM, 24, 'c')}",),
+    (
+        f"https://hooks.slack.com/services/T{_r('swh', UPALNUM, 8)}/B{_r('swh', UPALNUM, 8, 'b')}/{_r('swh', ALNUM, 24, 'c')}",
+    ),
     min_entropy=3.0,
     body_start=33,
 )
 
-_prefixed("stripe-secret-key", "STRIPE_KEY", "stripe", ("sk_live_", "sk_test_", "rk_live_", "rk_test_"), ALNUM, (10, 247))
+_prefixed(
+    "stripe-secret-key",
+    "STRIPE_KEY",
+    "stripe",
+    ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+    ALNUM,
+    (10, 247),
+)
 _prefixed("stripe-webhook-secret", "STRIPE_KEY", "stripe", "whsec_", ALNUM, (32, 64))
 
 _custom(
@@ -341,7 +390,9 @@ _custom(
     "azure",
     r"[?&]sig=(?P<s>[A-Za-z0-9%+/]{30,120}(?:%3[Dd]|=){0,2})",
     ("sig=",),
-    (f"https://acme.blob.core.windows.net/c/f?sv=2022-11-02&se=2026-01-01&sp=r&sig={_r('az-sas', ALNUM, 43)}%3D",),
+    (
+        f"https://acme.blob.core.windows.net/c/f?sv=2022-11-02&se=2026-01-01&sp=r&sig={_r('az-sas', ALNUM, 43)}%3D",
+    ),
     min_entropy=3.5,
 )
 _custom(
@@ -383,7 +434,14 @@ _custom(
     (f"SG.{_r('sg', B64U, 22)}.{_r('sg', B64U, 43, 'b')}",),
 )
 _prefixed("npm-token", "NPM_TOKEN", "npm", "npm_", ALNUM, 36)
-_prefixed("pypi-token", "PYPI_TOKEN", "pypi", ("pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"), B64U, (50, 300))
+_prefixed(
+    "pypi-token",
+    "PYPI_TOKEN",
+    "pypi",
+    ("pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"),
+    B64U,
+    (50, 300),
+)
 _prefixed("huggingface-token", "HUGGINGFACE_TOKEN", "huggingface", "hf_", ALNUM, 34)
 _prefixed("huggingface-org-token", "HUGGINGFACE_TOKEN", "huggingface", "api_org_", ALNUM, 34)
 _prefixed("databricks-token", "DATABRICKS_TOKEN", "databricks", "dapi", HEX, 32, tail="(?:-\\d)?")
@@ -397,13 +455,27 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("digitalocean-token", "DIGITALOCEAN_TOKEN", "digitalocean", ("dop_v1_", "doo_v1_", "dor_v1_"), HEX, 64),
     ("heroku-token", "HEROKU_KEY", "heroku", "HRKU-", B64U, (40, 70)),
     ("netlify-token", "NETLIFY_TOKEN", "netlify", "nfp_", ALNUM, 36),
-    ("doppler-token", "DOPPLER_TOKEN", "doppler", ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."), ALNUM, (40, 44)),
+    (
+        "doppler-token",
+        "DOPPLER_TOKEN",
+        "doppler",
+        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
+        ALNUM,
+        (40, 44),
+    ),
     ("linear-api-key", "LINEAR_KEY", "linear", "lin_api_", ALNUM, 40),
     ("linear-oauth", "LINEAR_KEY", "linear", "lin_oauth_", HEX, 64),
     ("notion-token", "NOTION_TOKEN", "notion", "ntn_", ALNUM, (46, 50)),
     ("notion-legacy-secret", "NOTION_TOKEN", "notion", "secret_", ALNUM, 43),
     ("atlassian-api-token", "ATLASSIAN_TOKEN", "atlassian", ("ATATT3", "ATCTT3"), "A-Za-z0-9_=-", (150, 260)),
-    ("postman-api-key", "POSTMAN_KEY", "postman", "PMAK-", HEX, 24, ),
+    (
+        "postman-api-key",
+        "POSTMAN_KEY",
+        "postman",
+        "PMAK-",
+        HEX,
+        24,
+    ),
     ("pulumi-token", "PULUMI_TOKEN", "pulumi", "pul-", HEX, 40),
     ("grafana-cloud-token", "GRAFANA_TOKEN", "grafana", "glc_", "A-Za-z0-9+/", (32, 400)),
     ("grafana-api-key", "GRAFANA_TOKEN", "grafana", "eyJrIjoi", "A-Za-z0-9", (60, 400)),
@@ -416,7 +488,14 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("figma-token", "FIGMA_TOKEN", "figma", ("figd_", "figo_", "figu_"), B64U, (40, 60)),
     ("supabase-token", "SUPABASE_KEY", "supabase", "sbp_", HEX, 40),
     ("supabase-secret-key", "SUPABASE_KEY", "supabase", "sb_secret_", B64U, (31, 64)),
-    ("planetscale-token", "PLANETSCALE_TOKEN", "planetscale", ("pscale_pw_", "pscale_tkn_", "pscale_oauth_"), "A-Za-z0-9_.-", (32, 64)),
+    (
+        "planetscale-token",
+        "PLANETSCALE_TOKEN",
+        "planetscale",
+        ("pscale_pw_", "pscale_tkn_", "pscale_oauth_"),
+        "A-Za-z0-9_.-",
+        (32, 64),
+    ),
     ("age-secret-key", "AGE_SECRET_KEY", "age", "AGE-SECRET-KEY-1", "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58),
     ("vault-service-token", "VAULT_TOKEN", "hashicorp", ("hvs.", "hvr."), B64U, (24, 300)),
     ("vault-batch-token", "VAULT_TOKEN", "hashicorp", "hvb.", B64U, (100, 400)),
@@ -426,7 +505,14 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("buildkite-token", "BUILDKITE_TOKEN", "buildkite", ("bkua_", "bkct_"), HEX, 40),
     ("adafruit-key", "ADAFRUIT_KEY", "adafruit", "aio_", ALNUM, 28),
     ("clojars-token", "CLOJARS_TOKEN", "clojars", "CLOJARS_", LOWALNUM, 60),
-    ("dynatrace-token", "DYNATRACE_TOKEN", "dynatrace", ("dt0c01.", "dt0s01.", "dt0s02.", "dt0s16."), UPALNUM, 24),
+    (
+        "dynatrace-token",
+        "DYNATRACE_TOKEN",
+        "dynatrace",
+        ("dt0c01.", "dt0s01.", "dt0s02.", "dt0s16."),
+        UPALNUM,
+        24,
+    ),
     ("easypost-key", "EASYPOST_KEY", "easypost", ("EZAK", "EZTK"), ALNUM, 54),
     ("frameio-token", "FRAMEIO_TOKEN", "frameio", "fio-u-", "A-Za-z0-9_=-", 64),
     ("prefect-key", "PREFECT_KEY", "prefect", ("pnu_", "pnb_"), ALNUM, 36),
@@ -448,7 +534,14 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("cloudflare-origin-ca", "CLOUDFLARE_KEY", "cloudflare", "v1.0-", "a-f0-9-", (150, 200)),
     ("facebook-access-token", "FACEBOOK_TOKEN", "facebook", "EAA", ALNUM, (90, 400)),
     ("twitter-bearer-token", "TWITTER_TOKEN", "twitter", "AAAAAAAAAAAAAAAAAAAAA", "A-Za-z0-9%", (40, 120)),
-    ("telnyx-key", "TELNYX_KEY", "telnyx", "KEY", HEXU, 32, ),
+    (
+        "telnyx-key",
+        "TELNYX_KEY",
+        "telnyx",
+        "KEY",
+        HEXU,
+        32,
+    ),
     ("brevo-key", "BREVO_KEY", "brevo", ("xkeysib-", "xsmtpsib-"), "a-f0-9A-Za-z-", (80, 90)),
     ("mandrill-key", "MAILCHIMP_KEY", "mailchimp", "md-", B64U, 22),
     ("mailgun-key", "MAILGUN_KEY", "mailgun", "key-", HEX, 32),
@@ -483,10 +576,16 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("deepsource-key", "DEEPSOURCE_KEY", "deepsource", "dsp_", ALNUM, (36, 64)),
     ("paddle-key", "PADDLE_KEY", "paddle", ("pdl_live_apikey_", "pdl_sdbx_apikey_"), "A-Za-z0-9_", (40, 60)),
     ("razorpay-key", "RAZORPAY_KEY", "razorpay", ("rzp_live_", "rzp_test_"), ALNUM, 14),
-    ("plaid-access-token", "PLAID_TOKEN", "plaid", ("access-sandbox-", "access-development-", "access-production-"), "a-f0-9-", 36),
+    (
+        "plaid-access-token",
+        "PLAID_TOKEN",
+        "plaid",
+        ("access-sandbox-", "access-development-", "access-production-"),
+        "a-f0-9-",
+        36,
+    ),
     ("adobe-client-secret", "ADOBE_KEY", "adobe", "p8e-", "A-Za-z0-9_-", 32),
     ("akamai-client-token", "AKAMAI_TOKEN", "akamai", "akab-", "a-z0-9-", 33),
-    ("cloudsmith-key", "CLOUDSMITH_KEY", "cloudsmith", "cs_", HEX, 40),
     ("scaleway-access-key", "SCALEWAY_KEY", "scaleway", "SCW", UPALNUM, 17),
     ("yandex-api-key", "YANDEX_KEY", "yandex", "AQVN", B64U, (35, 38)),
     ("yandex-access-key", "YANDEX_KEY", "yandex", "YC", B64U, 38),
@@ -501,7 +600,14 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("neon-key", "NEON_KEY", "neon", "napi_", LOWALNUM, 64),
     ("upstash-token", "UPSTASH_TOKEN", "upstash", "AX", B64U, (60, 80)),
     ("cohere-key", "COHERE_KEY", "cohere", "co-", ALNUM, 40),
-    ("tailscale-key", "TAILSCALE_KEY", "tailscale", ("tskey-auth-", "tskey-api-", "tskey-client-", "tskey-scim-", "tskey-webhook-"), "A-Za-z0-9-", (40, 80)),
+    (
+        "tailscale-key",
+        "TAILSCALE_KEY",
+        "tailscale",
+        ("tskey-auth-", "tskey-api-", "tskey-client-", "tskey-scim-", "tskey-webhook-"),
+        "A-Za-z0-9-",
+        (40, 80),
+    ),
     ("ngrok-token", "NGROK_TOKEN", "ngrok", "ngrok_", "A-Za-z0-9_", (40, 60)),
     ("stytch-secret", "STYTCH_KEY", "stytch", ("secret-live-", "secret-test-"), B64U, (36, 44)),
     ("sumologic-access-id", "SUMOLOGIC_KEY", "sumologic", "su", ALNUM, 12),
@@ -511,7 +617,16 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("paystack-secret", "PAYSTACK_KEY", "paystack", ("sk_live_", "sk_test_"), HEX, 40),
 ]
 # A few prefixes above are too short to stand alone; they need context (see below), so skip them here.
-_NEEDS_CONTEXT = {"sumologic-access-id", "lob-live-key", "gocardless-token", "mollie-key", "upstash-token", "elevenlabs-key", "cohere-key", "paystack-secret"}
+_NEEDS_CONTEXT = {
+    "sumologic-access-id",
+    "lob-live-key",
+    "gocardless-token",
+    "mollie-key",
+    "upstash-token",
+    "elevenlabs-key",
+    "cohere-key",
+    "paystack-secret",
+}
 for _rid, _et, _prov, _pfx, _cs, _n in _PREFIXED:
     if _rid in _NEEDS_CONTEXT:
         continue
@@ -635,7 +750,9 @@ _custom(
     "asana",
     r"(?<![0-9/])[0-9]/[0-9]{10,20}(?:/[0-9]{10,20})?:[a-f0-9]{32}(?![A-Za-z0-9])",
     ("asana",),
-    (f"asana: 2/{_r('asana', '123456789', 16)}/{_r('asana', '123456789', 16, 'b')}:{_r('asana', HEX, 32, 'c')}",),
+    (
+        f"asana: 2/{_r('asana', '123456789', 16)}/{_r('asana', '123456789', 16, 'b')}:{_r('asana', HEX, 32, 'c')}",
+    ),
     min_entropy=3.0,
 )
 _custom(
@@ -686,7 +803,13 @@ _custom(
 # Breadth: context-bound formats (no prefix; a provider keyword must come shortly before)
 # ---------------------------------------------------------------------------------------------
 for _rid, _et, _prov, _kws, _n in [
-    ("datadog-api-key", "DATADOG_KEY", "datadog", ("datadog", "dd_api_key", "dd-api-key", "dd_app_key", "dd-application-key"), 32),
+    (
+        "datadog-api-key",
+        "DATADOG_KEY",
+        "datadog",
+        ("datadog", "dd_api_key", "dd-api-key", "dd_app_key", "dd-application-key"),
+        32,
+    ),
     ("datadog-app-key", "DATADOG_KEY", "datadog", ("datadog", "dd_app_key", "dd-application-key"), 40),
     ("algolia-key", "ALGOLIA_KEY", "algolia", ("algolia",), 32),
     ("facebook-app-secret", "FACEBOOK_TOKEN", "facebook", ("facebook", "fb_app_secret", "fb_secret"), 32),
@@ -719,7 +842,6 @@ for _rid, _et, _prov, _kws, _n in [
     ("shopify-custom-token", "SHOPIFY_TOKEN", "shopify", ("shopify",), 32),
     ("lastfm-key", "LASTFM_KEY", "lastfm", ("lastfm", "last.fm", "audioscrobbler"), 32),
     ("zulip-key", "ZULIP_KEY", "zulip", ("zulip",), 32),
-    ("finnhub-key", "FINNHUB_KEY", "finnhub", ("finnhub",), 20),
     ("mistral-key-hex", "MISTRAL_KEY", "mistral", ("mistral",), 32),
     ("hetzner-dns-token", "HETZNER_TOKEN", "hetzner", ("hetzner",), 32),
 ]:
@@ -735,23 +857,52 @@ for _rid, _et, _prov, _kws, _n, _cs in [
     ("ibm-cloud-key", "IBM_KEY", "ibm", ("ibm", "bluemix"), 44, B64U),
     ("cloudflare-api-token", "CLOUDFLARE_KEY", "cloudflare", ("cloudflare", "cf_api_token"), 40, B64U),
     ("fastly-token", "FASTLY_TOKEN", "fastly", ("fastly",), 32, B64U),
-    ("confluent-secret", "CONFLUENT_KEY", "confluent", ("confluent", "sasl.jaas", "ccloud"), 64, "A-Za-z0-9+/"),
+    (
+        "confluent-secret",
+        "CONFLUENT_KEY",
+        "confluent",
+        ("confluent", "sasl.jaas", "ccloud"),
+        64,
+        "A-Za-z0-9+/",
+    ),
     ("confluent-key", "CONFLUENT_KEY", "confluent", ("confluent", "ccloud"), 16, UPALNUM),
     ("intercom-token", "INTERCOM_TOKEN", "intercom", ("intercom",), 60, "A-Za-z0-9_=-"),
     ("zendesk-token", "ZENDESK_TOKEN", "zendesk", ("zendesk",), 40, ALNUM),
     ("twitch-token", "TWITCH_TOKEN", "twitch", ("twitch",), 30, LOWALNUM),
-    ("twitter-api-secret", "TWITTER_TOKEN", "twitter", ("twitter", "consumer_secret", "x_api_secret"), (45, 50), ALNUM),
+    (
+        "twitter-api-secret",
+        "TWITTER_TOKEN",
+        "twitter",
+        ("twitter", "consumer_secret", "x_api_secret"),
+        (45, 50),
+        ALNUM,
+    ),
     ("coinbase-secret", "COINBASE_KEY", "coinbase", ("coinbase",), 64, B64U),
     ("travis-token", "TRAVIS_TOKEN", "travis", ("travis",), 22, ALNUM),
     ("beamer-key", "BEAMER_KEY", "beamer", ("beamer",), 44, "A-Za-z0-9_=-"),
-    ("messagebird-key", "MESSAGEBIRD_KEY", "messagebird", ("messagebird", "message_bird", "message-bird"), 25, ALNUM),
-    ("nytimes-key", "NYTIMES_KEY", "nytimes", ("nytimes", "new-york-times", "newyorktimes"), 32, "A-Za-z0-9_=-"),
+    (
+        "messagebird-key",
+        "MESSAGEBIRD_KEY",
+        "messagebird",
+        ("messagebird", "message_bird", "message-bird"),
+        25,
+        ALNUM,
+    ),
+    (
+        "nytimes-key",
+        "NYTIMES_KEY",
+        "nytimes",
+        ("nytimes", "new-york-times", "newyorktimes"),
+        32,
+        "A-Za-z0-9_=-",
+    ),
     ("upstash-token", "UPSTASH_TOKEN", "upstash", ("upstash",), (60, 90), B64U),
     ("cohere-key", "COHERE_KEY", "cohere", ("cohere", "co_api_key"), 40, ALNUM),
     ("sumologic-key", "SUMOLOGIC_KEY", "sumologic", ("sumologic", "sumo_"), 64, ALNUM),
     ("mattermost-token", "MATTERMOST_TOKEN", "mattermost", ("mattermost",), 26, LOWALNUM),
     ("pagerduty-key", "PAGERDUTY_KEY", "pagerduty", ("pagerduty",), 20, "A-Za-z0-9_+-"),
     ("jira-token", "ATLASSIAN_TOKEN", "atlassian", ("jira", "confluence", "atlassian"), 24, ALNUM),
+    ("finnhub-key", "FINNHUB_KEY", "finnhub", ("finnhub",), 20, LOWALNUM),
     ("vultr-key", "VULTR_KEY", "vultr", ("vultr",), 36, UPALNUM),
     ("hetzner-token", "HETZNER_TOKEN", "hetzner", ("hetzner", "hcloud"), 64, ALNUM),
     ("smartsheet-token", "SMARTSHEET_TOKEN", "smartsheet", ("smartsheet",), (26, 37), ALNUM),
@@ -797,10 +948,30 @@ for _rid, _et, _prov, _kws in [
 
 for _rid, _et, _prov, _kws, _body, _ex in [
     ("lob-key", "LOB_KEY", "lob", ("lob",), "(?:live|test)_[a-f0-9]{35}", "live_" + _r("lob", HEX, 35)),
-    ("gocardless-key", "GOCARDLESS_TOKEN", "gocardless", ("gocardless",), "(?:live|sandbox)_[A-Za-z0-9_=-]{40}", "live_" + _r("gc", ALNUM, 40)),
-    ("mollie-key", "MOLLIE_KEY", "mollie", ("mollie",), "(?:live|test)_[A-Za-z0-9]{30}", "live_" + _r("mol", ALNUM, 30)),
-    ("paystack-key", "PAYSTACK_KEY", "paystack", ("paystack",), "sk_(?:live|test)_[a-f0-9]{40}", "sk_live_" + _r("ps", HEX, 40)),
-    ("elevenlabs-key", "ELEVENLABS_KEY", "elevenlabs", ("elevenlabs", "xi-api-key"), "sk_[a-f0-9]{48}|[a-f0-9]{32}", "sk_" + _r("el", HEX, 48)),
+    (
+        "gocardless-key",
+        "GOCARDLESS_TOKEN",
+        "gocardless",
+        ("gocardless",),
+        "(?:live|sandbox)_[A-Za-z0-9_=-]{40}",
+        "live_" + _r("gc", ALNUM, 40),
+    ),
+    (
+        "mollie-key",
+        "MOLLIE_KEY",
+        "mollie",
+        ("mollie",),
+        "(?:live|test)_[A-Za-z0-9]{30}",
+        "live_" + _r("mol", ALNUM, 30),
+    ),
+    (
+        "elevenlabs-key",
+        "ELEVENLABS_KEY",
+        "elevenlabs",
+        ("elevenlabs", "xi-api-key"),
+        "sk_[a-f0-9]{48}|[a-f0-9]{32}",
+        "sk_" + _r("el", HEX, 48),
+    ),
 ]:
     _context(_rid, _et, _prov, _kws, _body, _ex)
 

@@ -69,9 +69,33 @@ _PLACEHOLDER_WORDS = frozenset(
     apikey api_key secret_key your_token your_api_key xxx n/a na required optional""".split()
 )
 _PLACEHOLDER_PARTS = (
-    "xxxx", "****", "....", "…", "example", "placeholder", "dummy", "sample", "changeme",
-    "change_me", "change-me", "redacted", "your_", "your-", "yourkey", "insert_", "replace_",
-    "replace-me", "replaceme", "fake", "<", ">", "{{", "}}", "${", "%(", "#{",
+    "xxxx",
+    "****",
+    "....",
+    "…",
+    "example",
+    "placeholder",
+    "dummy",
+    "sample",
+    "changeme",
+    "change_me",
+    "change-me",
+    "redacted",
+    "your_",
+    "your-",
+    "yourkey",
+    "insert_",
+    "replace_",
+    "replace-me",
+    "replaceme",
+    "fake",
+    "<",
+    ">",
+    "{{",
+    "}}",
+    "${",
+    "%(",
+    "#{",
 )
 _CODE_REF = re.compile(
     r"(?i)^(?:os\.environ|os\.getenv|getenv|process\.env|env\(|env\[|env\.|environ|config\[|config\.|settings\."
@@ -81,7 +105,9 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _VERSIONISH = re.compile(r"^v?\d+(?:[._-]\d+){1,4}(?:[-+][0-9A-Za-z.]{1,20})?$")
 _DATEISH = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _DOTTED_IDENT = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\)?)?$")
-_HASH_CONTEXT = re.compile(r"(?i)(?:sha\d*|checksum|hash|etag|digest|md5|commit|revision|rev|fingerprint|integrity)\W{0,30}$")
+_HASH_CONTEXT = re.compile(
+    r"(?i)(?:sha\d*|checksum|hash|etag|digest|md5|commit|revision|rev|fingerprint|integrity)\W{0,30}$"
+)
 
 
 def entropy(s: str) -> float:
@@ -126,6 +152,10 @@ def _random_enough(body: str, min_entropy: float) -> bool:
         return False
     if re.search(r"(.)\1{7}", body):
         return False
+    # "xxx-xxxx_xxx" style masks, broken up by separators
+    alnum = sum(c.isalnum() for c in body)
+    if alnum and low.count("x") * 3 >= alnum and alnum >= 6:
+        return False
     # Long random bodies contain a digit; identifier-like letter runs do not.
     if len(body) >= 24 and not any(c.isdigit() for c in body):
         return False
@@ -140,12 +170,22 @@ def _generic_value_ok(v: str) -> bool:
         return False
     if v.startswith(("http://", "https://", "./", "~/", "file:")):
         return False
-    if v.startswith("/") and re.fullmatch(r"(?:/[\w.@-]{1,64}){1,30}/?", v) and (v.count("/") >= 3 or "." in v):
+    if (
+        v.startswith("/")
+        and re.fullmatch(r"(?:/[\w.@-]{1,64}){1,30}/?", v)
+        and (v.count("/") >= 3 or "." in v)
+    ):
         return False
     if v.isdigit() or (v.isalpha() and (v.islower() or v.isupper())):
         return False
-    classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v),
-                   any(not c.isalnum() for c in v)))
+    classes = sum(
+        (
+            any(c.islower() for c in v),
+            any(c.isupper() for c in v),
+            any(c.isdigit() for c in v),
+            any(not c.isalnum() for c in v),
+        )
+    )
     if classes < 2:
         return False
     return entropy(v) >= (3.0 if len(v) >= 12 else 2.5)
@@ -158,7 +198,9 @@ def _password_ok(v: str, strict: bool) -> bool:
         return False
     if strict:
         # "the password is expired": prose, not a password.  A real one mixes classes.
-        classes = sum((any(c.isalpha() for c in v), any(c.isdigit() for c in v), any(not c.isalnum() for c in v)))
+        classes = sum(
+            (any(c.isalpha() for c in v), any(c.isdigit() for c in v), any(not c.isalnum() for c in v))
+        )
         return classes >= 2
     return not v.isdigit() or len(v) >= 4
 
@@ -177,10 +219,14 @@ def _provider_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, 
         for m in rule.regex.finditer(text):
             s, e = m.span("s") if grouped else m.span()
             value = text[s:e]
-            body = value[rule.body_start:]
+            body = value[rule.body_start :]
             if not _random_enough(body, rule.min_entropy):
                 continue
-            if grouped and re.fullmatch(r"[0-9a-fA-F]{32,64}", value) and _HASH_CONTEXT.search(text[max(0, s - 40):s]):
+            if (
+                grouped
+                and re.fullmatch(r"[0-9a-fA-F]{32,64}", value)
+                and _HASH_CONTEXT.search(text[max(0, s - 40) : s])
+            ):
                 continue
             yield s, e, rule.entity_type, rule.score, rule.id, False
 
@@ -190,7 +236,9 @@ def _provider_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, 
 # ---------------------------------------------------------------------------------------------
 _PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----")
 _PEM_BODY = re.compile(r"[A-Za-z0-9+/=\s\\:,.\-]{0,65536}")
-_PUTTY = re.compile(r"PuTTY-User-Key-File-\d: [^\n]{1,100}\n(?:[^\n]{0,300}\n){0,6}?Private-Lines: \d{1,3}\n(?:[A-Za-z0-9+/=]{1,100}\n){1,200}(?:Private-MAC: [0-9a-f]{1,128})?")
+_PUTTY = re.compile(
+    r"PuTTY-User-Key-File-\d: [^\n]{1,100}\n(?:[^\n]{0,300}\n){0,6}?Private-Lines: \d{1,3}\n(?:[A-Za-z0-9+/=]{1,100}\n){1,200}(?:Private-MAC: [0-9a-f]{1,128})?"
+)
 
 
 def _pem_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
@@ -221,7 +269,9 @@ def _pem_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
             yield m.start(), m.end(), "PRIVATE_KEY", 1.0, "putty-private-key", False
 
 
-_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,4000}(?![A-Za-z0-9_-])")
+_JWT = re.compile(
+    r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,4000}(?![A-Za-z0-9_-])"
+)
 
 
 def _b64url_json(seg: str) -> object:
@@ -242,7 +292,9 @@ def _jwt_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
 
 
 # Password inside a URL's userinfo: the last '@' before the host wins (passwords may hold '@').
-_URL_CRED = re.compile(r"://(?P<user>[^\s:/@?#\[\]\"'<>]{0,256}):(?P<pw>[^\s/\"'<>]{1,256})@(?=[A-Za-z0-9\[._-])")
+_URL_CRED = re.compile(
+    r"://(?P<user>[^\s:/@?#\[\]\"'<>]{0,256}):(?P<pw>[^\s/\"'<>]{1,256})@(?=[A-Za-z0-9\[._-])"
+)
 
 
 def _url_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
@@ -265,7 +317,9 @@ _AUTH_HEADER = re.compile(
 _BEARER = re.compile(r"(?<![A-Za-z0-9])(?i:bearer)\s{1,3}(?P<s>[A-Za-z0-9._~+/-]{16,4000}={0,2})")
 _COOKIE = re.compile(r"(?i)(?<![A-Za-z-])(?:set-)?cookie[\"']?\s{0,3}:\s{0,3}(?P<v>[^\n]{1,4000})")
 _COOKIE_PAIR = re.compile(r"(?P<n>[A-Za-z0-9_.$-]{1,64})=(?P<v>[^;,\s]{1,4000})")
-_SESSION_NAME = re.compile(r"(?i)sess|sid$|^sid|auth|token|jwt|remember|login|csrf|xsrf|identity|^_?_host-|^_?_secure-")
+_SESSION_NAME = re.compile(
+    r"(?i)sess|sid$|^sid|auth|token|jwt|remember|login|csrf|xsrf|identity|^_?_host-|^_?_secure-"
+)
 
 
 def _header_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
@@ -348,7 +402,7 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
     for m in _ASSIGN.finditer(text):
         back = _KEY_BACK.search(text, max(0, m.start() - 60), m.start())
         kstart = back.start() if back else m.start()
-        key = text[kstart:m.start("suf") + len(m.group("suf"))]
+        key = text[kstart : m.start("suf") + len(m.group("suf"))]
         etype = _classify_key(key)
         if etype is None:
             continue
@@ -359,7 +413,7 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
             s = m.start("qv") + (len(m.group("qv")) - len(m.group("qv").lstrip()))
         else:
             v, s = m.group("v"), m.start("v")
-            for esc in ("\\n", "\\r", "\\t", "\\\""):
+            for esc in ("\\n", "\\r", "\\t", '\\"'):
                 cut = v.find(esc)
                 if cut >= 0:
                     v = v[:cut]
