@@ -308,6 +308,16 @@ def test_placeholders_are_not_secrets(value: str) -> None:
         "Build c0aacc17fe4f4ad34d8df54cff4fe6e2a1b643bd finished; checksum bf37de27-c7aa-cef7-4550-5ae11003d86a.",
         "http://localhost:8080/path@v2",
         "api_token: 3c1b2f0a-6d5e-4c3b-9a8f-7e6d5c4b3a21",
+        # code that merely mentions credentials
+        "    token = current_run_id.set(str(run_id))",
+        "    secrets_map: dict[str, str] | None = None,",
+        '    new["input_token_details"] = merged_input',
+        '    For example, `{"openai_api_key": "OPENAI_API_KEY"}`',
+        "        api_key: Explicitly-provided API key.",
+        "    pass_through_unknown_blocks: bool = True,",
+        "def login(user: str, password: str) -> None:",
+        'client = Anthropic(api_key="sk-ant-test")',
+        "what SDK callers pass: dicts, lists and strings",
     ],
 )
 def test_near_misses_do_not_fire(text: str) -> None:

@@ -101,6 +101,14 @@ _CODE_REF = re.compile(
     r"(?i)^(?:os\.environ|os\.getenv|getenv|process\.env|env\(|env\[|env\.|environ|config\[|config\.|settings\."
     r"|secrets\.|vault:|ref\(|!ref|\$\{|\$\(|\$[A-Za-z_]\w*$|@\{|%\{|self\.|this\.|args\.|request\.|input\(|get_|read_|load_|none$)"
 )
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_PLACEHOLDER_SEGMENTS = frozenset(
+    "test fake dummy example sample placeholder changeme xxx demo foo bar todo".split()
+)
+_TYPE_NAMES = frozenset(
+    "str int bytes bool float none optional any string secretstr dict list object".split()
+)
+_WORDISH = re.compile(r"^[A-Za-z]+(?:[-_' ][A-Za-z]+)*$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _VERSIONISH = re.compile(r"^v?\d+(?:[._-]\d+){1,4}(?:[-+][0-9A-Za-z.]{1,20})?$")
 _DATEISH = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
@@ -137,7 +145,9 @@ def is_placeholder(value: str) -> bool:
         return True
     if any(p in low for p in _PLACEHOLDER_PARTS):
         return True
-    if _CODE_REF.match(v):
+    if _CODE_REF.match(v) or _ENV_NAME.match(v):
+        return True
+    if any(w in _PLACEHOLDER_SEGMENTS for w in re.split(r"[-_.:/ ]+", low)):
         return True
     if len(set(low)) <= 2 and len(low) >= 3:
         return True
@@ -178,6 +188,9 @@ def _generic_value_ok(v: str) -> bool:
         return False
     if v.isdigit() or (v.isalpha() and (v.islower() or v.isupper())):
         return False
+    # Real tokens carry digits; words, identifiers and prose fragments do not.
+    if not any(c.isdigit() for c in v) and (len(v) < 20 or _WORDISH.match(v)):
+        return False
     classes = sum(
         (
             any(c.islower() for c in v),
@@ -194,7 +207,11 @@ def _generic_value_ok(v: str) -> bool:
 def _password_ok(v: str, strict: bool) -> bool:
     if len(v) < (6 if strict else 3) or is_placeholder(v):
         return False
-    if v.lower() in ("true", "false", "yes", "no", "on", "off") or _DOTTED_IDENT.match(v):
+    if (
+        v.lower() in ("true", "false", "yes", "no", "on", "off")
+        or v.lower() in _TYPE_NAMES
+        or _DOTTED_IDENT.match(v)
+    ):
         return False
     if strict:
         # "the password is expired": prose, not a password.  A real one mixes classes.
@@ -386,7 +403,7 @@ def _classify_key(key: str) -> str | None:
     words = [w for w in _WORD_SPLIT.split(_CAMEL.sub("_", key).lower()) if w]
     if not words or words[-1] in _LAST_WORD_EXCLUDE or any(w in _ANY_WORD_EXCLUDE for w in words):
         return None
-    if any(w in ("pass", "pw") or w.endswith(_PASSWORD_WORDS) for w in words):
+    if words[-1] in ("pass", "pw") or any(w.endswith(_PASSWORD_WORDS) for w in words):
         return "PASSWORD"
     if any(w.endswith(_SECRET_WORDS) or w.startswith(_SECRET_WORDS) for w in words):
         return "GENERIC_SECRET"
@@ -407,6 +424,8 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
         if etype is None:
             continue
         prose = m.group("sep").strip().lower().startswith(("is", "was"))
+        # A bare "pass:" / "pw:" is as likely prose ("callers pass: dicts") as a key.
+        prose = prose or key.strip().lower() in ("pass", "pw")
         if m.group("q") is not None:
             v, s = m.group("qv"), m.start("qv")
             v = v.strip()
@@ -420,6 +439,8 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
             if kstart > 0 and text[kstart - 1] in "?&":
                 v = v.split("&", 1)[0]
             v = v.rstrip(".)]}")
+            if any(c in v for c in "([{"):
+                continue  # a call, subscript or literal in code: not a value
             if prose:
                 v = v.rstrip("!?")
         if etype == "PASSWORD":
