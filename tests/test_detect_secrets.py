@@ -243,6 +243,23 @@ def test_generic_credential_assignments(template: str) -> None:
     assert any(f.text == v for f in found), (text, found)
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "mysql -u root -p{v} mydb",
+        "curl -u alice:{v} https://api.acme.io/v1",
+        "docker login -u bob --password {v}",
+        "CREATE USER bob IDENTIFIED BY '{v}';",
+        "ALTER ROLE app WITH PASSWORD '{v}';",
+        "<config><password>{v}</password></config>",
+        "machine pypi.org login __token__ password {v}",
+    ],
+)
+def test_passwords_in_commands_sql_and_xml(template: str) -> None:
+    pw = rnd(8) + "!" + rnd(3)
+    assert ("PASSWORD", pw) in types_at(template.format(v=pw)), template
+
+
 def test_http_headers() -> None:
     tok = rnd(40, ALNUM + "._-")
     assert ("BEARER_TOKEN", tok) in types_at(f"Authorization: Bearer {tok}\nAccept: */*")
@@ -318,10 +335,25 @@ def test_placeholders_are_not_secrets(value: str) -> None:
         "def login(user: str, password: str) -> None:",
         'client = Anthropic(api_key="sk-ant-test")',
         "what SDK callers pass: dicts, lists and strings",
+        "psql --password -h db",
+        'git commit -m "fix password reset flow"',
+        "use --password=$DB_PASS here",
+        "        username, password = proxy_auth",
+        "        password: Available when the proxy needs one.",
+        "    token: JiraOauth2Token",
+        "    password_mgr = HTTPPasswordMgr()",
+        '"authorization: Bearer account-b"',
+        'create_engine("postgresql://scott:tiger@localhost/test")',
+        "f(keep_old_secret_active=keep_old_secret_active)",
     ],
 )
 def test_near_misses_do_not_fire(text: str) -> None:
     assert find_secrets(text) == [], text
+
+
+@pytest.mark.parametrize("text", ['password = "hunter"', "PASSWORD=hunter", "password: hunter\n"])
+def test_hardcoded_word_passwords_still_count(text: str) -> None:
+    assert types_at(text) == [("PASSWORD", "hunter")]
 
 
 def test_no_subspan_and_superset_both_reported() -> None:
@@ -352,6 +384,8 @@ _ADVERSARIAL = {
     "begin-no-end": lambda r: "-----BEGIN RSA PRIVATE KEY-----\n" * (_MB // 32),
     "keys": lambda r: "password: token= api_key:" * (_MB // 25),
     "bearer": lambda r: "Authorization: Bearer " * (_MB // 22),
+    "dash-flags": lambda r: "- --p " * (_MB // 6),
+    "curl": lambda r: "curl http " * (_MB // 10),
     "hex": lambda r: "".join(r.choices("0123456789abcdef", k=_MB)),
 }
 

@@ -64,7 +64,7 @@ _register_types()
 # ---------------------------------------------------------------------------------------------
 _PLACEHOLDER_WORDS = frozenset(
     """changeme change_me changeit password passwd secret example dummy test testing none null nil
-    true false undefined todo tbd placeholder redacted hidden masked your_password yourpassword
+    true false undefined todo tbd tiger scott placeholder redacted hidden masked your_password yourpassword
     mypassword my_password pass foo bar baz foobar sample default empty string value token
     apikey api_key secret_key your_token your_api_key xxx n/a na required optional""".split()
 )
@@ -107,6 +107,9 @@ _PLACEHOLDER_SEGMENTS = frozenset(
 )
 _TYPE_NAMES = frozenset(
     "str int bytes bool float none optional any string secretstr dict list object".split()
+)
+_TYPE_HINT = re.compile(
+    r"(?:[A-Z][a-z0-9]+){1,5}(?:Token|Key|Secret|Str|Credentials?|Type|Config|Auth|Provider|Model)"
 )
 _WORDISH = re.compile(r"^[A-Za-z]+(?:[-_' ][A-Za-z]+)*$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -350,7 +353,7 @@ def _header_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, st
                 continue
             if m.group("scheme").lower() == "basic":
                 yield s, s + len(v), "BASIC_AUTH", 0.9, "http-basic-auth", True
-            elif len(v) >= 8 and entropy(v) >= 2.5:
+            elif _generic_value_ok(v) or (len(v) >= 20 and entropy(v) >= 3.5):
                 yield s, s + len(v), "BEARER_TOKEN", 0.9, "http-authorization", True
         for m in _BEARER.finditer(text):
             s = m.start("s")
@@ -384,7 +387,8 @@ _LAST_WORD_EXCLUDE = frozenset(
     enabled required regex pattern format version limit usage size prefix env sha sha1 sha256 checksum
     etag digest md5 fingerprint input output counter budget strength rotation algorithm alg mode method
     location manager provider source ref arn tokens keys secrets passwords credentials store path kind
-    class schema column index lifetime age validity at time date created updated rule rules flag""".split()
+    class schema column index lifetime age validity at time date created updated rule rules flag
+    mgr handler callback widget form validator hasher helper box dialog button""".split()
 )
 _ANY_WORD_EXCLUDE = frozenset(
     """public pub primary foreign sort partition cache idempotency passport passenger passage bypass
@@ -443,12 +447,75 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
                 continue  # a call, subscript or literal in code: not a value
             if prose:
                 v = v.rstrip("!?")
+        if m.group("q") is None and _TYPE_HINT.fullmatch(v):
+            continue  # token: JiraOauth2Token (a type annotation)
+        if m.group("q") is None and (v.isalpha() or re.fullmatch(r"[a-z_]+", v or "-")):
+            # Unquoted letters only: a variable (password = auth) or prose (password: Available when).
+            after = text[s + len(v) : s + len(v) + 2]
+            code_sep = m.group("sep") == "=" and text[m.start("sep") - 1 : m.start("sep")] == " "
+            if code_sep or (after[:1] == " " and after[1:2].isalpha()) or "_" in v:
+                continue
+        if v == key or v == key.strip("-_"):
+            continue  # keyword argument passed through: f(secret=secret)
         if etype == "PASSWORD":
             if not _password_ok(v, strict=prose):
                 continue
         elif not _generic_value_ok(v):
             continue
         yield s, s + len(v), etype, 0.85 if etype == "PASSWORD" else 0.75, "credential-assignment", True
+
+
+# Command lines, SQL and XML: places where a password follows a flag or tag rather than "=".
+_CLI_FLAG = re.compile(
+    r"(?<![\w-])--?(?i:password|passwd|pass|token|api-key|apikey|secret|client-secret|auth-token|access-token)"
+    r"(?:=| {1,3})(?:'(?P<sq>[^'\n]{3,200})'|\"(?P<dq>[^\"\n]{3,200})\"|(?P<s>[^\s'\"]{3,200}))"
+)
+_MYSQL_P = re.compile(
+    r"(?i:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]{0,120}?\s-p(?P<s>[^\s'\"-][^\s'\"]{2,100})"
+)
+_CURL_USER = re.compile(
+    r"(?i:curl|wget|http)\b[^\n]{0,200}?\s(?:-u|--user|--http-password|--password)[ =]['\"]?"
+    r"(?:[^\s:'\"]{1,100}:)?(?P<s>[^\s'\"]{3,200})"
+)
+_SQL_PW = re.compile(
+    r"(?i:identified\s{1,3}by|with\s{1,3}(?:encrypted\s{1,3})?password|\bpassword)\s{1,3}'(?P<s>[^'\n]{1,200})'"
+)
+_XML_PW = re.compile(
+    r"<(?P<tag>[\w:.-]{0,40}(?i:password|passwd|secret|token|api[_-]?key|apikey)[\w.-]{0,20})(?:\s[^>]{0,200})?>"
+    r"(?P<s>[^<\n]{1,300})</(?P=tag)>"
+)
+
+
+def _extra_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+    pats: list[tuple[re.Pattern[str], str]] = []
+    if "-" in text and any(k in low for k in ("pass", "token", "key", "secret")):
+        pats.append((_CLI_FLAG, "cli-flag"))
+    if "mysql" in low or "mariadb" in low:
+        pats.append((_MYSQL_P, "mysql-cli"))
+    if ("curl" in low or "wget" in low or "http" in low) and (
+        "-u" in low or "--user" in low or "password" in low
+    ):
+        pats.append((_CURL_USER, "cli-user"))
+    if "'" in text and ("identified" in low or "password" in low):
+        pats.append((_SQL_PW, "sql-password"))
+    if "</" in text:
+        pats.append((_XML_PW, "xml-credential"))
+    for pat, rid in pats:
+        for m in pat.finditer(text):
+            grp = next((g for g in ("s", "sq", "dq") if g in pat.groupindex and m.group(g) is not None), None)
+            if grp is None:
+                continue
+            v, s = m.group(grp), m.start(grp)
+            if rid == "xml-credential":
+                etype = _classify_key(m.group("tag")) or "GENERIC_SECRET"
+            elif rid == "cli-flag":
+                flag = m.group(0).split("=", 1)[0].split(" ", 1)[0].lower()
+                etype = "PASSWORD" if "pass" in flag else "GENERIC_SECRET"
+            else:
+                etype = "PASSWORD"
+            ok = _password_ok(v, strict=rid == "cli-flag") if etype == "PASSWORD" else _generic_value_ok(v)
+            if ok:
+                yield s, s + len(v), etype, 0.8, rid, True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,6 +537,7 @@ def find_secrets(text: str) -> list[Finding]:
     raw.extend(_url_hits(text))
     raw.extend(_header_hits(text, low))
     raw.extend(_assignment_hits(text))
+    raw.extend(_extra_hits(text, low))
     # start asc, longer first, specific before generic: the first of a same-span group wins.
     raw.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[5], -h[3]))
     kept: list[tuple[int, int, str, float, str, bool]] = []
