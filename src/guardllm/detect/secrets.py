@@ -44,6 +44,10 @@ SECRET_TYPES: dict[str, str] = {
 _GENERIC = {"PASSWORD", "GENERIC_SECRET", "BEARER_TOKEN", "BASIC_AUTH", "SESSION_TOKEN"}
 
 _KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in SECRET_RULES for k in r.keywords}))
+# keyword -> indices of the rules it gates, so a text only visits the rules whose keywords it holds
+_BY_KEYWORD: dict[str, tuple[int, ...]] = {
+    k: tuple(i for i, r in enumerate(SECRET_RULES) if k in r.keywords) for k in _KEYWORDS
+}
 
 
 def _register_types() -> None:
@@ -229,12 +233,9 @@ def _password_ok(v: str, strict: bool) -> bool:
 # Provider table
 # ---------------------------------------------------------------------------------------------
 def _provider_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
-    present = {k for k in _KEYWORDS if k in low}
-    if not present:
-        return
-    for rule in SECRET_RULES:
-        if not any(k in present for k in rule.keywords):
-            continue
+    todo = sorted({i for k in _KEYWORDS if k in low for i in _BY_KEYWORD[k]})
+    for i in todo:
+        rule = SECRET_RULES[i]
         grouped = "s" in rule.regex.groupindex
         for m in rule.regex.finditer(text):
             s, e = m.span("s") if grouped else m.span()
