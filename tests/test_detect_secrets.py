@@ -231,6 +231,9 @@ def test_password_assignments(template: str) -> None:
         "API_KEY={v}",
         'client_secret: "{v}"',
         "X-Api-Key: {v}",
+        "My API key: {v}",
+        "Secret Key: {v}",
+        "client-key-data: {v}",
         "SECRET_KEY = '{v}'",
         '"auth_token": "{v}"',
         "https://api.acme.io/v1/items?access_token={v}&page=2",
@@ -345,6 +348,8 @@ def test_placeholders_are_not_secrets(value: str) -> None:
         '"authorization: Bearer account-b"',
         'create_engine("postgresql://scott:tiger@localhost/test")',
         "f(keep_old_secret_active=keep_old_secret_active)",
+        "Press any key: continue",
+        "the primary key: id42abc",
     ],
 )
 def test_near_misses_do_not_fire(text: str) -> None:

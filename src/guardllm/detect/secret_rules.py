@@ -281,12 +281,12 @@ for _p, _cs, _n in (
 ):
     _prefixed(f"gitlab-{_p.strip('-').lower()}", "GITLAB_TOKEN", "gitlab", _p, _cs, _n)
 
-for _p in ("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxs-", "xoxr-", "xoxo-"):
+for _p in ("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxs-", "xoxr-", "xoxo-", "xoxc-"):
     _custom(
         f"slack-{_p[:4]}",
         "SLACK_TOKEN",
         "slack",
-        rf"(?<![A-Za-z0-9_-]){_p}[0-9]{{1,16}}(?:-[0-9A-Za-z]{{1,40}}){{1,4}}(?![A-Za-z0-9_-])",
+        rf"(?<![A-Za-z0-9_-]){_p}[0-9]{{1,16}}(?:-[0-9A-Za-z]{{1,80}}){{1,4}}(?![A-Za-z0-9_-])",
         (_p,),
         (f"{_p}{_r(_p, '0123456789', 12)}-{_r(_p, '0123456789', 13, 'b')}-{_r(_p, ALNUM, 24, 'c')}",),
         body_start=5,

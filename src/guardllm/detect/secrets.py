@@ -379,6 +379,7 @@ _ASSIGN = re.compile(
     r"(?P<sep>:=|=>|=|:|\s(?i:is|was)\s{1,3}:?)\s{0,3}"
     r"(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n]{1,300}?)(?P=q)|(?P<v>[^\s\"'`,;<>]{1,300}))"
 )
+_PREV_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,20}$")
 _KEY_BACK = re.compile(r"[A-Za-z0-9_.-]{0,60}$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -426,6 +427,12 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
         kstart = back.start() if back else m.start()
         key = text[kstart : m.start("suf") + len(m.group("suf"))]
         etype = _classify_key(key)
+        if etype is None and kstart > 1 and text[kstart - 1] == " ":
+            # Prose labels with a space: "API key: ...", "Secret Key: ...", "access token: ..."
+            prev = _PREV_WORD.search(text, max(0, kstart - 22), kstart - 1)
+            if prev:
+                key = prev.group() + "_" + key
+                etype = _classify_key(key)
         if etype is None:
             continue
         prose = m.group("sep").strip().lower().startswith(("is", "was"))
