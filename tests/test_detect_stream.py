@@ -99,3 +99,12 @@ def test_many_windows_stay_consistent_with_whole_scan():
     text = block * 200
     chunks = [text[i : i + 1000] for i in range(0, len(text), 1000)]
     assert _spans(list(scan_stream(chunks, chunk_size=512, overlap=256))) == _spans(guardllm.scan(text))
+
+
+def test_unterminated_begin_marker_does_not_stall_tiny_windows():
+    text = "-----BEGIN PRIVATE KEY-----\n" + ("QUJD" * 16 + "\n") * 300 + f"tail {EMAIL}\n"
+    chunks = [text[i : i + 64] for i in range(0, len(text), 64)]
+    found = list(scan_stream(chunks, chunk_size=64, overlap=32, max_value=4096))
+    assert [f.entity_type for f in found].count("EMAIL_ADDRESS") == 1
+    starts = [f.start for f in found]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)

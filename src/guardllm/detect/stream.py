@@ -82,10 +82,14 @@ def scan_stream_located(
     line_start_abs = 0  # absolute offset of the start of the line containing buf[0]
     pending = iter(chunks)
     exhausted = False
+    growing = False
 
     while True:
         # Fill the window: the chunk plus the carried overlap (and any deferred value).
-        target = len(buf) + chunk_size
+        # A deferred window doubles instead of growing by one chunk, so rescanning
+        # a long open value stays linear in its length.
+        target = len(buf) + (max(chunk_size, len(buf)) if growing else chunk_size)
+        growing = False
         parts = [buf]
         size = len(buf)
         while size < target and not exhausted:
@@ -119,7 +123,8 @@ def scan_stream_located(
                 if len(buf) - (floor - base) > max_value:
                     cut = len(buf) - overlap  # give up deferring; report in pieces
                 else:
-                    continue  # the next pass reads another chunk into this window
+                    growing = True
+                    continue  # the next pass reads more into this window
 
         # Report findings that start in [floor, cut), with line/column from a cursor.
         line, cursor = line_at_base, 0
