@@ -72,7 +72,7 @@ class WrapConfig:
     guard: Guard
     provider: str
     scope: str | None = None
-    principal: str | None = None
+    principal: str | None = field(default=None, repr=False)  # may be an email-like id
     to: str = "user"
     purpose: str | None = None
     run_id: str | None = None
