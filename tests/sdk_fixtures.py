@@ -32,7 +32,7 @@ def server(fake_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
 
 
 @pytest.fixture
-def guard() -> Any:
+def sdk_guard() -> Any:
     """A Guard on an in-memory store whose policy lets the tool ``send_email`` see emails."""
     from guardllm import Guard, Policy
 

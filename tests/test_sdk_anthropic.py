@@ -15,6 +15,12 @@ from tests.sdk_values import CARD, EMAIL, EMAIL2, SSN, assert_no_raw, dumps
 
 pytest_plugins = ["tests.sdk_fixtures"]
 
+
+@pytest.fixture
+def guard(sdk_guard):
+    """This module's guard (overrides any suite-wide ``guard`` fixture): send_email may see emails."""
+    return sdk_guard
+
 PROMPT = f"Please email {EMAIL} about SSN {SSN}."
 MSGS = [{"role": "user", "content": PROMPT}]
 
