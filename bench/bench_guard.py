@@ -42,8 +42,10 @@ def tool_result(request: int = 0) -> str:
 
     ``request`` varies a harmless field so that no cache in the detector can answer
     repeated calls (every iteration is a distinct text, as in real traffic)."""
-    parts = [f'{{"status": "ok", "request": "q{request:07d}", "query": "open tickets for account 88231", '
-             '"results": [']
+    parts = [
+        f'{{"status": "ok", "request": "q{request:07d}", "query": "open tickets for account 88231", '
+        '"results": ['
+    ]
     for i, (name, email, phone, card) in enumerate(ROWS):
         parts.append(
             f'{{"ticket": {1000 + i}, "customer": "{name}", "email": "{email}", '
@@ -51,16 +53,18 @@ def tool_result(request: int = 0) -> str:
             + (f'"card_on_file": "{card}", ' if card else "")
             + '"subject": "Refund request for order #A-55{i}2", "priority": "high", '
             + '"body": "Hello, I was charged twice for my last order and would like the duplicate refunded. '
-            + 'The package arrived damaged as well; photos attached. Please advise on next steps and '
+            + "The package arrived damaged as well; photos attached. Please advise on next steps and "
             + 'the expected timeline. Thank you for your help.", "tags": ["billing", "refund", "damaged"]}'
         )
         parts.append(", ")
     parts[-1] = "], "
-    parts.append('"note": "Escalate if unresolved within 48 hours. Contact the account manager at '
-                 'ops.lead@northwind.example or IBAN DE89 3704 0044 0532 0130 00 for wire refunds.", '
-                 '"generated_at": "2026-11-28T12:00:00Z", "page": 1, "page_size": 25, '
-                 '"disclaimer": "Internal use only. Do not forward outside the support organisation. '
-                 'Data retention policy applies; see the handbook section 4.2 for details."}')
+    parts.append(
+        '"note": "Escalate if unresolved within 48 hours. Contact the account manager at '
+        'ops.lead@northwind.example or IBAN DE89 3704 0044 0532 0130 00 for wire refunds.", '
+        '"generated_at": "2026-11-28T12:00:00Z", "page": 1, "page_size": 25, '
+        '"disclaimer": "Internal use only. Do not forward outside the support organisation. '
+        'Data retention policy applies; see the handbook section 4.2 for details."}'
+    )
     return "".join(parts)
 
 
@@ -111,7 +115,7 @@ def bench(iterations: int) -> dict:
         mask_only.append((t1 - t0) * 1000)
         unmask_only.append((t2 - t1) * 1000)
     det = guardllm.detect.Detector(cache_size=0) if _accepts_cache_size() else None
-    scan_only = timed(lambda: (det.scan(text) if det else guardllm.scan(text)), iterations)
+    scan_only = timed(lambda: det.scan(text) if det else guardllm.scan(text), iterations)
     # the same text again and again (detector cache hits): the best case
     repeated = timed(lambda: g.unmask(g.mask(text, scope="bench"), scope="bench"), iterations)
     masked = first.text
@@ -138,13 +142,21 @@ def bench(iterations: int) -> dict:
     g3.unmask(many, scope="tok-bench")
     reveal_cold_ops = n_tok / (time.perf_counter() - t0)
 
-    forms = {"[EMAIL_1]": "[EMAIL_1]", "[PERSON_12]": "[PERSON_12]", "<<EMAIL_1>>": "<<EMAIL_1>>",
-             "<EMAIL_1>": "<EMAIL_1>", "{{EMAIL_1}}": "{{EMAIL_1}}", "EMAIL_1": "EMAIL_1",
-             "<<PERSON:1>>": "<<PERSON:1>>", "[REDACTED:EMAIL_ADDRESS]": "[REDACTED:EMAIL_ADDRESS]"}
+    forms = {
+        "[EMAIL_1]": "[EMAIL_1]",
+        "[PERSON_12]": "[PERSON_12]",
+        "<<EMAIL_1>>": "<<EMAIL_1>>",
+        "<EMAIL_1>": "<EMAIL_1>",
+        "{{EMAIL_1}}": "{{EMAIL_1}}",
+        "EMAIL_1": "EMAIL_1",
+        "<<PERSON:1>>": "<<PERSON:1>>",
+        "[REDACTED:EMAIL_ADDRESS]": "[REDACTED:EMAIL_ADDRESS]",
+    }
     forms["raw email (reference)"] = "priya.raman@quillfeather.example"
     # cost inside a sentence: tokens added by the placeholder (the space before it merges)
-    token_cost = {k: count_tokens(f"Write to {v} today.") - count_tokens("Write to today.")
-                  for k, v in forms.items()}
+    token_cost = {
+        k: count_tokens(f"Write to {v} today.") - count_tokens("Write to today.") for k, v in forms.items()
+    }
     in_text = count_tokens(text)
     out_text = count_tokens(masked)
 
@@ -178,8 +190,10 @@ def main() -> int:
     args = ap.parse_args()
     r = bench(args.iterations)
     mu, m, u, d = r["mask_unmask_ms"], r["mask_ms"], r["unmask_ms"], r["detection_only_ms"]
-    print(f"guardllm Guard benchmark -- distinct ~{r['text_bytes']} byte tool results, {r['sensitive_values']} sensitive "
-          f"values, {r['iterations']} iterations, {r['store']}")
+    print(
+        f"guardllm Guard benchmark -- distinct ~{r['text_bytes']} byte tool results, {r['sensitive_values']} sensitive "
+        f"values, {r['iterations']} iterations, {r['store']}"
+    )
     print(f"{'operation':<34}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'mask + unmask (goal 1 / 5)':<34}{mu['p50']:>10.3f}{mu['p99']:>10.3f}")
     print(f"{'  mask (incl. detection)':<34}{m['p50']:>10.3f}{m['p99']:>10.3f}")
@@ -189,8 +203,10 @@ def main() -> int:
     print(f"{'same text repeated (cache hits)':<34}{rp['p50']:>10.3f}{rp['p99']:>10.3f}")
     print(f"{'first call, cold caches':<34}{r['cold_first_call_ms']:>10.3f}")
     print(f"tokenize (new value, SQLite insert): {r['tokenize_ops_per_s']:,.0f} ops/s")
-    print(f"reveal (warm cache): {r['reveal_ops_per_s_warm']:,.0f} ops/s; cold (decrypt): "
-          f"{r['reveal_ops_per_s_cold']:,.0f} ops/s")
+    print(
+        f"reveal (warm cache): {r['reveal_ops_per_s_warm']:,.0f} ops/s; cold (decrypt): "
+        f"{r['reveal_ops_per_s_cold']:,.0f} ops/s"
+    )
     print(f"placeholder cost in {r['encoding']} tokens (in a sentence):")
     for form, n in r["placeholder_tokens"].items():
         print(f"  {form:<28}{n:>3}")

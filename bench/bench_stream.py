@@ -44,8 +44,9 @@ def _first_and_total_openai(client: Any, body_text: str) -> tuple[float, float, 
     start = time.perf_counter()
     first = None
     text = ""
-    for chunk in client.chat.completions.create(model="bench", stream=True,
-                                                messages=[{"role": "user", "content": "go"}]):
+    for chunk in client.chat.completions.create(
+        model="bench", stream=True, messages=[{"role": "user", "content": "go"}]
+    ):
         piece = "".join(c.delta.content or "" for c in chunk.choices)
         if piece and first is None:
             first = time.perf_counter() - start
@@ -57,7 +58,9 @@ def _first_and_total_anthropic(client: Any, body_text: str) -> tuple[float, floa
     start = time.perf_counter()
     first = None
     text = ""
-    with client.messages.stream(model="bench", max_tokens=64, messages=[{"role": "user", "content": "go"}]) as s:
+    with client.messages.stream(
+        model="bench", max_tokens=64, messages=[{"role": "user", "content": "go"}]
+    ) as s:
         for piece in s.text_stream:
             if piece and first is None:
                 first = time.perf_counter() - start
@@ -65,8 +68,17 @@ def _first_and_total_anthropic(client: Any, body_text: str) -> tuple[float, floa
     return first or float("nan"), time.perf_counter() - start, text
 
 
-def measure(server: FakeLLMServer, raw: Any, wrapped: Any, fn: Any, text: str, *, chunk_size: int,
-            delay: float, runs: int) -> dict[str, Any]:
+def measure(
+    server: FakeLLMServer,
+    raw: Any,
+    wrapped: Any,
+    fn: Any,
+    text: str,
+    *,
+    chunk_size: int,
+    delay: float,
+    runs: int,
+) -> dict[str, Any]:
     raw_first, raw_total, g_first, g_total = [], [], [], []
     restored = ""
     for i in range(runs + 1):  # the first pair warms connections and caches
@@ -95,7 +107,9 @@ def measure(server: FakeLLMServer, raw: Any, wrapped: Any, fn: Any, text: str, *
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--delay", type=float, default=0.004, help="seconds between SSE events")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
@@ -118,23 +132,42 @@ def main(argv: list[str] | None = None) -> int:
         for api, (raw, wrapped, fn) in pairs.items():
             for label, text in answers.items():
                 for chunk_size in (1, 4):
-                    row = measure(server, raw, wrapped, fn, text, chunk_size=chunk_size, delay=args.delay,
-                                  runs=args.runs)
+                    row = measure(
+                        server,
+                        raw,
+                        wrapped,
+                        fn,
+                        text,
+                        chunk_size=chunk_size,
+                        delay=args.delay,
+                        runs=args.runs,
+                    )
                     token_events = -(-len(token) // chunk_size)
-                    row.update(api=api, answer=label, token_len=len(token), token_events=token_events,
-                               within_one_token=row["extra_first_events"] <= token_events + 0.5)
+                    row.update(
+                        api=api,
+                        answer=label,
+                        token_len=len(token),
+                        token_events=token_events,
+                        within_one_token=row["extra_first_events"] <= token_events + 0.5,
+                    )
                     results.append(row)
 
-    header = (f"{'api':<17}{'answer':<13}{'chunk':>6}{'raw 1st ms':>12}{'guard 1st ms':>13}"
-              f"{'extra ev':>10}{'token ev':>10}{'raw tot ms':>12}{'guard tot ms':>13}  ok")
-    print(f"time to first restored character; 1 SSE event every {args.delay * 1e3:.1f} ms; "
-          f"median of {args.runs} runs; token {token!r} = {len(token)} chars")
+    header = (
+        f"{'api':<17}{'answer':<13}{'chunk':>6}{'raw 1st ms':>12}{'guard 1st ms':>13}"
+        f"{'extra ev':>10}{'token ev':>10}{'raw tot ms':>12}{'guard tot ms':>13}  ok"
+    )
+    print(
+        f"time to first restored character; 1 SSE event every {args.delay * 1e3:.1f} ms; "
+        f"median of {args.runs} runs; token {token!r} = {len(token)} chars"
+    )
     print(header)
     for r in results:
-        print(f"{r['api']:<17}{r['answer']:<13}{r['chunk_size']:>6}{r['raw_first_ms']:>12.2f}"
-              f"{r['guarded_first_ms']:>13.2f}{r['extra_first_events']:>10.2f}{r['token_events']:>10}"
-              f"{r['raw_total_ms']:>12.2f}{r['guarded_total_ms']:>13.2f}  "
-              f"{'yes' if r['within_one_token'] and r['restored_ok'] else 'NO'}")
+        print(
+            f"{r['api']:<17}{r['answer']:<13}{r['chunk_size']:>6}{r['raw_first_ms']:>12.2f}"
+            f"{r['guarded_first_ms']:>13.2f}{r['extra_first_events']:>10.2f}{r['token_events']:>10}"
+            f"{r['raw_total_ms']:>12.2f}{r['guarded_total_ms']:>13.2f}  "
+            f"{'yes' if r['within_one_token'] and r['restored_ok'] else 'NO'}"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0 if all(r["within_one_token"] and r["restored_ok"] for r in results) else 1

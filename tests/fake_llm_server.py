@@ -270,8 +270,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
-            self._send_json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model",
-                                                              "created": 0, "owned_by": "fake"}]})
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": "fake-model", "object": "model", "created": 0, "owned_by": "fake"}],
+                },
+            )
         else:
             self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
 
@@ -323,20 +328,30 @@ class _Handler(BaseHTTPRequestHandler):
         if error.body is not None:
             payload = error.body
         elif api == "messages":
-            kind = "overloaded_error" if error.status == 529 else (
-                "api_error" if error.status >= 500 else "invalid_request_error")
+            kind = (
+                "overloaded_error"
+                if error.status == 529
+                else ("api_error" if error.status >= 500 else "invalid_request_error")
+            )
             payload = {"type": "error", "error": {"type": kind, "message": message}}
         else:
-            payload = {"error": {"message": message, "type": "server_error" if error.status >= 500
-                                 else "invalid_request_error", "param": None, "code": None}}
+            payload = {
+                "error": {
+                    "message": message,
+                    "type": "server_error" if error.status >= 500 else "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
         self._send_json(error.status, payload)
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
-    def _send_stream(self, api: str, reply: Reply, body: dict[str, Any],
-                     broken: BrokenStream | None = None) -> None:
+    def _send_stream(
+        self, api: str, reply: Reply, body: dict[str, Any], broken: BrokenStream | None = None
+    ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -359,15 +374,20 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = {"type": "error", "error": {"type": "overloaded_error", "message": broken.message}}
                 self._write_chunk(_sse(payload, "error"))
             elif api == "responses":
-                payload = {"type": "error", "code": "server_error", "message": broken.message,
-                           "param": None, "sequence_number": 999}
+                payload = {
+                    "type": "error",
+                    "code": "server_error",
+                    "message": broken.message,
+                    "param": None,
+                    "sequence_number": 999,
+                }
                 self._write_chunk(_sse(payload, "error"))
             else:
                 self._write_chunk(_sse({"error": {"message": broken.message, "type": "server_error"}}))
             self._write_chunk(b"")
             return
         # Half a chunk, then drop the socket: the client sees an incomplete chunked body.
-        self.wfile.write(b"40\r\ndata: {\"trunc")
+        self.wfile.write(b'40\r\ndata: {"trunc')
         self.wfile.flush()
         self.close_connection = True
         try:
@@ -407,18 +427,33 @@ def _render(api: str, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     model = reply.model or body.get("model") or "fake-model"
     n_in, n_out = _usage_numbers(body, text)
     if api == "chat":
-        message: dict[str, Any] = {"role": "assistant", "content": text if (text or not reply.tool_calls) else None,
-                                   "refusal": None}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": text if (text or not reply.tool_calls) else None,
+            "refusal": None,
+        }
         if reply.tool_calls:
             message["tool_calls"] = [
-                {"id": _tool_id(c, api, i), "type": "function",
-                 "function": {"name": c.name, "arguments": c.arguments_json()}}
+                {
+                    "id": _tool_id(c, api, i),
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments_json()},
+                }
                 for i, c in enumerate(reply.tool_calls)
             ]
         return {
-            "id": _next_id("chatcmpl-"), "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
+            "id": _next_id("chatcmpl-"),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+                }
+            ],
             "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out},
         }
     if api == "responses":
@@ -428,10 +463,17 @@ def _render(api: str, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     if text:
         content.append({"type": "text", "text": text})
     for i, c in enumerate(reply.tool_calls):
-        content.append({"type": "tool_use", "id": _tool_id(c, api, i), "name": c.name, "input": c.arguments_dict()})
+        content.append(
+            {"type": "tool_use", "id": _tool_id(c, api, i), "name": c.name, "input": c.arguments_dict()}
+        )
     return {
-        "id": _next_id("msg_"), "type": "message", "role": "assistant", "model": model, "content": content,
-        "stop_reason": "tool_use" if reply.tool_calls else "end_turn", "stop_sequence": None,
+        "id": _next_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
+        "stop_sequence": None,
         "usage": {"input_tokens": n_in, "output_tokens": n_out},
     }
 
@@ -439,29 +481,68 @@ def _render(api: str, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
 def _response_items(reply: Reply, text: str, msg_id: str, fc_ids: list[str]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if text or not reply.tool_calls:
-        items.append({"type": "message", "id": msg_id, "status": "completed", "role": "assistant",
-                      "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]})
+        items.append(
+            {
+                "type": "message",
+                "id": msg_id,
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+            }
+        )
     for i, c in enumerate(reply.tool_calls):
-        items.append({"type": "function_call", "id": fc_ids[i], "call_id": _tool_id(c, "responses", i),
-                      "name": c.name, "arguments": c.arguments_json(), "status": "completed"})
+        items.append(
+            {
+                "type": "function_call",
+                "id": fc_ids[i],
+                "call_id": _tool_id(c, "responses", i),
+                "name": c.name,
+                "arguments": c.arguments_json(),
+                "status": "completed",
+            }
+        )
     return items
 
 
-def _response_object(reply: Reply, body: dict[str, Any], text: str, model: str, status: str,
-                     resp_id: str | None = None, msg_id: str | None = None,
-                     fc_ids: list[str] | None = None, with_output: bool = True) -> dict[str, Any]:
+def _response_object(
+    reply: Reply,
+    body: dict[str, Any],
+    text: str,
+    model: str,
+    status: str,
+    resp_id: str | None = None,
+    msg_id: str | None = None,
+    fc_ids: list[str] | None = None,
+    with_output: bool = True,
+) -> dict[str, Any]:
     n_in, n_out = _usage_numbers(body, text)
     fc_ids = fc_ids or [_next_id("fc_") for _ in reply.tool_calls]
     return {
-        "id": resp_id or _next_id("resp_"), "object": "response", "created_at": int(time.time()),
-        "status": status, "model": model, "error": None, "incomplete_details": None,
-        "instructions": body.get("instructions"), "metadata": {}, "parallel_tool_calls": True,
-        "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto", "tools": body.get("tools") or [],
+        "id": resp_id or _next_id("resp_"),
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "model": model,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "metadata": {},
+        "parallel_tool_calls": True,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "tool_choice": "auto",
+        "tools": body.get("tools") or [],
         "text": {"format": {"type": "text"}},
         "output": _response_items(reply, text, msg_id or _next_id("msg_"), fc_ids) if with_output else [],
-        "usage": {"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out,
-                  "input_tokens_details": {"cached_tokens": 0},
-                  "output_tokens_details": {"reasoning_tokens": 0}} if with_output else None,
+        "usage": {
+            "input_tokens": n_in,
+            "output_tokens": n_out,
+            "total_tokens": n_in + n_out,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        }
+        if with_output
+        else None,
     }
 
 
@@ -479,23 +560,47 @@ def _chat_stream(reply: Reply, body: dict[str, Any]) -> Iterator[bytes]:
     cid, created = _next_id("chatcmpl-"), int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        return _sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                     "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]})
+        return _sse(
+            {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            }
+        )
 
     yield chunk({"role": "assistant", "content": "", "refusal": None})
     for piece in reply.pieces(text):
         yield chunk({"content": piece})
     for i, call in enumerate(reply.tool_calls):
-        yield chunk({"tool_calls": [{"index": i, "id": _tool_id(call, "chat", i), "type": "function",
-                                     "function": {"name": call.name, "arguments": ""}}]})
+        yield chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": i,
+                        "id": _tool_id(call, "chat", i),
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                ]
+            }
+        )
         for piece in _cut(call.arguments_json(), reply.chunk_size):
             yield chunk({"tool_calls": [{"index": i, "function": {"arguments": piece}}]})
     yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
         n_in, n_out = _usage_numbers(body, text)
-        yield _sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                    "choices": [], "usage": {"prompt_tokens": n_in, "completion_tokens": n_out,
-                                             "total_tokens": n_in + n_out}})
+        yield _sse(
+            {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out},
+            }
+        )
     yield b"data: [DONE]\n\n"
 
 
@@ -514,37 +619,89 @@ def _responses_stream(reply: Reply, body: dict[str, Any]) -> Iterator[bytes]:
     def ev(kind: str, **fields: Any) -> bytes:
         return _sse({"type": kind, "sequence_number": next(seq), **fields}, kind)
 
-    skeleton = _response_object(reply, body, text, model, "in_progress", resp_id, msg_id, fc_ids, with_output=False)
+    skeleton = _response_object(
+        reply, body, text, model, "in_progress", resp_id, msg_id, fc_ids, with_output=False
+    )
     yield ev("response.created", response=skeleton)
     yield ev("response.in_progress", response=skeleton)
     index = 0
     if text or not reply.tool_calls:
-        yield ev("response.output_item.added", output_index=index,
-                 item={"type": "message", "id": msg_id, "status": "in_progress", "role": "assistant", "content": []})
-        yield ev("response.content_part.added", item_id=msg_id, output_index=index, content_index=0,
-                 part={"type": "output_text", "text": "", "annotations": [], "logprobs": []})
+        yield ev(
+            "response.output_item.added",
+            output_index=index,
+            item={
+                "type": "message",
+                "id": msg_id,
+                "status": "in_progress",
+                "role": "assistant",
+                "content": [],
+            },
+        )
+        yield ev(
+            "response.content_part.added",
+            item_id=msg_id,
+            output_index=index,
+            content_index=0,
+            part={"type": "output_text", "text": "", "annotations": [], "logprobs": []},
+        )
         for piece in reply.pieces(text):
-            yield ev("response.output_text.delta", item_id=msg_id, output_index=index, content_index=0,
-                     delta=piece, logprobs=[])
-        yield ev("response.output_text.done", item_id=msg_id, output_index=index, content_index=0,
-                 text=text, logprobs=[])
+            yield ev(
+                "response.output_text.delta",
+                item_id=msg_id,
+                output_index=index,
+                content_index=0,
+                delta=piece,
+                logprobs=[],
+            )
+        yield ev(
+            "response.output_text.done",
+            item_id=msg_id,
+            output_index=index,
+            content_index=0,
+            text=text,
+            logprobs=[],
+        )
         part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
         yield ev("response.content_part.done", item_id=msg_id, output_index=index, content_index=0, part=part)
-        yield ev("response.output_item.done", output_index=index,
-                 item={"type": "message", "id": msg_id, "status": "completed", "role": "assistant",
-                       "content": [part]})
+        yield ev(
+            "response.output_item.done",
+            output_index=index,
+            item={
+                "type": "message",
+                "id": msg_id,
+                "status": "completed",
+                "role": "assistant",
+                "content": [part],
+            },
+        )
         index += 1
     for i, call in enumerate(reply.tool_calls):
         args = call.arguments_json()
-        item = {"type": "function_call", "id": fc_ids[i], "call_id": _tool_id(call, "responses", i),
-                "name": call.name, "arguments": "", "status": "in_progress"}
+        item = {
+            "type": "function_call",
+            "id": fc_ids[i],
+            "call_id": _tool_id(call, "responses", i),
+            "name": call.name,
+            "arguments": "",
+            "status": "in_progress",
+        }
         yield ev("response.output_item.added", output_index=index, item=item)
         for piece in _cut(args, reply.chunk_size):
-            yield ev("response.function_call_arguments.delta", item_id=fc_ids[i], output_index=index, delta=piece)
-        yield ev("response.function_call_arguments.done", item_id=fc_ids[i], output_index=index,
-                 arguments=args, name=call.name)
-        yield ev("response.output_item.done", output_index=index,
-                 item={**item, "arguments": args, "status": "completed"})
+            yield ev(
+                "response.function_call_arguments.delta", item_id=fc_ids[i], output_index=index, delta=piece
+            )
+        yield ev(
+            "response.function_call_arguments.done",
+            item_id=fc_ids[i],
+            output_index=index,
+            arguments=args,
+            name=call.name,
+        )
+        yield ev(
+            "response.output_item.done",
+            output_index=index,
+            item={**item, "arguments": args, "status": "completed"},
+        )
         index += 1
     final = _response_object(reply, body, text, model, "completed", resp_id, msg_id, fc_ids)
     yield ev("response.completed", response=final)
@@ -554,29 +711,66 @@ def _messages_stream(reply: Reply, body: dict[str, Any]) -> Iterator[bytes]:
     text = reply.render_text(body)
     model = reply.model or body.get("model") or "fake-model"
     n_in, n_out = _usage_numbers(body, text)
-    message = {"id": _next_id("msg_"), "type": "message", "role": "assistant", "model": model, "content": [],
-               "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": n_in, "output_tokens": 1}}
+    message = {
+        "id": _next_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": n_in, "output_tokens": 1},
+    }
     yield _sse({"type": "message_start", "message": message}, "message_start")
     index = 0
     if text or not reply.tool_calls:
-        yield _sse({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
-                   "content_block_start")
+        yield _sse(
+            {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+            "content_block_start",
+        )
         yield _sse({"type": "ping"}, "ping")
         for piece in reply.pieces(text):
-            yield _sse({"type": "content_block_delta", "index": index,
-                        "delta": {"type": "text_delta", "text": piece}}, "content_block_delta")
+            yield _sse(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": piece},
+                },
+                "content_block_delta",
+            )
         yield _sse({"type": "content_block_stop", "index": index}, "content_block_stop")
         index += 1
     for i, call in enumerate(reply.tool_calls):
-        yield _sse({"type": "content_block_start", "index": index,
-                    "content_block": {"type": "tool_use", "id": _tool_id(call, "messages", i), "name": call.name,
-                                      "input": {}}}, "content_block_start")
+        yield _sse(
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {
+                    "type": "tool_use",
+                    "id": _tool_id(call, "messages", i),
+                    "name": call.name,
+                    "input": {},
+                },
+            },
+            "content_block_start",
+        )
         for piece in _cut(json.dumps(call.arguments_dict()), reply.chunk_size):
-            yield _sse({"type": "content_block_delta", "index": index,
-                        "delta": {"type": "input_json_delta", "partial_json": piece}}, "content_block_delta")
+            yield _sse(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                },
+                "content_block_delta",
+            )
         yield _sse({"type": "content_block_stop", "index": index}, "content_block_stop")
         index += 1
-    yield _sse({"type": "message_delta", "delta": {"stop_reason": "tool_use" if reply.tool_calls else "end_turn",
-                                                   "stop_sequence": None},
-                "usage": {"output_tokens": n_out}}, "message_delta")
+    yield _sse(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use" if reply.tool_calls else "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": n_out},
+        },
+        "message_delta",
+    )
     yield _sse({"type": "message_stop"}, "message_stop")

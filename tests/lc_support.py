@@ -126,7 +126,7 @@ class RecordingToolModel(BaseChatModel):
         with self._lock:
             self.seen.append(list(messages))
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
-        results = [m for m in messages[last_human + 1:] if isinstance(m, ToolMessage)]
+        results = [m for m in messages[last_human + 1 :] if isinstance(m, ToolMessage)]
         human = _text(messages[last_human]) if last_human >= 0 else ""
         emails = [m.group(0) for m in TOKEN.finditer(human) if m.group(1).startswith("EMAIL")]
         target = emails[0] if emails else "[EMAIL_1]"
@@ -134,43 +134,71 @@ class RecordingToolModel(BaseChatModel):
             return AIMessage(
                 content=f"I will email {target} now.",
                 tool_calls=[
-                    {"name": "send_email", "args": {"to": target, "body": "Your invoice is overdue."},
-                     "id": "call_email_1"},
+                    {
+                        "name": "send_email",
+                        "args": {"to": target, "body": "Your invoice is overdue."},
+                        "id": "call_email_1",
+                    },
                     {"name": "log_note", "args": {"text": f"Reminder sent to {target}"}, "id": "call_note_1"},
                 ],
             )
         return AIMessage(content=f"Done: I emailed {target} about the overdue invoice and logged a note.")
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
 
     def _chunks(self, message: AIMessage) -> Iterator[AIMessageChunk]:
         text = message.content if isinstance(message.content, str) else ""
         step = max(1, self.chunk_size)
         for i in range(0, len(text), step):
-            yield AIMessageChunk(content=text[i:i + step])
+            yield AIMessageChunk(content=text[i : i + step])
         for index, call in enumerate(message.tool_calls):
-            yield AIMessageChunk(content="", tool_call_chunks=[{
-                "name": call["name"], "args": json.dumps(call["args"]), "id": call["id"], "index": index,
-            }])
+            yield AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    {
+                        "name": call["name"],
+                        "args": json.dumps(call["args"]),
+                        "id": call["id"],
+                        "index": index,
+                    }
+                ],
+            )
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         for chunk in self._chunks(self._reply(messages)):
             gen = ChatGenerationChunk(message=chunk)
             if run_manager is not None:
-                run_manager.on_llm_new_token(chunk.content if isinstance(chunk.content, str) else "", chunk=gen)
+                run_manager.on_llm_new_token(
+                    chunk.content if isinstance(chunk.content, str) else "", chunk=gen
+                )
             yield gen
 
-    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
         for chunk in self._chunks(self._reply(messages)):
             gen = ChatGenerationChunk(message=chunk)
             if run_manager is not None:
-                await run_manager.on_llm_new_token(chunk.content if isinstance(chunk.content, str) else "",
-                                                   chunk=gen)
+                await run_manager.on_llm_new_token(
+                    chunk.content if isinstance(chunk.content, str) else "", chunk=gen
+                )
             yield gen
 
 

@@ -83,8 +83,10 @@ def test_inserted_record_detected(db):
     row = conn.execute("SELECT * FROM audit WHERE seq = 2").fetchone()
     fake = json.loads(row[7])
     fake.update(seq=3, event="reveal", principal="intruder")
-    conn.execute("INSERT INTO audit VALUES (3, ?, 'reveal', 'intruder', 's', 'user', NULL, ?, ?, ?)",
-                 (row[1], json.dumps(fake), fake["prev_hash"], fake["hash"]))
+    conn.execute(
+        "INSERT INTO audit VALUES (3, ?, 'reveal', 'intruder', 's', 'user', NULL, ?, ?, ?)",
+        (row[1], json.dumps(fake), fake["prev_hash"], fake["hash"]),
+    )
     conn.commit()
     rep = _verify(g)
     assert not rep and rep.first_bad_seq == 3
@@ -92,12 +94,18 @@ def test_inserted_record_detected(db):
 
 def test_reordered_records_detected(db):
     g, conn = db
-    r3 = conn.execute("SELECT ts, event, principal, scope, recipient, run_id, record, prev_hash, hash "
-                      "FROM audit WHERE seq = 3").fetchone()
-    r4 = conn.execute("SELECT ts, event, principal, scope, recipient, run_id, record, prev_hash, hash "
-                      "FROM audit WHERE seq = 4").fetchone()
-    upd = ("UPDATE audit SET ts=?, event=?, principal=?, scope=?, recipient=?, run_id=?, record=?, prev_hash=?, "
-           "hash=? WHERE seq = ?")
+    r3 = conn.execute(
+        "SELECT ts, event, principal, scope, recipient, run_id, record, prev_hash, hash "
+        "FROM audit WHERE seq = 3"
+    ).fetchone()
+    r4 = conn.execute(
+        "SELECT ts, event, principal, scope, recipient, run_id, record, prev_hash, hash "
+        "FROM audit WHERE seq = 4"
+    ).fetchone()
+    upd = (
+        "UPDATE audit SET ts=?, event=?, principal=?, scope=?, recipient=?, run_id=?, record=?, prev_hash=?, "
+        "hash=? WHERE seq = ?"
+    )
     conn.execute(upd, (*r4, 3))
     conn.execute(upd, (*r3, 4))
     conn.commit()
@@ -131,7 +139,11 @@ def test_reveal_record_contents(db):
     assert r.rule == "entities.EMAIL_ADDRESS.reveal_to.tools[send_email]" and r.purpose == "reply"
     assert r.entity_types == ["EMAIL_ADDRESS"] and r.fingerprints[0].startswith("fp_")
     refused = g.audit.query(event="refuse", recipient="tool:send_email")
-    assert refused and refused[0].entity_types == ["PHONE_NUMBER"] and refused[0].rule == "default.least_privilege"
+    assert (
+        refused
+        and refused[0].entity_types == ["PHONE_NUMBER"]
+        and refused[0].rule == "default.least_privilege"
+    )
 
 
 def test_query_filters(db):
@@ -162,8 +174,9 @@ def test_memory_store_chain(guard):
 
 
 def test_custom_events_from_integrations(guard):
-    rec = guard.audit.record("guardrail", rule="sql.read_only", detail="DELETE refused", run_id=123,
-                             tool="run_sql")
+    rec = guard.audit.record(
+        "guardrail", rule="sql.read_only", detail="DELETE refused", run_id=123, tool="run_sql"
+    )
     assert rec.seq == 1 and rec.run_id == "123" and rec.extra == {"tool": "run_sql"}
     assert rec.principal == "test:alice"
     assert guard.audit.verify()
@@ -183,8 +196,10 @@ def test_consistently_rewritten_chain_caught_by_keyed_mac(db):
         rec["prev_hash"] = prev
         rec["hash"] = canonical_hash(rec)
         prev = rec["hash"]
-        conn.execute("UPDATE audit SET record = ?, principal = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-                     (json.dumps(rec), rec["principal"], rec["prev_hash"], rec["hash"], seq))
+        conn.execute(
+            "UPDATE audit SET record = ?, principal = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+            (json.dumps(rec), rec["principal"], rec["prev_hash"], rec["hash"], seq),
+        )
     conn.execute("UPDATE audit_anchor SET head = ?", (prev,))
     conn.commit()
     from guardllm.audit import AuditLog

@@ -61,7 +61,10 @@ def test_missing_store_is_reported_not_created(tmp_path, capsys):
 
 def test_time_filters(store, capsys):
     url, _ = store
-    assert main(["audit", "query", "--store", url, "--since", "2000-01-01T00:00:00Z", "--until", "4102444800"]) == 0
+    assert (
+        main(["audit", "query", "--store", url, "--since", "2000-01-01T00:00:00Z", "--until", "4102444800"])
+        == 0
+    )
     assert capsys.readouterr().out.count("\n") == 3
     assert main(["audit", "query", "--store", url, "--since", "yesterday"]) == 2
     assert "not a time" in capsys.readouterr().err

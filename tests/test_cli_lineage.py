@@ -28,10 +28,26 @@ def url(tmp_path: Any) -> str:
             rec.node(run, run, "chain", "agent", principal=principal, scope="s")
             rec.source(run, "user", "user input")
             rec.node(run, f"{run}-tool", "tool", "send_email", parent_id=run)
-            rec.edge(run, "source:user", run, entity_types=["EMAIL_ADDRESS"], fingerprints=[FP], status="masked",
-                     tokens=7, label="input")
-            rec.edge(run, run, f"{run}-tool", entity_types=["EMAIL_ADDRESS"],
-                     fingerprints=[FP] if run != RUN_C else [], status="revealed", tokens=3, label="tool_call")
+            rec.edge(
+                run,
+                "source:user",
+                run,
+                entity_types=["EMAIL_ADDRESS"],
+                fingerprints=[FP],
+                status="masked",
+                tokens=7,
+                label="input",
+            )
+            rec.edge(
+                run,
+                run,
+                f"{run}-tool",
+                entity_types=["EMAIL_ADDRESS"],
+                fingerprints=[FP] if run != RUN_C else [],
+                status="revealed",
+                tokens=3,
+                label="tool_call",
+            )
     return url
 
 
@@ -87,8 +103,10 @@ def test_find(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{FP}: 5 flows in 3 runs"
     assert sum(1 for ln in lines if ln.startswith(RUN_A)) == 2
-    assert any(ln.startswith(RUN_A) and "chain agent -> tool send_email  [EMAIL_ADDRESS] revealed  (tool_call)"
-               in ln for ln in lines)
+    assert any(
+        ln.startswith(RUN_A) and "chain agent -> tool send_email  [EMAIL_ADDRESS] revealed  (tool_call)" in ln
+        for ln in lines
+    )
     assert main(["lineage", "find", FP, "--store", url, "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 5 and {h["run_id"] for h in hits} == {RUN_A, RUN_B, RUN_C}
@@ -108,7 +126,9 @@ def test_missing_store_is_reported_not_created(tmp_path: Any, capsys: pytest.Cap
     assert "no guardllm store" in capsys.readouterr().err and not path.exists()
 
 
-def test_store_from_environment(url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_store_from_environment(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("GUARDLLM_STORE", url)
     assert main(["lineage", "list", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 3

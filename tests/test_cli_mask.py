@@ -17,14 +17,28 @@ def test_mask_then_unmask_across_processes(tmp_path):
     src = tmp_path / "in.txt"
     src.write_text(f"Please email {EMAIL} today.\n")
     run = [sys.executable, "-m", "guardllm"]
-    masked = subprocess.run([*run, "mask", str(src), "--store", store, "--scope", "t1"], capture_output=True,
-                            text=True, check=True).stdout
+    masked = subprocess.run(
+        [*run, "mask", str(src), "--store", store, "--scope", "t1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert EMAIL not in masked and "[EMAIL_1]" in masked
-    restored = subprocess.run([*run, "unmask", "-", "--store", store, "--scope", "t1", "--to", "user"],
-                              input=masked, capture_output=True, text=True, check=True).stdout
+    restored = subprocess.run(
+        [*run, "unmask", "-", "--store", store, "--scope", "t1", "--to", "user"],
+        input=masked,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert restored == src.read_text()
-    refused = subprocess.run([*run, "unmask", "-", "--store", store, "--scope", "t1", "--to", "tool:crm"],
-                             input=masked, capture_output=True, text=True, check=True)
+    refused = subprocess.run(
+        [*run, "unmask", "-", "--store", store, "--scope", "t1", "--to", "tool:crm"],
+        input=masked,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert refused.stdout == masked and "not revealed" in refused.stderr
 
 

@@ -55,7 +55,15 @@ def test_empty_text() -> None:
 
 @pytest.mark.parametrize(
     "adversarial",
-    ["7" * 300_000, "@." * 150_000, "a-" * 150_000, "QUJD" * 75_000, "1.1." * 75_000, ":" * 300_000, "Aa " * 100_000],
+    [
+        "7" * 300_000,
+        "@." * 150_000,
+        "a-" * 150_000,
+        "QUJD" * 75_000,
+        "1.1." * 75_000,
+        ":" * 300_000,
+        "Aa " * 100_000,
+    ],
 )
 def test_adversarial_inputs_complete(adversarial: str) -> None:
     assert isinstance(guardllm.scan(adversarial), list)
@@ -76,8 +84,12 @@ def test_thresholds_global_and_per_type() -> None:
 
 def test_custom_pattern_with_validator_and_context() -> None:
     emp = CustomPattern(
-        name="employee_id", entity_type="EMPLOYEE_ID", regex=r"\bE-\d{6}\b", score=0.4,
-        validator=lambda v: not v.endswith("000000"), context=("employee",),
+        name="employee_id",
+        entity_type="EMPLOYEE_ID",
+        regex=r"\bE-\d{6}\b",
+        score=0.4,
+        validator=lambda v: not v.endswith("000000"),
+        context=("employee",),
     )
     d = Detector(custom_patterns=[emp])
     assert [f.text for f in d.scan("employee E-123456 badge")] == ["E-123456"]  # 0.4 + context boost
@@ -93,9 +105,15 @@ def test_bad_custom_regex_is_an_input_error() -> None:
 
 
 def test_deny_and_allow_lists() -> None:
-    d = Detector(deny_list={"Project Nightjar": "CODENAME"}, allow_list=["support@example.com", re.compile(r".*@internal\.example")])
+    d = Detector(
+        deny_list={"Project Nightjar": "CODENAME"},
+        allow_list=["support@example.com", re.compile(r".*@internal\.example")],
+    )
     fs = d.scan("Project Nightjar: mail support@example.com, ops@internal.example or ana@example.org")
-    assert [(f.entity_type, f.text) for f in fs] == [("CODENAME", "Project Nightjar"), ("EMAIL_ADDRESS", "ana@example.org")]
+    assert [(f.entity_type, f.text) for f in fs] == [
+        ("CODENAME", "Project Nightjar"),
+        ("EMAIL_ADDRESS", "ana@example.org"),
+    ]
     assert [f.entity_type for f in Detector(deny_list=["zx-42"]).scan("code zx-42")] == ["DENY_LIST"]
 
 
@@ -139,7 +157,10 @@ def test_scan_object_reports_field_paths() -> None:
 
 
 def test_scan_object_key_names_single_values() -> None:
-    got = {(f.field_path, f.entity_type) for f in guardllm.scan_object({"first_name": "Tavish", "dob": "1970-01-02", "mrn": "A-0048291"})}
+    got = {
+        (f.field_path, f.entity_type)
+        for f in guardllm.scan_object({"first_name": "Tavish", "dob": "1970-01-02", "mrn": "A-0048291"})
+    }
     assert got == {("first_name", "PERSON"), ("dob", "DATE_TIME"), ("mrn", "MEDICAL_RECORD_NUMBER")}
 
 
@@ -245,10 +266,13 @@ def test_url_credentials_are_not_an_email() -> None:
 
 
 def test_name_keys_need_a_record_about_people() -> None:
-    obj = {"product": {"name": "Blue Widget", "sku": "X1"}, "customer": {"name": "Osevque Ranmoran"},
-           "rows": [{"name": "Quillon Vantreese", "phone": "415-555-0132"}]}
+    obj = {
+        "product": {"name": "Blue Widget", "sku": "X1"},
+        "customer": {"name": "Osevque Ranmoran"},
+        "rows": [{"name": "Quillon Vantreese", "phone": "415-555-0132"}],
+    }
     got = {(f.field_path, f.entity_type) for f in scan_object(obj)}
     assert ("product.name", "PERSON") not in got
     assert {("customer.name", "PERSON"), ("rows[0].name", "PERSON")} <= got
     assert [f.text for f in guardllm.scan('{"name": "Blue Widget", "price": 12}')] == []
-    assert [f.text for f in guardllm.scan('| Name | Price |\n|---|---|\n| Blue Widget | 3 |')] == []
+    assert [f.text for f in guardllm.scan("| Name | Price |\n|---|---|\n| Blue Widget | 3 |")] == []

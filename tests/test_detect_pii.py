@@ -20,7 +20,11 @@ def types_of(text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("text", "etype", "value"),
     [
-        ("write to ana.lima+news@correio.example.br today", "EMAIL_ADDRESS", "ana.lima+news@correio.example.br"),
+        (
+            "write to ana.lima+news@correio.example.br today",
+            "EMAIL_ADDRESS",
+            "ana.lima+news@correio.example.br",
+        ),
         ("user=o_brien99@mail.sub.example.co.uk src=x", "EMAIL_ADDRESS", "o_brien99@mail.sub.example.co.uk"),
         ("call (415) 555-0132 now", "PHONE_NUMBER", "(415) 555-0132"),
         ("call 415-555-0132.", "PHONE_NUMBER", "415-555-0132"),
@@ -46,7 +50,11 @@ def types_of(text: str) -> set[str]:
         ("prescriber DEA AB1234563", "MEDICAL_LICENSE", "AB1234563"),
         ("VIN 1HGCM82633A004352", "VEHICLE_ID", "1HGCM82633A004352"),
         ("send btc to 1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "CRYPTO", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"),
-        ("eth wallet 0x52908400098527886E0F7030069857D2E4169EE7", "CRYPTO", "0x52908400098527886E0F7030069857D2E4169EE7"),
+        (
+            "eth wallet 0x52908400098527886E0F7030069857D2E4169EE7",
+            "CRYPTO",
+            "0x52908400098527886E0F7030069857D2E4169EE7",
+        ),
         ("MRN: 00482913", "MEDICAL_RECORD_NUMBER", "00482913"),
         ("passport number X1234567", "US_PASSPORT", "X1234567"),
         ("routing number 021000021", "ABA_ROUTING_NUMBER", "021000021"),
@@ -54,7 +62,11 @@ def types_of(text: str) -> set[str]:
         ("DOB: 1975-07-04", "DATE_TIME", "1975-07-04"),
         ("born on March 3, 1991", "DATE_TIME", "March 3, 1991"),
         ("date of birth 04/07/1962", "DATE_TIME", "04/07/1962"),
-        ("see https://app.example.com/u?email=ana%40x.org&x=1", "URL", "https://app.example.com/u?email=ana%40x.org&x=1"),
+        (
+            "see https://app.example.com/u?email=ana%40x.org&x=1",
+            "URL",
+            "https://app.example.com/u?email=ana%40x.org&x=1",
+        ),
     ],
 )
 def test_true_positive(text: str, etype: str, value: str) -> None:

@@ -52,11 +52,20 @@ def test_capitalised_words_alone_are_not_people(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "addr"),
     [
-        ("Address: 74, rue Philippe, 77799 Sainte Gabrielle\nNext", "74, rue Philippe, 77799 Sainte Gabrielle"),
-        ("Ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500 today", "1600 Pennsylvania Avenue NW, Washington, DC 20500"),
+        (
+            "Address: 74, rue Philippe, 77799 Sainte Gabrielle\nNext",
+            "74, rue Philippe, 77799 Sainte Gabrielle",
+        ),
+        (
+            "Ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500 today",
+            "1600 Pennsylvania Avenue NW, Washington, DC 20500",
+        ),
         ("lives at 55 Oak Street Apt 4B, Boston, MA 02118.", "55 Oak Street Apt 4B, Boston, MA 02118"),
         ("Wohnt in Salzstraße 9/7, 13040 Pasewalk seit Mai", "Salzstraße 9/7, 13040 Pasewalk"),
-        ('{"home_address": "Flat 7, Judith Parkway, Lewisside, KY5 9YT"}', "Flat 7, Judith Parkway, Lewisside, KY5 9YT"),
+        (
+            '{"home_address": "Flat 7, Judith Parkway, Lewisside, KY5 9YT"}',
+            "Flat 7, Judith Parkway, Lewisside, KY5 9YT",
+        ),
     ],
 )
 def test_addresses(text: str, addr: str) -> None:
@@ -87,8 +96,12 @@ def test_csv_header_columns() -> None:
 def test_key_value_log_line_and_http_header() -> None:
     text = "patient_name=Hana Kobayashi mrn=00482913 dob=1975-07-04\nX-User-Email: tom.hardy@example.com"
     fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
-    assert {("PERSON", "Hana Kobayashi"), ("MEDICAL_RECORD_NUMBER", "00482913"), ("DATE_TIME", "1975-07-04"),
-            ("EMAIL_ADDRESS", "tom.hardy@example.com")} <= fs
+    assert {
+        ("PERSON", "Hana Kobayashi"),
+        ("MEDICAL_RECORD_NUMBER", "00482913"),
+        ("DATE_TIME", "1975-07-04"),
+        ("EMAIL_ADDRESS", "tom.hardy@example.com"),
+    } <= fs
 
 
 def test_sql_insert_row() -> None:
@@ -99,12 +112,18 @@ def test_sql_insert_row() -> None:
 def test_dict_text() -> None:
     text = "{'full_name': 'Björn Ågren', 'card_number': '5555 5555 5555 4444', 'passport': 'X1234567'}"
     fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
-    assert {("PERSON", "Björn Ågren"), ("CREDIT_CARD", "5555 5555 5555 4444"), ("US_PASSPORT", "X1234567")} <= fs
+    assert {
+        ("PERSON", "Björn Ågren"),
+        ("CREDIT_CARD", "5555 5555 5555 4444"),
+        ("US_PASSPORT", "X1234567"),
+    } <= fs
 
 
 def test_offsets_survive_letters_that_lower_case_to_two_characters() -> None:
     # 'İ'.lower() is two code points; context windows must still line up with the text.
-    text = "İlkay İnönü (DOB 20/05/1945) was admitted. Attendees: Jacob Price, Emmanuelle Rolland and Ana Lima."
+    text = (
+        "İlkay İnönü (DOB 20/05/1945) was admitted. Attendees: Jacob Price, Emmanuelle Rolland and Ana Lima."
+    )
     fs = {(f.entity_type, f.text) for f in guardllm.scan(text)}
     assert ("DATE_TIME", "20/05/1945") in fs
     assert {("PERSON", "Jacob Price"), ("PERSON", "Emmanuelle Rolland"), ("PERSON", "Ana Lima")} <= fs
@@ -115,14 +134,26 @@ def test_offsets_survive_letters_that_lower_case_to_two_characters() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Pt Name: Oyelaran Bakare\nD.O.B.: 04/12/1958\nMRN#: 00982231",
-         {("PERSON", "Oyelaran Bakare"), ("DATE_TIME", "04/12/1958"), ("MEDICAL_RECORD_NUMBER", "00982231")}),
-        ("Patient Name - Ximena Quispe | Date of Birth - 1989-11-02 | Med Rec # 4471920",
-         {("PERSON", "Ximena Quispe"), ("DATE_TIME", "1989-11-02"), ("MEDICAL_RECORD_NUMBER", "4471920")}),
-        ("claimant: Tobiah Quennell; policy number: HX-99812-7",
-         {("PERSON", "Tobiah Quennell"), ("HEALTH_PLAN_ID", "HX-99812-7")}),
-        ("<tr><td>Name</td><td>Kwabena Asante</td></tr><dt>DOB</dt><dd>1970-01-02</dd>",
-         {("PERSON", "Kwabena Asante"), ("DATE_TIME", "1970-01-02")}),
+        (
+            "Pt Name: Oyelaran Bakare\nD.O.B.: 04/12/1958\nMRN#: 00982231",
+            {
+                ("PERSON", "Oyelaran Bakare"),
+                ("DATE_TIME", "04/12/1958"),
+                ("MEDICAL_RECORD_NUMBER", "00982231"),
+            },
+        ),
+        (
+            "Patient Name - Ximena Quispe | Date of Birth - 1989-11-02 | Med Rec # 4471920",
+            {("PERSON", "Ximena Quispe"), ("DATE_TIME", "1989-11-02"), ("MEDICAL_RECORD_NUMBER", "4471920")},
+        ),
+        (
+            "claimant: Tobiah Quennell; policy number: HX-99812-7",
+            {("PERSON", "Tobiah Quennell"), ("HEALTH_PLAN_ID", "HX-99812-7")},
+        ),
+        (
+            "<tr><td>Name</td><td>Kwabena Asante</td></tr><dt>DOB</dt><dd>1970-01-02</dd>",
+            {("PERSON", "Kwabena Asante"), ("DATE_TIME", "1970-01-02")},
+        ),
     ],
 )
 def test_other_label_styles(text: str, expected: set[tuple[str, str]]) -> None:
@@ -148,7 +179,10 @@ def test_european_and_military_addresses_in_free_text(addr: str) -> None:
     assert addr in values(f"Please ship the replacement to {addr}. Thanks!", "LOCATION")
 
 
-@pytest.mark.parametrize("text", ["send it via email 5 times, Bob", "Place your order at 10, Main", "we talked via Slack, 12 messages"])
+@pytest.mark.parametrize(
+    "text",
+    ["send it via email 5 times, Bob", "Place your order at 10, Main", "we talked via Slack, 12 messages"],
+)
 def test_street_words_in_prose_are_not_addresses(text: str) -> None:
     assert values(text, "LOCATION") == []
 

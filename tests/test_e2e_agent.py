@@ -71,13 +71,20 @@ def _check_audit(guard: Any) -> None:
     assert {"mask", "reveal", "tool_call"} <= events, events
 
 
-def _edge(g: dict[str, Any], source: str | None, target: str | None, label: str,
-          status: str | None = None) -> dict[str, Any]:
-    found = [e for e in g["edges"] if e.get("label") == label
-             and (source is None or str(e["source"]) == source)
-             and (target is None or str(e["target"]) == target)
-             and (status is None or e["status"] == status)]
-    assert found, f"no {label} edge {source}->{target} ({status}) in {[(e['source'], e['target'], e.get('label'), e['status']) for e in g['edges']]}"
+def _edge(
+    g: dict[str, Any], source: str | None, target: str | None, label: str, status: str | None = None
+) -> dict[str, Any]:
+    found = [
+        e
+        for e in g["edges"]
+        if e.get("label") == label
+        and (source is None or str(e["source"]) == source)
+        and (target is None or str(e["target"]) == target)
+        and (status is None or e["status"] == status)
+    ]
+    assert found, (
+        f"no {label} edge {source}->{target} ({status}) in {[(e['source'], e['target'], e.get('label'), e['status']) for e in g['edges']]}"
+    )
     return found[0]
 
 
@@ -153,8 +160,9 @@ def test_create_agent_with_middleware_alone_records_lineage(guard: Any, log: Too
         run_id = _last_tool_audit_run(guard)
     _agent_checks(guard, log, model, answer, run_id)
     # a second turn in the same thread: the restored answer goes back masked, same token
-    result2 = agent.invoke({"messages": [*result["messages"], HumanMessage("Thanks. Who did you email?")]},
-                           config=config)
+    result2 = agent.invoke(
+        {"messages": [*result["messages"], HumanMessage("Thanks. Who did you email?")]}, config=config
+    )
     assert_no_raw(model.seen_text())
     assert ALICE_EMAIL in result2["messages"][-1].content or "[EMAIL_" not in result2["messages"][-1].content
 
@@ -240,8 +248,9 @@ def _aloop(model: Any, tools: dict[str, Any], *, stream: bool = False) -> Any:
             messages.append(ai)
             if not ai.tool_calls:
                 return ai.content
-            results = await asyncio.gather(*[tools[c["name"]].ainvoke({**c, "type": "tool_call"})
-                                             for c in ai.tool_calls])
+            results = await asyncio.gather(
+                *[tools[c["name"]].ainvoke({**c, "type": "tool_call"}) for c in ai.tool_calls]
+            )
             messages.extend(results)
         raise AssertionError("loop did not finish")
 
@@ -324,8 +333,10 @@ def test_two_threads_never_share_or_resolve_each_others_tokens(guard: Any) -> No
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=conversation, args=("thread-a", ALICE_EMAIL)),
-               threading.Thread(target=conversation, args=("thread-b", BOB_EMAIL))]
+    threads = [
+        threading.Thread(target=conversation, args=("thread-a", ALICE_EMAIL)),
+        threading.Thread(target=conversation, args=("thread-b", BOB_EMAIL)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -338,8 +349,10 @@ def test_two_threads_never_share_or_resolve_each_others_tokens(guard: Any) -> No
     # Each thread issued its own token; replaying thread A's token in thread B's scope
     # does not resolve to A's value.
     token_a = results["thread-a"]
-    tool.invoke({"name": "send_email", "args": {"to": token_a, "body": "x"}, "id": "replay",
-                 "type": "tool_call"}, config={"configurable": {"thread_id": "thread-c"}})
+    tool.invoke(
+        {"name": "send_email", "args": {"to": token_a, "body": "x"}, "id": "replay", "type": "tool_call"},
+        config={"configurable": {"thread_id": "thread-c"}},
+    )
     assert log.of("send_email")[-1]["to"] == token_a
     assert guard.unmask(token_a, scope="thread-b", to="tool:send_email") in (token_a, BOB_EMAIL)
     if results["thread-a"] == results["thread-b"]:

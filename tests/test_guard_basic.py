@@ -39,8 +39,17 @@ def test_unmask_roundtrip_for_user(guard):
 
 @pytest.mark.parametrize(
     "form",
-    ["[email_1]", "\\[EMAIL\\_1\\]", "&#91;EMAIL_1&#93;", "EMAIL_1", "`[EMAIL_1]`", "**[EMAIL_1]**", '"[EMAIL_1]"',
-     "[Email_1]", "&lbrack;EMAIL_1&rbrack;"],
+    [
+        "[email_1]",
+        "\\[EMAIL\\_1\\]",
+        "&#91;EMAIL_1&#93;",
+        "EMAIL_1",
+        "`[EMAIL_1]`",
+        "**[EMAIL_1]**",
+        '"[EMAIL_1]"',
+        "[Email_1]",
+        "&lbrack;EMAIL_1&rbrack;",
+    ],
 )
 def test_unmask_tolerates_model_rewrites(guard, form):
     assert guard.mask(EMAIL, scope="t1") == "[EMAIL_1]"
@@ -133,7 +142,7 @@ def test_stream_restorer_any_chunking(guard):
     masked = guard.mask(TEXT, scope="t1")
     for size in (1, 2, 3, 5, 8, 13):
         r = guard.stream_restorer(scope="t1")
-        out = "".join(r.feed(masked[i:i + size]) for i in range(0, len(masked), size)) + r.flush()
+        out = "".join(r.feed(masked[i : i + size]) for i in range(0, len(masked), size)) + r.flush()
         assert out == TEXT
 
 
@@ -155,12 +164,15 @@ def test_block_action_raises_naming_type_and_rule():
     assert g.audit.query(event="block")
 
 
-@pytest.mark.parametrize("action,check", [
-    ("redact", lambda s: "[REDACTED:EMAIL_ADDRESS]" in s),
-    ("hash", lambda s: s.startswith("mail [EMAIL:") and len(s.split(":")[1]) == 9),
-    ("mask", lambda s: s.endswith(".com") and "*" in s),
-    ("allow", lambda s: EMAIL in s),
-])
+@pytest.mark.parametrize(
+    "action,check",
+    [
+        ("redact", lambda s: "[REDACTED:EMAIL_ADDRESS]" in s),
+        ("hash", lambda s: s.startswith("mail [EMAIL:") and len(s.split(":")[1]) == 9),
+        ("mask", lambda s: s.endswith(".com") and "*" in s),
+        ("allow", lambda s: EMAIL in s),
+    ],
+)
 def test_irreversible_actions(action, check):
     g = Guard(policy={"entities": {"EMAIL_ADDRESS": {"action": action}}})
     out = g.mask(f"mail {EMAIL}", scope="t1")
@@ -172,8 +184,11 @@ def test_hash_is_keyed():
     import hashlib
 
     g = Guard(policy={"entities": {"EMAIL_ADDRESS": {"action": "hash"}}})
-    h = g.mask(EMAIL, scope="t1")[len("[EMAIL:"):-1]
-    assert h not in (hashlib.sha256(EMAIL.encode()).hexdigest()[:8], hashlib.md5(EMAIL.encode()).hexdigest()[:8])
+    h = g.mask(EMAIL, scope="t1")[len("[EMAIL:") : -1]
+    assert h not in (
+        hashlib.sha256(EMAIL.encode()).hexdigest()[:8],
+        hashlib.md5(EMAIL.encode()).hexdigest()[:8],
+    )
     other = Guard(policy={"entities": {"EMAIL_ADDRESS": {"action": "hash"}}}, key=b"k" * 32)
     assert other.mask(EMAIL, scope="t1") != g.mask(EMAIL, scope="t1")
 
@@ -223,10 +238,14 @@ def test_import_guardllm_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, guardllm; guardllm.Guard; "
-            "bad=[m for m in ('langchain_core','openai','anthropic','presidio_analyzer','spacy') if m in sys.modules];"
-            "print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    code = (
+        "import sys, guardllm; guardllm.Guard; "
+        "bad=[m for m in ('langchain_core','openai','anthropic','presidio_analyzer','spacy') if m in sys.modules];"
+        "print(bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"
 
 
@@ -264,8 +283,10 @@ def test_with_principal_view_records_its_principal(guard):
 
 def test_url_encoded_token_restored_url_encoded(guard):
     guard.mask(EMAIL, scope="t1")
-    assert guard.unmask("https://crm.example/find?q=%5BEMAIL_1%5D", scope="t1") == \
-        "https://crm.example/find?q=jane.doe%40acme-corp.com"
+    assert (
+        guard.unmask("https://crm.example/find?q=%5BEMAIL_1%5D", scope="t1")
+        == "https://crm.example/find?q=jane.doe%40acme-corp.com"
+    )
 
 
 def test_tenants_are_isolated():

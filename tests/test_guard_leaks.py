@@ -21,10 +21,14 @@ RAW = {
     "ssn": "536-22-8471",
     "secret": "ghp_8bZ1qvV3mKd9XwT2yL6pR0sN4hJ7cF5aE1uQ",
 }
-DOC = (f"Dear {RAW['name']}, we charged card {RAW['card']} and will refund to IBAN {RAW['iban']}. "
-       f"Questions: {RAW['email']} or {RAW['phone']}. SSN on file: {RAW['ssn']}.")
-ROW = {"customer": {"full_name": RAW["name"], "email": RAW["email"], "phone": RAW["phone"]},
-       "payment": {"card": RAW["card"], "iban": RAW["iban"]}}
+DOC = (
+    f"Dear {RAW['name']}, we charged card {RAW['card']} and will refund to IBAN {RAW['iban']}. "
+    f"Questions: {RAW['email']} or {RAW['phone']}. SSN on file: {RAW['ssn']}."
+)
+ROW = {
+    "customer": {"full_name": RAW["name"], "email": RAW["email"], "phone": RAW["phone"]},
+    "payment": {"card": RAW["card"], "iban": RAW["iban"]},
+}
 
 
 def _needles() -> list[bytes]:
@@ -45,8 +49,10 @@ def _assert_clean(text: str | bytes, where: str) -> None:
 def test_no_raw_value_anywhere(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     url = f"sqlite:///{tmp_path / 'leak.db'}"
-    policy = {"entities": {"CREDIT_CARD": {"action": "surrogate"}, "US_SSN": {"action": "hash"}},
-              "principals": {"alice": {"roles": ["support"]}}}
+    policy = {
+        "entities": {"CREDIT_CARD": {"action": "surrogate"}, "US_SSN": {"action": "hash"}},
+        "principals": {"alice": {"roles": ["support"]}},
+    }
     g = Guard(policy=policy, store=url, principal="svc:leaktest")
     errors: list[str] = []
     reprs: list[str] = [repr(g), repr(g.store), repr(g.vault), repr(g.audit)]
@@ -69,15 +75,17 @@ def test_no_raw_value_anywhere(tmp_path, caplog):
         reprs.append(repr(g.detect_leaks(DOC)))
         asyncio.run(g.amask(DOC, scope=scope))
         r = g.stream_restorer(scope=scope, to="tool:crm")
-        streamed = "".join(r.feed(res.text[k:k + 3]) for k in range(0, len(res.text), 3)) + r.flush()
+        streamed = "".join(r.feed(res.text[k : k + 3]) for k in range(0, len(res.text), 3)) + r.flush()
         _assert_clean(streamed, "stream to tool")
 
     blocked = Guard(policy={"entities": {"EMAIL_ADDRESS": {"action": "block"}}}, store=url)
-    for call in (lambda: blocked.mask(DOC, scope="s"),
-                 lambda: g.mask(DOC.encode("utf-16"), scope="s"),
-                 lambda: g.unmask(DOC, scope="s", to="robot"),
-                 lambda: Guard(detector=_Broken(), store=url).mask(DOC, scope="s"),
-                 lambda: g.mask_value(RAW["email"], "EMAIL_ADDRESS", scope="")):
+    for call in (
+        lambda: blocked.mask(DOC, scope="s"),
+        lambda: g.mask(DOC.encode("utf-16"), scope="s"),
+        lambda: g.unmask(DOC, scope="s", to="robot"),
+        lambda: Guard(detector=_Broken(), store=url).mask(DOC, scope="s"),
+        lambda: g.mask_value(RAW["email"], "EMAIL_ADDRESS", scope=""),
+    ):
         with pytest.raises(guardllm.GuardError) as ei:
             call()
         errors += [str(ei.value), repr(ei.value)]
@@ -86,8 +94,15 @@ def test_no_raw_value_anywhere(tmp_path, caplog):
     g.forget(scope="thread-1")
     g.rotate_key(guardllm.tokens.crypto.generate_key())
     audit = [r.to_dict() for r in g.audit.query()]
-    assert {r["event"] for r in audit} >= {"mask", "reveal", "refuse", "block", "forget", "foreign_token",
-                                           "key_rotate"}
+    assert {r["event"] for r in audit} >= {
+        "mask",
+        "reveal",
+        "refuse",
+        "block",
+        "forget",
+        "foreign_token",
+        "key_rotate",
+    }
     g.close()
     blocked.close()
 

@@ -16,23 +16,51 @@ GUARD = Guard(store="memory://")
 SURROGATE_GUARD = Guard(store="memory://", policy={"default_action": "surrogate"})
 
 lower = st.text(string.ascii_lowercase, min_size=3, max_size=9)
-emails = st.builds(lambda a, b, d, t: f"{a}.{b}@{d}.{t}", lower, lower, lower, st.sampled_from(["com", "org", "io"]))
-phones = st.builds(lambda a, b, c: f"({a}) {b}-{c:04d}", st.integers(201, 989), st.integers(201, 989),
-                   st.integers(0, 9999))
+emails = st.builds(
+    lambda a, b, d, t: f"{a}.{b}@{d}.{t}", lower, lower, lower, st.sampled_from(["com", "org", "io"])
+)
+phones = st.builds(
+    lambda a, b, c: f"({a}) {b}-{c:04d}", st.integers(201, 989), st.integers(201, 989), st.integers(0, 9999)
+)
 
 
 def _card(digits: str) -> str:
     body = "4" + digits
     full = body + luhn_check_digit(body)
-    return " ".join(full[i:i + 4] for i in range(0, 16, 4))
+    return " ".join(full[i : i + 4] for i in range(0, 16, 4))
 
 
 cards = st.builds(_card, st.text("0123456789", min_size=14, max_size=14))
-filler = st.lists(st.sampled_from(["the", "order", "was", "shipped", "please", "check", "refund", "status",
-                                   "thanks", "today", "and", "with", "note:", "-", "(ok)", "#42", "\n"]),
-                  min_size=0, max_size=6).map(" ".join)
-names = st.builds(lambda a, b: f"{a.title()} {b.title()}", st.sampled_from(
-    ["oksana", "tiago", "wanjiru", "bjorn", "aiyana", "kenji", "siobhan", "dmitri"]), lower)
+filler = st.lists(
+    st.sampled_from(
+        [
+            "the",
+            "order",
+            "was",
+            "shipped",
+            "please",
+            "check",
+            "refund",
+            "status",
+            "thanks",
+            "today",
+            "and",
+            "with",
+            "note:",
+            "-",
+            "(ok)",
+            "#42",
+            "\n",
+        ]
+    ),
+    min_size=0,
+    max_size=6,
+).map(" ".join)
+names = st.builds(
+    lambda a, b: f"{a.title()} {b.title()}",
+    st.sampled_from(["oksana", "tiago", "wanjiru", "bjorn", "aiyana", "kenji", "siobhan", "dmitri"]),
+    lower,
+)
 ibans = st.sampled_from(["DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606"])
 piece = st.one_of(
     names.map(lambda n: ("v", f"Dear {n},", n)),
@@ -43,7 +71,8 @@ piece = st.one_of(
     filler.map(lambda f: ("f", f, None)),
 )
 documents = st.lists(piece, min_size=1, max_size=8).map(
-    lambda parts: (" ".join(p[1] for p in parts), [p[2] for p in parts if p[2]]))
+    lambda parts: (" ".join(p[1] for p in parts), [p[2] for p in parts if p[2]])
+)
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -101,7 +130,7 @@ def test_stream_restore_equals_whole_restore_for_any_chunking(doc, sizes, surrog
     out, pos, k = [], 0, 0
     while pos < len(masked):
         step = sizes[k % len(sizes)]
-        out.append(r.feed(masked[pos:pos + step]))
+        out.append(r.feed(masked[pos : pos + step]))
         pos, k = pos + step, k + 1
     out.append(r.flush())
     assert "".join(out) == expected

@@ -90,7 +90,7 @@ def test_surrogate_stream(sguard):
     masked = sguard.mask(TEXT, scope="s")
     for size in (1, 4, 7):
         r = sguard.stream_restorer(scope="s")
-        out = "".join(r.feed(masked[i:i + size]) for i in range(0, len(masked), size)) + r.flush()
+        out = "".join(r.feed(masked[i : i + size]) for i in range(0, len(masked), size)) + r.flush()
         assert out == TEXT
 
 

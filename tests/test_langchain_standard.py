@@ -89,8 +89,10 @@ class TestGuardedArtifactToolIntegration(ToolsIntegrationTests):
 # -- retriever -----------------------------------------------------------------------------
 
 _DOCS = [
-    Document(page_content=f"Ticket {i}: customer {ALICE_EMAIL if i % 2 else BOB_EMAIL} asked about billing.",
-             metadata={"source": f"tickets/{i}.txt", "reporter": ALICE_EMAIL})
+    Document(
+        page_content=f"Ticket {i}: customer {ALICE_EMAIL if i % 2 else BOB_EMAIL} asked about billing.",
+        metadata={"source": f"tickets/{i}.txt", "reporter": ALICE_EMAIL},
+    )
     for i in range(6)
 ]
 
@@ -100,8 +102,9 @@ class CustomerTickets(BaseRetriever):
 
     k: int = 4
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-                                k: int | None = None) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
         words = query.lower().split()
         hits = [d for d in _DOCS if any(w in d.page_content.lower() for w in words)] or list(_DOCS)
         return hits[: k or self.k]
@@ -150,8 +153,13 @@ class ChatFakeProvider(BaseChatModel):
             kwargs["tool_choice"] = tool_choice
         return self.bind(tools=formatted, **kwargs)
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content="ok"))])
 
 

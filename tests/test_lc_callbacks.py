@@ -37,10 +37,14 @@ def guard() -> Any:
 class Tickets(BaseRetriever):
     k: int = 3
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         return [
-            Document(page_content=f"{ALICE_EMAIL} disputes invoice 17", metadata={"source": "tickets/17.txt",
-                                                                                   "owner": BOB_EMAIL}),
+            Document(
+                page_content=f"{ALICE_EMAIL} disputes invoice 17",
+                metadata={"source": "tickets/17.txt", "owner": BOB_EMAIL},
+            ),
             Document(page_content=f"SSN on file {ALICE_SSN}", metadata={"source": "kyc/alice.pdf"}),
             Document(page_content="no personal data here", metadata={"source": "tickets/18.txt"}),
         ][: self.k]
@@ -76,9 +80,14 @@ async def test_retriever_async_and_sources_in_lineage(guard: Any) -> None:
     assert_no_raw(dumps(g))
     retr = node_ids(g, "retriever")
     assert len(retr) == 1
-    sources = {str(e["source"]) for e in g["edges"] if e.get("label") == "documents" and str(e["target"]) == retr[0]}
-    assert sources == {"source:retriever:tickets/17.txt", "source:retriever:kyc/alice.pdf",
-                       "source:retriever:tickets/18.txt"}
+    sources = {
+        str(e["source"]) for e in g["edges"] if e.get("label") == "documents" and str(e["target"]) == retr[0]
+    }
+    assert sources == {
+        "source:retriever:tickets/17.txt",
+        "source:retriever:kyc/alice.pdf",
+        "source:retriever:tickets/18.txt",
+    }
     by_source = {str(e["source"]): e for e in g["edges"] if str(e["target"]) == retr[0]}
     assert "EMAIL_ADDRESS" in by_source["source:retriever:tickets/17.txt"]["entity_types"]
     assert by_source["source:retriever:tickets/18.txt"]["entity_types"] == []
@@ -140,7 +149,9 @@ def test_strict_mode_stops_the_call(guard: Any) -> None:
 async def test_strict_mode_async(guard: Any) -> None:
     handler = guard.callback_handler(strict=True)
     with pytest.raises(LeakError):
-        await RecordingToolModel().ainvoke([HumanMessage(f"mail {BOB_EMAIL}")], config={"callbacks": [handler]})
+        await RecordingToolModel().ainvoke(
+            [HumanMessage(f"mail {BOB_EMAIL}")], config={"callbacks": [handler]}
+        )
 
 
 def test_handler_failure_does_not_break_the_run_unless_strict(guard: Any) -> None:
@@ -151,16 +162,29 @@ def test_handler_failure_does_not_break_the_run_unless_strict(guard: Any) -> Non
         edge = node
 
     handler = guard.callback_handler()
-    handler.guard = type("G", (), {"recorder": Broken(), "audit": guard.audit, "find_tokens": guard.find_tokens,
-                                   "detect_leaks": guard.detect_leaks, "check_allowed": guard.check_allowed})()
-    out = wrap_chat_model(guard, RecordingToolModel()).invoke([HumanMessage("hi")], config={"callbacks": [handler]})
+    handler.guard = type(
+        "G",
+        (),
+        {
+            "recorder": Broken(),
+            "audit": guard.audit,
+            "find_tokens": guard.find_tokens,
+            "detect_leaks": guard.detect_leaks,
+            "check_allowed": guard.check_allowed,
+        },
+    )()
+    out = wrap_chat_model(guard, RecordingToolModel()).invoke(
+        [HumanMessage("hi")], config={"callbacks": [handler]}
+    )
     assert out.content
 
 
 def test_types_the_policy_allows_are_not_leaks() -> None:
     from guardllm import Guard, Policy
 
-    guard = Guard(policy=Policy.from_dict({"entities": {"EMAIL_ADDRESS": {"action": "allow"}}}), store="memory://")
+    guard = Guard(
+        policy=Policy.from_dict({"entities": {"EMAIL_ADDRESS": {"action": "allow"}}}), store="memory://"
+    )
     handler = guard.callback_handler(strict=True)
     model = RecordingToolModel()
     model.invoke([HumanMessage(f"email {ALICE_EMAIL}")], config={"callbacks": [handler]})  # allowed: no raise

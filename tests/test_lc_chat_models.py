@@ -48,8 +48,10 @@ def test_every_message_kind_is_masked(guard: Any) -> None:
     history = [
         SystemMessage(f"Escalate to {BOB_EMAIL}."),
         HumanMessage([{"type": "text", "text": f"I am {ALICE_EMAIL}"}, {"type": "text", "text": ALICE_SSN}]),
-        AIMessage(content=f"Emailing {ALICE_EMAIL}",
-                  tool_calls=[{"name": "send_email", "args": {"to": ALICE_EMAIL, "cc": [BOB_EMAIL]}, "id": "c1"}]),
+        AIMessage(
+            content=f"Emailing {ALICE_EMAIL}",
+            tool_calls=[{"name": "send_email", "args": {"to": ALICE_EMAIL, "cc": [BOB_EMAIL]}, "id": "c1"}],
+        ),
         ToolMessage(json.dumps({"status": "sent", "to": ALICE_EMAIL}), tool_call_id="c1"),
         HumanMessage(f"thanks, my ssn is {ALICE_SSN}"),
     ]
@@ -117,7 +119,9 @@ def test_with_structured_output_is_guarded(guard: Any) -> None:
             with self._lock:
                 self.seen.append(list(messages))
             token = messages[-1].content.split()[-1]
-            return AIMessage(content="", tool_calls=[{"name": "Contact", "args": {"email": token}, "id": "s1"}])
+            return AIMessage(
+                content="", tool_calls=[{"name": "Contact", "args": {"email": token}, "id": "s1"}]
+            )
 
     inner = StructuredFake()
     structured = wrap_chat_model(guard, inner).with_structured_output(Contact)
@@ -129,8 +133,10 @@ def test_with_structured_output_is_guarded(guard: Any) -> None:
 def test_batch(guard: Any) -> None:
     inner = Echo()
     model = wrap_chat_model(guard, inner)
-    outs = model.batch([[HumanMessage(f"x {ALICE_EMAIL}")], [HumanMessage(f"y {BOB_EMAIL}")]],
-                       config=[{"configurable": {"thread_id": "b1"}}, {"configurable": {"thread_id": "b2"}}])
+    outs = model.batch(
+        [[HumanMessage(f"x {ALICE_EMAIL}")], [HumanMessage(f"y {BOB_EMAIL}")]],
+        config=[{"configurable": {"thread_id": "b1"}}, {"configurable": {"thread_id": "b2"}}],
+    )
     assert [o.content for o in outs] == [f"x {ALICE_EMAIL}", f"y {BOB_EMAIL}"]
     assert_no_raw(inner.seen_text())
 
@@ -165,7 +171,9 @@ async def test_astream_and_ainvoke(guard: Any) -> None:
 
 
 def test_wraps_generic_fake_chat_model_with_content_blocks(guard: Any) -> None:
-    reply = AIMessage(content=[{"type": "text", "text": "Contacting "}, {"type": "text", "text": "[EMAIL_1]"}])
+    reply = AIMessage(
+        content=[{"type": "text", "text": "Contacting "}, {"type": "text", "text": "[EMAIL_1]"}]
+    )
     model = wrap_chat_model(guard, GenericFakeChatModel(messages=iter([reply])))
     guard.mask(ALICE_EMAIL, scope="t1")
     ai = model.invoke([HumanMessage("hi")], config=CFG)
@@ -191,9 +199,13 @@ def test_guarded_model_and_tools_inside_create_agent(guard: Any) -> None:
     log = ToolLog()
     send_email, log_note = make_tools(log)
     inner = RecordingToolModel()
-    agent = create_agent(wrap_chat_model(guard, inner),
-                         [wrap_tool(guard, send_email, reveal=["EMAIL_ADDRESS"]), wrap_tool(guard, log_note)])
-    result = agent.invoke({"messages": [HumanMessage(QUESTION)]}, config={"configurable": {"thread_id": "ag"}})
+    agent = create_agent(
+        wrap_chat_model(guard, inner),
+        [wrap_tool(guard, send_email, reveal=["EMAIL_ADDRESS"]), wrap_tool(guard, log_note)],
+    )
+    result = agent.invoke(
+        {"messages": [HumanMessage(QUESTION)]}, config={"configurable": {"thread_id": "ag"}}
+    )
     assert_no_raw(inner.seen_text())
     assert log.of("send_email")[0]["to"] == ALICE_EMAIL
     assert_no_raw(dumps(log.of("log_note")))
@@ -256,11 +268,16 @@ def test_agent_token_stream_shows_restored_text_only(guard: Any) -> None:
     from tests.lc_support import QUESTION, ToolLog, make_tools
 
     send_email, log_note = make_tools(ToolLog())
-    agent = create_agent(wrap_chat_model(guard, RecordingToolModel(chunk_size=2)),
-                         [wrap_tool(guard, send_email, reveal=["EMAIL_ADDRESS"]), wrap_tool(guard, log_note)])
+    agent = create_agent(
+        wrap_chat_model(guard, RecordingToolModel(chunk_size=2)),
+        [wrap_tool(guard, send_email, reveal=["EMAIL_ADDRESS"]), wrap_tool(guard, log_note)],
+    )
     streamed = ""
-    for message, _meta in agent.stream({"messages": [HumanMessage(QUESTION)]}, stream_mode="messages",
-                                       config={"configurable": {"thread_id": "tok"}}):
+    for message, _meta in agent.stream(
+        {"messages": [HumanMessage(QUESTION)]},
+        stream_mode="messages",
+        config={"configurable": {"thread_id": "tok"}},
+    ):
         if isinstance(message, AIMessageChunk) and isinstance(message.content, str):
             streamed += message.content
     assert f"I will email {ALICE_EMAIL} now." in streamed

@@ -22,7 +22,9 @@ class LookupModel(RecordingToolModel):
             self.seen.append(list(messages))
         results = [m for m in messages if isinstance(m, ToolMessage)]
         if not results:
-            return AIMessage(content="", tool_calls=[{"name": "lookup", "args": {"who": "alice"}, "id": "l1"}])
+            return AIMessage(
+                content="", tool_calls=[{"name": "lookup", "args": {"who": "alice"}, "id": "l1"}]
+            )
         return AIMessage(content=f"Tool said: {results[-1].content}")
 
 
@@ -69,7 +71,9 @@ def test_tool_error_text_is_masked_before_anyone_sees_it() -> None:
 
     agent = create_agent(LookupModel(), [lookup], middleware=[guard.middleware()])
     with pytest.raises(Exception) as info:
-        agent.invoke({"messages": [HumanMessage("look alice up")]}, config={"configurable": {"thread_id": "err"}})
+        agent.invoke(
+            {"messages": [HumanMessage("look alice up")]}, config={"configurable": {"thread_id": "err"}}
+        )
     assert_no_raw(str(info.value))
 
 

@@ -81,7 +81,9 @@ def test_no_grant_means_tokens_only(guard: Any) -> None:
 def test_policy_grant_without_reveal_argument(guard: Any) -> None:
     from guardllm import Guard, Policy
 
-    granted = Guard(policy=Policy.default().with_tool_grant("send_email", ["EMAIL_ADDRESS"]), store="memory://")
+    granted = Guard(
+        policy=Policy.default().with_tool_grant("send_email", ["EMAIL_ADDRESS"]), store="memory://"
+    )
     email_tok, _ = _tokens(granted)
     seen: list[dict[str, Any]] = []
     granted.wrap_tool(_recording_tool(seen)).invoke({"to": email_tok, "body": "hi"}, config=CFG)
@@ -103,8 +105,9 @@ def test_tool_call_id_preserved_and_output_masked(guard: Any) -> None:
         return {"email": BOB_EMAIL, "notes": [f"ssn {ALICE_SSN}"], "id": 7}
 
     wrapped = wrap_tool(guard, crm)
-    msg = wrapped.invoke({"name": "crm", "args": {"customer": "7"}, "id": "call_42", "type": "tool_call"},
-                         config=CFG)
+    msg = wrapped.invoke(
+        {"name": "crm", "args": {"customer": "7"}, "id": "call_42", "type": "tool_call"}, config=CFG
+    )
     assert isinstance(msg, ToolMessage) and msg.tool_call_id == "call_42" and msg.name == "crm"
     assert_no_raw(msg.content if isinstance(msg.content, str) else dumps(msg.content))
     data = json.loads(msg.content)
@@ -142,12 +145,14 @@ async def test_structured_tool_async(guard: Any) -> None:
         seen.append(to)
         return f"queued for {to}"
 
-    st = StructuredTool.from_function(func=sync_send, coroutine=async_send, name="send_email",
-                                      description="Send.", args_schema=Args)
+    st = StructuredTool.from_function(
+        func=sync_send, coroutine=async_send, name="send_email", description="Send.", args_schema=Args
+    )
     email_tok, _ = _tokens(guard)
     wrapped = wrap_tool(guard, st, reveal=["EMAIL_ADDRESS"])
-    msg = await wrapped.ainvoke({"name": "send_email", "args": {"to": email_tok}, "id": "a1", "type": "tool_call"},
-                                config=CFG)
+    msg = await wrapped.ainvoke(
+        {"name": "send_email", "args": {"to": email_tok}, "id": "a1", "type": "tool_call"}, config=CFG
+    )
     assert seen == [ALICE_EMAIL]
     assert msg.content == f"queued for {email_tok}" and msg.tool_call_id == "a1"
 
@@ -174,8 +179,9 @@ def test_block_rule_gives_the_model_a_readable_error(guard: Any) -> None:
         """Fetch a record."""
         return f"customer SSN {ALICE_SSN}"
 
-    msg = strict.wrap_tool(fetch).invoke({"name": "fetch", "args": {"customer": "1"}, "id": "b1",
-                                          "type": "tool_call"}, config=CFG)
+    msg = strict.wrap_tool(fetch).invoke(
+        {"name": "fetch", "args": {"customer": "1"}, "id": "b1", "type": "tool_call"}, config=CFG
+    )
     assert isinstance(msg, ToolMessage) and msg.status == "error" and msg.tool_call_id == "b1"
     assert "US_SSN" in msg.content and "rule" in msg.content
     assert_no_raw(msg.content)
@@ -248,7 +254,9 @@ def test_injected_arguments_pass_through(guard: Any) -> None:
 
     wrapped = wrap_tool(guard, note)
     assert set(wrapped.tool_call_schema.model_json_schema()["properties"]) == {"text"}
-    msg = wrapped.invoke({"name": "note", "args": {"text": "hi"}, "id": "tc9", "type": "tool_call"}, config=CFG)
+    msg = wrapped.invoke(
+        {"name": "note", "args": {"text": "hi"}, "id": "tc9", "type": "tool_call"}, config=CFG
+    )
     assert msg.content.startswith("tc9: hi [EMAIL")
 
     @tool
@@ -260,8 +268,12 @@ def test_injected_arguments_pass_through(guard: Any) -> None:
         def _reply(self, messages: list[Any]) -> AIMessage:
             if any(isinstance(m, ToolMessage) for m in messages):
                 return AIMessage(content="done")
-            return AIMessage(content="", tool_calls=[{"name": "with_runtime", "args": {"text": "x"}, "id": "r1"}])
+            return AIMessage(
+                content="", tool_calls=[{"name": "with_runtime", "args": {"text": "x"}, "id": "r1"}]
+            )
 
-    result = create_agent(Caller(), [wrap_tool(guard, with_runtime)]).invoke({"messages": [HumanMessage("go")]})
+    result = create_agent(Caller(), [wrap_tool(guard, with_runtime)]).invoke(
+        {"messages": [HumanMessage("go")]}
+    )
     tool_msg = next(m for m in result["messages"] if isinstance(m, ToolMessage))
     assert tool_msg.content == "r1 x" and tool_msg.tool_call_id == "r1"

@@ -45,19 +45,61 @@ def record_agent_run(rec: LineageRecorder, run: str | None = None) -> dict[str, 
     rec.node(run, note, "tool", "log_note", parent_id=run, **common)
     rec.node(run, llm2, "llm", "ChatOpenAI", parent_id=run, **common)
     rec.node(run, "table:customers", "table", "customers", **common)
-    rec.node(run, "column:customers.email", "column", "customers.email", parent_id="table:customers", **common)
+    rec.node(
+        run, "column:customers.email", "column", "customers.email", parent_id="table:customers", **common
+    )
     rec.sink(run, "answer", "final answer", **common)
-    rec.edge(run, "source:user", llm1, entity_types=["EMAIL_ADDRESS"], fingerprints=[FP_A], status="masked",
-             tokens=42, label="input")
-    rec.edge(run, llm1, send, entity_types=["EMAIL_ADDRESS"], fingerprints=[FP_A], status="revealed", tokens=9,
-             label="tool_call")
-    rec.edge(run, llm1, note, entity_types=["EMAIL_ADDRESS"], fingerprints=[FP_A], status="masked", tokens=9,
-             label="tool_call")
-    rec.edge(run, "column:customers.email", send, entity_types=["EMAIL_ADDRESS"], fingerprints=[FP_B],
-             status="masked", tokens=3, label="email")
+    rec.edge(
+        run,
+        "source:user",
+        llm1,
+        entity_types=["EMAIL_ADDRESS"],
+        fingerprints=[FP_A],
+        status="masked",
+        tokens=42,
+        label="input",
+    )
+    rec.edge(
+        run,
+        llm1,
+        send,
+        entity_types=["EMAIL_ADDRESS"],
+        fingerprints=[FP_A],
+        status="revealed",
+        tokens=9,
+        label="tool_call",
+    )
+    rec.edge(
+        run,
+        llm1,
+        note,
+        entity_types=["EMAIL_ADDRESS"],
+        fingerprints=[FP_A],
+        status="masked",
+        tokens=9,
+        label="tool_call",
+    )
+    rec.edge(
+        run,
+        "column:customers.email",
+        send,
+        entity_types=["EMAIL_ADDRESS"],
+        fingerprints=[FP_B],
+        status="masked",
+        tokens=3,
+        label="email",
+    )
     rec.edge(run, send, llm2, entity_types=[], fingerprints=[], status="raw", tokens=4, label="tool_result")
-    rec.edge(run, llm2, "sink:answer", entity_types=["EMAIL_ADDRESS"], fingerprints=[FP_A], status="revealed",
-             tokens=12, label="answer")
+    rec.edge(
+        run,
+        llm2,
+        "sink:answer",
+        entity_types=["EMAIL_ADDRESS"],
+        fingerprints=[FP_A],
+        status="revealed",
+        tokens=12,
+        label="answer",
+    )
     rec.finish(run, note, "error", error_type="TimeoutError")
     rec.finish(run, run, "ok")
     return {"run": run, "llm1": llm1, "send": send, "note": note, "llm2": llm2}
@@ -71,7 +113,17 @@ def test_recorded_nodes_and_edges(store: Any) -> None:
     ids = record_agent_run(rec)
     g = LineageGraph.from_store(store, ids["run"])
     assert g.run_id == ids["run"]
-    assert [n.kind for n in g.nodes] == ["chain", "source", "llm", "tool", "tool", "llm", "table", "column", "sink"]
+    assert [n.kind for n in g.nodes] == [
+        "chain",
+        "source",
+        "llm",
+        "tool",
+        "tool",
+        "llm",
+        "table",
+        "column",
+        "sink",
+    ]
     assert len(g.edges) == 6
     llm1 = g.node(ids["llm1"])
     assert llm1.parent_id == ids["run"] and llm1.principal == "u-42" and llm1.scope == "thread-1"
@@ -82,11 +134,15 @@ def test_recorded_nodes_and_edges(store: Any) -> None:
     assert [n.name for n in g.steps("tool")] == ["send_email", "log_note"]
     assert len(g.steps()) == 5
     assert {e.source for e in g.edges_into(ids["send"])} == {ids["llm1"], "column:customers.email"}
-    assert [(e.target, e.label) for e in g.revealed()] == [(ids["send"], "tool_call"), ("sink:answer", "answer")]
+    assert [(e.target, e.label) for e in g.revealed()] == [
+        (ids["send"], "tool_call"),
+        ("sink:answer", "answer"),
+    ]
     assert g.entity_types() == ["EMAIL_ADDRESS"] and g.fingerprints() == [FP_A, FP_B]
     first = g.edges[0]
-    assert first == Edge("source:user", ids["llm1"], ("EMAIL_ADDRESS",), (FP_A,), "masked", 42, "input",
-                         ids["run"], first.ts)
+    assert first == Edge(
+        "source:user", ids["llm1"], ("EMAIL_ADDRESS",), (FP_A,), "masked", 42, "input", ids["run"], first.ts
+    )
 
 
 def test_rewriting_a_node_merges_and_none_does_not_erase(store: Any) -> None:
@@ -94,7 +150,9 @@ def test_rewriting_a_node_merges_and_none_does_not_erase(store: Any) -> None:
     rec.node("r1", "s1", "tool", "t", scope="a", principal="p", guarded=True)
     rec.node("r1", "s1", "tool", "t", scope=None, error="ValueError")
     node = LineageGraph.from_store(store, "r1").node("s1")
-    assert node.scope == "a" and node.principal == "p" and node.attrs == {"guarded": True, "error": "ValueError"}
+    assert (
+        node.scope == "a" and node.principal == "p" and node.attrs == {"guarded": True, "error": "ValueError"}
+    )
 
 
 def test_unchanged_node_is_not_written_again() -> None:
@@ -161,8 +219,15 @@ def test_recorder_is_thread_safe_no_lost_edges(store: Any) -> None:
             rec.node(run, step, "tool", f"tool{i}", parent_id=run)
             for j in range(25):
                 rec.source(run, "user", "user input")
-                rec.edge(run, "source:user", step, entity_types=["PERSON"], fingerprints=[f"fp_{i:08x}{j:08x}"],
-                         status="masked", tokens=j)
+                rec.edge(
+                    run,
+                    "source:user",
+                    step,
+                    entity_types=["PERSON"],
+                    fingerprints=[f"fp_{i:08x}{j:08x}"],
+                    status="masked",
+                    tokens=j,
+                )
             rec.finish(run, step)
         except BaseException as exc:
             errors.append(exc)
@@ -187,7 +252,11 @@ def test_find_fingerprint_across_two_runs(store: Any) -> None:
     assert {run for run, _ in hits} == {a["run"], b["run"]}
     assert len(hits) == 8 and all(FP_A in e.fingerprints for _, e in hits)
     assert {(e.target, e.status) for run, e in hits if run == a["run"]} == {
-        (a["llm1"], "masked"), (a["send"], "revealed"), (a["note"], "masked"), ("sink:answer", "revealed")}
+        (a["llm1"], "masked"),
+        (a["send"], "revealed"),
+        (a["note"], "masked"),
+        ("sink:answer", "revealed"),
+    }
     assert [e.source for _, e in find_fingerprint(store, FP_B)] == ["column:customers.email"] * 2
     assert find_fingerprint(store, "fp_0000000000000000") == []
     with pytest.raises(ValueError) as info:
@@ -204,8 +273,15 @@ def test_guard_records_and_reads_its_own_lineage() -> None:
     run = str(uuid.uuid4())
     guard.recorder.source(run, "user", "user input")
     guard.recorder.node(run, "step", "tool", "send_email")
-    guard.recorder.edge(run, "source:user", "step", entity_types=["EMAIL_ADDRESS"], fingerprints=[fp],
-                        status="revealed", tokens=1)
+    guard.recorder.edge(
+        run,
+        "source:user",
+        "step",
+        entity_types=["EMAIL_ADDRESS"],
+        fingerprints=[fp],
+        status="revealed",
+        tokens=1,
+    )
     graph = guard.lineage(run)
     assert graph.revealed()[0].fingerprints == (fp,)
     assert [r for r, _ in find_fingerprint(guard.store, fp)] == [run]
@@ -297,8 +373,13 @@ def test_networkx(graph: Any) -> None:
     assert isinstance(G, nx.MultiDiGraph) and G.graph["run_id"] == g.run_id
     assert G.number_of_nodes() == len(g.nodes) and G.number_of_edges() == 6
     assert G.nodes[ids["send"]]["kind"] == "tool"
-    assert set(nx.descendants(G, "source:user")) == {ids["llm1"], ids["send"], ids["note"], ids["llm2"],
-                                                     "sink:answer"}
+    assert set(nx.descendants(G, "source:user")) == {
+        ids["llm1"],
+        ids["send"],
+        ids["note"],
+        ids["llm2"],
+        "sink:answer",
+    }
     statuses = [d["status"] for _, _, d in G.edges(ids["llm1"], data=True)]
     assert sorted(statuses) == ["masked", "revealed"]
 
@@ -319,11 +400,20 @@ def test_text_tree(graph: Any) -> None:
     assert "├─ tool log_note [error: TimeoutError]" in lines
     assert "└─ llm ChatOpenAI #2" in lines
     send = lines.index("├─ tool send_email")
-    assert lines[send + 1] == "│     ← llm ChatOpenAI #1  [EMAIL_ADDRESS] revealed (fp_1a2b3c…) · 9 tok · tool_call"
-    assert lines[send + 2] == "│     ← column customers.email  [EMAIL_ADDRESS] masked (fp_99aa88…) · 3 tok · email"
+    assert (
+        lines[send + 1]
+        == "│     ← llm ChatOpenAI #1  [EMAIL_ADDRESS] revealed (fp_1a2b3c…) · 9 tok · tool_call"
+    )
+    assert (
+        lines[send + 2]
+        == "│     ← column customers.email  [EMAIL_ADDRESS] masked (fp_99aa88…) · 3 tok · email"
+    )
     assert lines[send + 3] == "│     → llm ChatOpenAI #2  [-] raw · 4 tok · tool_result"
-    assert lines[lines.index("data") + 1:lines.index("data") + 4] == [
-        "├─ source user", "├─ table customers", "│  └─ column customers.email"]
+    assert lines[lines.index("data") + 1 : lines.index("data") + 4] == [
+        "├─ source user",
+        "├─ table customers",
+        "│  └─ column customers.email",
+    ]
     assert lines[-1] == "└─ sink answer"
     assert str(g) == text
 
@@ -335,11 +425,14 @@ def test_empty_graph_renders() -> None:
 
 
 def test_dangling_edge_endpoints_become_implicit_nodes() -> None:
-    g = LineageGraph.from_dicts([], [{"run_id": "r", "source": "provider:openai", "target": "x",
-                                      "status": "masked"}])
+    g = LineageGraph.from_dicts(
+        [], [{"run_id": "r", "source": "provider:openai", "target": "x", "status": "masked"}]
+    )
     assert g.run_id == "r"
-    assert [(n.id, n.kind, n.attrs) for n in g.nodes] == [("provider:openai", "provider", {"implicit": True}),
-                                                          ("x", "unknown", {"implicit": True})]
+    assert [(n.id, n.kind, n.attrs) for n in g.nodes] == [
+        ("provider:openai", "provider", {"implicit": True}),
+        ("x", "unknown", {"implicit": True}),
+    ]
 
 
 def test_openlineage_events(graph: Any) -> None:
@@ -349,7 +442,9 @@ def test_openlineage_events(graph: Any) -> None:
     by_run = {e["run"]["runId"]: e for e in events}
     assert set(by_run) == {ids[k] for k in ("run", "llm1", "send", "note", "llm2")}  # LangChain ids reused
     for e in events:
-        assert {"eventType", "eventTime", "run", "job", "inputs", "outputs", "producer", "schemaURL"} <= set(e)
+        assert {"eventType", "eventTime", "run", "job", "inputs", "outputs", "producer", "schemaURL"} <= set(
+            e
+        )
         assert e["eventTime"].endswith("Z")
         json.dumps(e)
     assert by_run[ids["note"]]["eventType"] == "FAIL" and by_run[ids["run"]]["eventType"] == "COMPLETE"
@@ -359,8 +454,13 @@ def test_openlineage_events(graph: Any) -> None:
     inputs = {d["name"]: d for d in send["inputs"]}
     assert "column:customers.email" in inputs
     flow = inputs["column:customers.email"]["facets"]["guardllm_flow"]["flows"][0]
-    assert flow == {"status": "masked", "entityTypes": ["EMAIL_ADDRESS"], "fingerprints": [FP_B], "tokens": 3,
-                    "label": "email"}
+    assert flow == {
+        "status": "masked",
+        "entityTypes": ["EMAIL_ADDRESS"],
+        "fingerprints": [FP_B],
+        "tokens": 3,
+        "label": "email",
+    }
     # a step -> step flow is the producer's output dataset and the consumer's input dataset
     llm1_out = {d["name"] for d in by_run[ids["llm1"]]["outputs"]}
     assert any(n in llm1_out for n in inputs)
@@ -377,8 +477,9 @@ def test_notebook_reprs_without_graphviz(graph: Any, monkeypatch: pytest.MonkeyP
     assert g._repr_markdown_() == f"```mermaid\n{g.to_mermaid()}\n```"
 
 
-def test_notebook_html_uses_graphviz_when_present(graph: Any, monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Any) -> None:
+def test_notebook_html_uses_graphviz_when_present(
+    graph: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
     import guardllm.lineage.render as render
 
     fake_dot = tmp_path / "dot"

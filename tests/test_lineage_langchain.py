@@ -31,10 +31,14 @@ def agent_run(sqlite_guard: Any) -> tuple[Any, Any]:
 
     send_email, log_note = make_tools(ToolLog())
     mw = glc.middleware(sqlite_guard, reveal={"send_email": ["EMAIL_ADDRESS"]})
-    agent = create_agent(RecordingToolModel(), [send_email, log_note], system_prompt=SYSTEM_PROMPT, middleware=[mw])
+    agent = create_agent(
+        RecordingToolModel(), [send_email, log_note], system_prompt=SYSTEM_PROMPT, middleware=[mw]
+    )
     handler = glc.callback_handler(sqlite_guard)
-    agent.invoke({"messages": [HumanMessage(QUESTION)]},
-                 config={"configurable": {"thread_id": "t-1", "principal": "ops"}, "callbacks": [handler]})
+    agent.invoke(
+        {"messages": [HumanMessage(QUESTION)]},
+        config={"configurable": {"thread_id": "t-1", "principal": "ops"}, "callbacks": [handler]},
+    )
     return sqlite_guard, sqlite_guard.lineage(handler.last_root_run_id)
 
 
@@ -44,7 +48,7 @@ def test_agent_run_as_text_tree_and_mermaid(agent_run: tuple[Any, Any]) -> None:
     lines = text.splitlines()
     assert lines[0].startswith(f"lineage run {g.run_id} · ") and "principal ops" in lines[0]
     send = next(i for i, ln in enumerate(lines) if ln.endswith("└─ tool send_email"))
-    flows = lines[send + 1:send + 3]
+    flows = lines[send + 1 : send + 3]
     assert "← llm RecordingToolModel #1  [EMAIL_ADDRESS] revealed (fp_" in flows[0]
     assert "→ llm RecordingToolModel #2  [EMAIL_ADDRESS] masked (fp_" in flows[1]
     assert any("→ sink answer  [EMAIL_ADDRESS] revealed" in ln for ln in lines)

@@ -46,24 +46,61 @@ def test_default_policy_file_matches_builtin():
     assert parse_policy(default_policy_text()) == Policy.default()
 
 
-@pytest.mark.parametrize("etype,to,principal,purpose,allowed,rule", [
-    ("EMAIL_ADDRESS", "tool:send_email", None, None, True, "entities.EMAIL_ADDRESS.reveal_to.tools[send_email]"),
-    ("EMAIL_ADDRESS", "tool:web", None, None, False, "default.least_privilege"),
-    ("EMAIL_ADDRESS", "role:support", None, None, True, "entities.EMAIL_ADDRESS.reveal_to.roles[support]"),
-    ("EMAIL_ADDRESS", "principal:alice", None, None, True, "entities.EMAIL_ADDRESS.reveal_to.roles[support]"),
-    ("EMAIL_ADDRESS", "principal:bob", None, None, False, "default.least_privilege"),
-    ("EMAIL_ADDRESS", "tool:send_email", "intern-bot", None, False,
-     "entities.EMAIL_ADDRESS.deny.principals[intern-bot]"),
-    ("EMAIL_ADDRESS", "user", None, None, True, "default.user_same_scope"),
-    ("EMAIL_ADDRESS", "model", None, None, False, "default.model_sees_tokens"),
-    ("PERSON", "tool:run_sql", None, None, True, "tools.run_sql.reveal[PERSON]"),
-    ("CREDIT_CARD", "user", None, None, False, "entities.CREDIT_CARD.action.mask"),
-    ("PHONE_NUMBER", "user", None, None, False, "entities.PHONE_NUMBER.reveal_to.purposes"),
-    ("PHONE_NUMBER", "user", "svc-billing", "billing", True, "entities.PHONE_NUMBER.reveal_to.principals[svc-billing]"),
-    ("PHONE_NUMBER", "user", "alice", "billing", False, "entities.PHONE_NUMBER.reveal_to.user"),
-    ("AWS_ACCESS_KEY", "user", None, None, False, "secrets.never_revealed"),
-    ("IBAN_CODE", "user", None, None, True, "default.user_same_scope"),
-])
+@pytest.mark.parametrize(
+    "etype,to,principal,purpose,allowed,rule",
+    [
+        (
+            "EMAIL_ADDRESS",
+            "tool:send_email",
+            None,
+            None,
+            True,
+            "entities.EMAIL_ADDRESS.reveal_to.tools[send_email]",
+        ),
+        ("EMAIL_ADDRESS", "tool:web", None, None, False, "default.least_privilege"),
+        (
+            "EMAIL_ADDRESS",
+            "role:support",
+            None,
+            None,
+            True,
+            "entities.EMAIL_ADDRESS.reveal_to.roles[support]",
+        ),
+        (
+            "EMAIL_ADDRESS",
+            "principal:alice",
+            None,
+            None,
+            True,
+            "entities.EMAIL_ADDRESS.reveal_to.roles[support]",
+        ),
+        ("EMAIL_ADDRESS", "principal:bob", None, None, False, "default.least_privilege"),
+        (
+            "EMAIL_ADDRESS",
+            "tool:send_email",
+            "intern-bot",
+            None,
+            False,
+            "entities.EMAIL_ADDRESS.deny.principals[intern-bot]",
+        ),
+        ("EMAIL_ADDRESS", "user", None, None, True, "default.user_same_scope"),
+        ("EMAIL_ADDRESS", "model", None, None, False, "default.model_sees_tokens"),
+        ("PERSON", "tool:run_sql", None, None, True, "tools.run_sql.reveal[PERSON]"),
+        ("CREDIT_CARD", "user", None, None, False, "entities.CREDIT_CARD.action.mask"),
+        ("PHONE_NUMBER", "user", None, None, False, "entities.PHONE_NUMBER.reveal_to.purposes"),
+        (
+            "PHONE_NUMBER",
+            "user",
+            "svc-billing",
+            "billing",
+            True,
+            "entities.PHONE_NUMBER.reveal_to.principals[svc-billing]",
+        ),
+        ("PHONE_NUMBER", "user", "alice", "billing", False, "entities.PHONE_NUMBER.reveal_to.user"),
+        ("AWS_ACCESS_KEY", "user", None, None, False, "secrets.never_revealed"),
+        ("IBAN_CODE", "user", None, None, True, "default.user_same_scope"),
+    ],
+)
 def test_decisions(policy, etype, to, principal, purpose, allowed, rule):
     d = policy.decide(etype, to, principal=principal, purpose=purpose, roles=policy.roles_of(principal))
     assert (d.allowed, d.rule) == (allowed, rule)
@@ -93,7 +130,8 @@ def test_guard_uses_roles_of_principal(policy):
 
 def test_yaml_errors_name_field_and_line(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(textwrap.dedent("""\
+    bad.write_text(
+        textwrap.dedent("""\
         version: 1
         entities:
           EMAIL_ADDRESS:
@@ -104,7 +142,8 @@ def test_yaml_errors_name_field_and_line(tmp_path):
             action: tokenize
         principals:
           alice: {roles: support}
-        """))
+        """)
+    )
     with pytest.raises(PolicyError) as ei:
         load_policy(bad)
     where = dict(ei.value.errors)
@@ -130,8 +169,10 @@ def test_yaml_syntax_error_line(tmp_path):
 
 def test_toml_policy_and_errors(tmp_path):
     good = tmp_path / "p.toml"
-    good.write_text('version = 1\n[entities.EMAIL_ADDRESS]\naction = "surrogate"\n'
-                    '[entities.EMAIL_ADDRESS.reveal_to]\ntools = ["send_email"]\n')
+    good.write_text(
+        'version = 1\n[entities.EMAIL_ADDRESS]\naction = "surrogate"\n'
+        '[entities.EMAIL_ADDRESS.reveal_to]\ntools = ["send_email"]\n'
+    )
     p = load_policy(good)
     assert p.action_for("EMAIL_ADDRESS") == "surrogate"
     bad = tmp_path / "b.toml"

@@ -21,12 +21,15 @@ def guard(sdk_guard):
     """This module's guard (overrides any suite-wide ``guard`` fixture): send_email may see emails."""
     return sdk_guard
 
+
 PROMPT = f"Please email {EMAIL} about SSN {SSN}."
 MSGS = [{"role": "user", "content": PROMPT}]
 
 
 def _create(client, **kw):
-    return client.messages.create(model="claude-test", max_tokens=256, messages=kw.pop("messages", MSGS), **kw)
+    return client.messages.create(
+        model="claude-test", max_tokens=256, messages=kw.pop("messages", MSGS), **kw
+    )
 
 
 def _texts(message) -> str:
@@ -50,7 +53,9 @@ def test_request_masked_answer_restored(server, guard, anthropic_client):
 def test_tool_use_input_restored_only_for_granted_tool(server, guard, anthropic_client):
     client = guardllm.anthropic.wrap(anthropic_client, guard)
     token = guard.mask(EMAIL)
-    server.script(Reply("", tool_calls=[ToolCall("send_email", {"to": token}), ToolCall("log_event", {"who": token})]))
+    server.script(
+        Reply("", tool_calls=[ToolCall("send_email", {"to": token}), ToolCall("log_event", {"who": token})])
+    )
     send, log = _tools(_create(client))
     assert send.input == {"to": EMAIL}
     assert log.input == {"who": token}
@@ -62,19 +67,40 @@ def test_conversation_with_tool_blocks_is_masked(server, guard, anthropic_client
     first = _create(client)
     tool_use = _tools(first)[0]
     assert tool_use.input == {"to": EMAIL}
-    tools = [{"name": "send_email", "description": f"Sends mail; admin is {EMAIL2}",
-              "input_schema": {"type": "object", "properties": {"to": {"type": "string",
-                                                                       "description": f"like {EMAIL2}"}}}}]
-    final = _create(client, tools=tools, system=[{"type": "text", "text": f"Operator {EMAIL2}"}], messages=[
-        {"role": "user", "content": [{"type": "text", "text": PROMPT}]},
-        {"role": "assistant", "content": first.content},  # pydantic blocks, restored input inside
-        {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": tool_use.id,
-             "content": json.dumps({"delivered_to": EMAIL, "card_on_file": CARD})},
-            {"type": "tool_result", "tool_use_id": "toolu_x",
-             "content": [{"type": "text", "text": f"cc {EMAIL2}"}]},
-        ]},
-    ])
+    tools = [
+        {
+            "name": "send_email",
+            "description": f"Sends mail; admin is {EMAIL2}",
+            "input_schema": {
+                "type": "object",
+                "properties": {"to": {"type": "string", "description": f"like {EMAIL2}"}},
+            },
+        }
+    ]
+    final = _create(
+        client,
+        tools=tools,
+        system=[{"type": "text", "text": f"Operator {EMAIL2}"}],
+        messages=[
+            {"role": "user", "content": [{"type": "text", "text": PROMPT}]},
+            {"role": "assistant", "content": first.content},  # pydantic blocks, restored input inside
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": tool_use.id,
+                        "content": json.dumps({"delivered_to": EMAIL, "card_on_file": CARD}),
+                    },
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_x",
+                        "content": [{"type": "text", "text": f"cc {EMAIL2}"}],
+                    },
+                ],
+            },
+        ],
+    )
     assert _texts(final) == "sent"
     assert_no_raw(server.all_request_text())
     body = server.requests[-1].body
@@ -124,8 +150,13 @@ def test_stream_arbitrary_chunk_boundaries(server, guard, anthropic_client):
 def test_stream_helper_text_stream_and_final_message(server, guard, anthropic_client, chunk_size):
     client = guardllm.anthropic.wrap(anthropic_client, guard)
     token = guard.mask(EMAIL)
-    server.script(Reply(echo_last_user, chunk_size=chunk_size,
-                        tool_calls=[ToolCall("send_email", {"to": token}), ToolCall("log_event", {"who": token})]))
+    server.script(
+        Reply(
+            echo_last_user,
+            chunk_size=chunk_size,
+            tool_calls=[ToolCall("send_email", {"to": token}), ToolCall("log_event", {"who": token})],
+        )
+    )
     with client.messages.stream(model="claude-test", max_tokens=256, messages=MSGS) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
@@ -136,7 +167,9 @@ def test_stream_helper_text_stream_and_final_message(server, guard, anthropic_cl
 
 async def test_async_create_and_stream(server, guard, async_anthropic_client):
     client = guardllm.anthropic.wrap(async_anthropic_client, guard)
-    server.script(Reply(echo_last_user), Reply(echo_last_user, chunk_size=1), Reply(echo_last_user, chunk_size=2))
+    server.script(
+        Reply(echo_last_user), Reply(echo_last_user, chunk_size=1), Reply(echo_last_user, chunk_size=2)
+    )
     message = await _create(client)
     assert _texts(message) == f"You said: {PROMPT}"
     stream = await _create(client, stream=True)
@@ -177,8 +210,15 @@ def _exception_text(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize(("status", "exc_type"), [(400, anthropic.BadRequestError), (429, anthropic.RateLimitError),
-                                                  (500, anthropic.InternalServerError), (529, anthropic.APIStatusError)])
+@pytest.mark.parametrize(
+    ("status", "exc_type"),
+    [
+        (400, anthropic.BadRequestError),
+        (429, anthropic.RateLimitError),
+        (500, anthropic.InternalServerError),
+        (529, anthropic.APIStatusError),
+    ],
+)
 def test_http_errors_are_sdk_exceptions_without_raw_values(server, guard, anthropic_client, status, exc_type):
     client = guardllm.anthropic.wrap(anthropic_client, guard)
     server.script(Error(status, "rejected", echo_request=True))
@@ -217,8 +257,10 @@ def test_passthrough_and_options(server, guard, anthropic_client):
     assert_no_raw(server.all_request_text())
 
 
-@pytest.mark.parametrize("path", ["with_raw_response.messages", "messages.with_raw_response",
-                                  "beta.messages", "messages.batches.create"])
+@pytest.mark.parametrize(
+    "path",
+    ["with_raw_response.messages", "messages.with_raw_response", "beta.messages", "messages.batches.create"],
+)
 def test_unguarded_entry_points_fail_closed(guard, anthropic_client, path):
     obj = guardllm.anthropic.wrap(anthropic_client, guard)
     with pytest.raises(GuardError):
@@ -239,5 +281,9 @@ def test_lineage_per_call(server, guard, anthropic_client):
     ids = {n["id"] for n in graph["nodes"]}
     assert {"source:user", "provider:anthropic", "sink:answer", "tool:send_email"} <= ids
     statuses = {(e["target"], e["status"]) for e in graph["edges"]}
-    assert {("provider:anthropic", "masked"), ("sink:answer", "revealed"), ("tool:send_email", "revealed")} <= statuses
+    assert {
+        ("provider:anthropic", "masked"),
+        ("sink:answer", "revealed"),
+        ("tool:send_email", "revealed"),
+    } <= statuses
     assert_no_raw(dumps(graph))

@@ -17,9 +17,16 @@ PROMPT = f"Please email {EMAIL} about SSN {SSN}."
 def _models(server):
     return {
         "openai": ChatOpenAI(model="gpt-test", base_url=server.openai_url, api_key="sk-test", max_retries=0),
-        "openai-responses": ChatOpenAI(model="gpt-test", base_url=server.openai_url, api_key="sk-test",
-                                       max_retries=0, use_responses_api=True),
-        "anthropic": ChatAnthropic(model="claude-test", base_url=server.url, api_key="sk-ant-test", max_retries=0),
+        "openai-responses": ChatOpenAI(
+            model="gpt-test",
+            base_url=server.openai_url,
+            api_key="sk-test",
+            max_retries=0,
+            use_responses_api=True,
+        ),
+        "anthropic": ChatAnthropic(
+            model="claude-test", base_url=server.url, api_key="sk-ant-test", max_retries=0
+        ),
     }
 
 

@@ -25,11 +25,14 @@ def guard(sdk_guard):
     """This module's guard (overrides any suite-wide ``guard`` fixture): send_email may see emails."""
     return sdk_guard
 
+
 PROMPT = f"Please email {EMAIL} about SSN {SSN}."
 
 
 def _chat(client, **kw):
-    return client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": PROMPT}], **kw)
+    return client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": PROMPT}], **kw
+    )
 
 
 # -- chat completions -----------------------------------------------------------------
@@ -49,8 +52,9 @@ def test_chat_request_is_masked_and_answer_restored(server, guard, openai_client
 def test_chat_tool_call_arguments_restored_only_for_granted_tool(server, guard, openai_client):
     client = guardllm.openai.wrap(openai_client, guard)
     token = guard.mask(EMAIL)  # same scope: the model would have seen this token
-    server.script(Reply("ok", tool_calls=[ToolCall("send_email", {"to": token}),
-                                          ToolCall("log_event", {"who": token})]))
+    server.script(
+        Reply("ok", tool_calls=[ToolCall("send_email", {"to": token}), ToolCall("log_event", {"who": token})])
+    )
     result = _chat(client)
     calls = result.choices[0].message.tool_calls
     assert json.loads(calls[0].function.arguments) == {"to": EMAIL}
@@ -61,22 +65,40 @@ def test_full_conversation_history_is_masked(server, guard, openai_client):
     """Every role, content parts, earlier tool calls (echoed back restored), tool
     results, tool descriptions and a pydantic message object passed back."""
     client = guardllm.openai.wrap(openai_client, guard)
-    server.script(Reply("first", tool_calls=[ToolCall("send_email", {"to": guard.mask(EMAIL)})]), Reply("done"))
+    server.script(
+        Reply("first", tool_calls=[ToolCall("send_email", {"to": guard.mask(EMAIL)})]), Reply("done")
+    )
     first = _chat(client)
     assistant = first.choices[0].message  # restored arguments: holds the raw email now
     assert EMAIL in assistant.tool_calls[0].function.arguments
-    tools = [{"type": "function", "function": {
-        "name": "send_email", "description": f"Sends mail; the admin is {EMAIL2}",
-        "parameters": {"type": "object", "properties": {"to": {"type": "string",
-                                                              "description": f"e.g. {EMAIL2}"}}}}}]
-    client.chat.completions.create(model="gpt-test", tools=tools, messages=[
-        {"role": "system", "content": f"Operator contact: {EMAIL2}"},
-        {"role": "user", "content": [{"type": "text", "text": PROMPT}]},
-        assistant,
-        {"role": "tool", "tool_call_id": assistant.tool_calls[0].id,
-         "content": json.dumps({"sent_to": EMAIL, "card": CARD})},
-        {"role": "user", "content": "thanks"},
-    ])
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "send_email",
+                "description": f"Sends mail; the admin is {EMAIL2}",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"to": {"type": "string", "description": f"e.g. {EMAIL2}"}},
+                },
+            },
+        }
+    ]
+    client.chat.completions.create(
+        model="gpt-test",
+        tools=tools,
+        messages=[
+            {"role": "system", "content": f"Operator contact: {EMAIL2}"},
+            {"role": "user", "content": [{"type": "text", "text": PROMPT}]},
+            assistant,
+            {
+                "role": "tool",
+                "tool_call_id": assistant.tool_calls[0].id,
+                "content": json.dumps({"sent_to": EMAIL, "card": CARD}),
+            },
+            {"role": "user", "content": "thanks"},
+        ],
+    )
     assert_no_raw(server.all_request_text())
     last = server.requests[-1].body
     assert last["messages"][2]["tool_calls"][0]["function"]["name"] == "send_email"
@@ -105,8 +127,13 @@ def _collect_chat_stream(stream):
 @pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 1000])
 def test_chat_stream_equals_non_stream(server, guard, openai_client, chunk_size):
     client = guardllm.openai.wrap(openai_client, guard)
-    calls = lambda: [ToolCall("send_email", {"to": guard.mask(EMAIL)}),  # noqa: E731
-                     ToolCall("log_event", {"who": guard.mask(EMAIL)})]
+
+    def calls():
+        return [
+            ToolCall("send_email", {"to": guard.mask(EMAIL)}),
+            ToolCall("log_event", {"who": guard.mask(EMAIL)}),
+        ]
+
     server.script(Reply(echo_last_user, tool_calls=calls()))
     plain = _chat(client).choices[0].message
     server.script(Reply(echo_last_user, tool_calls=calls(), chunk_size=chunk_size))
@@ -136,7 +163,9 @@ def test_chat_stream_arbitrary_chunk_boundaries(server, guard, openai_client):
 def test_chat_stream_helper_restores(server, guard, openai_client):
     client = guardllm.openai.wrap(openai_client, guard)
     server.script(Reply(echo_last_user, chunk_size=2))
-    with client.chat.completions.stream(model="gpt-test", messages=[{"role": "user", "content": PROMPT}]) as s:
+    with client.chat.completions.stream(
+        model="gpt-test", messages=[{"role": "user", "content": PROMPT}]
+    ) as s:
         deltas = "".join(e.delta for e in s if e.type == "content.delta")
         final = s.get_final_completion()
     assert deltas == final.choices[0].message.content == f"You said: {PROMPT}"
@@ -159,10 +188,13 @@ def test_stream_close_and_usage_chunk(server, guard, openai_client):
 async def test_async_chat(server, guard, async_openai_client):
     client = guardllm.openai.wrap(async_openai_client, guard)
     server.script(Reply(echo_last_user), Reply(echo_last_user, chunk_size=1))
-    result = await client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": PROMPT}])
+    result = await client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": PROMPT}]
+    )
     assert result.choices[0].message.content == f"You said: {PROMPT}"
-    stream = await client.chat.completions.create(model="gpt-test", stream=True,
-                                                  messages=[{"role": "user", "content": PROMPT}])
+    stream = await client.chat.completions.create(
+        model="gpt-test", stream=True, messages=[{"role": "user", "content": PROMPT}]
+    )
     assert isinstance(stream, openai.AsyncStream)
     text = ""
     async with stream:
@@ -178,8 +210,12 @@ async def test_async_chat(server, guard, async_openai_client):
 def test_responses_masked_and_restored(server, guard, openai_client):
     client = guardllm.openai.wrap(openai_client, guard)
     token = guard.mask(EMAIL)
-    server.script(Reply(echo_last_user, tool_calls=[ToolCall("send_email", {"to": token}),
-                                                   ToolCall("log_event", {"who": token})]))
+    server.script(
+        Reply(
+            echo_last_user,
+            tool_calls=[ToolCall("send_email", {"to": token}), ToolCall("log_event", {"who": token})],
+        )
+    )
     result = client.responses.create(model="gpt-test", input=PROMPT, instructions=f"Operator: {EMAIL2}")
     assert result.output_text == f"You said: {PROMPT}"
     calls = [o for o in result.output if o.type == "function_call"]
@@ -191,12 +227,27 @@ def test_responses_masked_and_restored(server, guard, openai_client):
 def test_responses_input_items_masked(server, guard, openai_client):
     client = guardllm.openai.wrap(openai_client, guard)
     server.script(Reply("ok"))
-    client.responses.create(model="gpt-test", input=[
-        {"role": "user", "content": [{"type": "input_text", "text": PROMPT}]},
-        {"type": "function_call", "call_id": "c1", "name": "send_email", "arguments": json.dumps({"to": EMAIL})},
-        {"type": "function_call_output", "call_id": "c1", "output": f"sent to {EMAIL2}"},
-    ], tools=[{"type": "function", "name": "send_email", "description": f"admin {EMAIL2}",
-               "parameters": {"type": "object", "properties": {}}}])
+    client.responses.create(
+        model="gpt-test",
+        input=[
+            {"role": "user", "content": [{"type": "input_text", "text": PROMPT}]},
+            {
+                "type": "function_call",
+                "call_id": "c1",
+                "name": "send_email",
+                "arguments": json.dumps({"to": EMAIL}),
+            },
+            {"type": "function_call_output", "call_id": "c1", "output": f"sent to {EMAIL2}"},
+        ],
+        tools=[
+            {
+                "type": "function",
+                "name": "send_email",
+                "description": f"admin {EMAIL2}",
+                "parameters": {"type": "object", "properties": {}},
+            }
+        ],
+    )
     assert_no_raw(server.all_request_text())
 
 
@@ -260,8 +311,15 @@ def _exception_text(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize(("status", "exc_type"), [(400, openai.BadRequestError), (422, openai.UnprocessableEntityError),
-                                                  (500, openai.InternalServerError), (503, openai.APIStatusError)])
+@pytest.mark.parametrize(
+    ("status", "exc_type"),
+    [
+        (400, openai.BadRequestError),
+        (422, openai.UnprocessableEntityError),
+        (500, openai.InternalServerError),
+        (503, openai.APIStatusError),
+    ],
+)
 def test_http_errors_are_sdk_exceptions_without_raw_values(server, guard, openai_client, status, exc_type):
     client = guardllm.openai.wrap(openai_client, guard)
     server.script(Error(status, "rejected", echo_request=True))
@@ -272,8 +330,9 @@ def test_http_errors_are_sdk_exceptions_without_raw_values(server, guard, openai
     assert_no_raw(text)
 
 
-@pytest.mark.parametrize(("mode", "exc_type"), [("disconnect", openai.APIConnectionError),
-                                                ("error_event", openai.APIError)])
+@pytest.mark.parametrize(
+    ("mode", "exc_type"), [("disconnect", openai.APIConnectionError), ("error_event", openai.APIError)]
+)
 def test_broken_stream_raises_sdk_exception(server, guard, openai_client, mode, exc_type):
     client = guardllm.openai.wrap(openai_client, guard)
     server.script(BrokenStream(Reply(echo_last_user, chunk_size=2), after_events=4, mode=mode))
@@ -314,8 +373,16 @@ def test_with_options_stays_guarded(server, guard, openai_client):
     assert_no_raw(server.all_request_text())
 
 
-@pytest.mark.parametrize("path", ["with_raw_response.chat", "chat.completions.with_raw_response",
-                                  "with_streaming_response.responses", "beta.chat", "completions.create"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "with_raw_response.chat",
+        "chat.completions.with_raw_response",
+        "with_streaming_response.responses",
+        "beta.chat",
+        "completions.create",
+    ],
+)
 def test_unguarded_entry_points_fail_closed(guard, openai_client, path):
     obj = guardllm.openai.wrap(openai_client, guard)
     with pytest.raises(GuardError):
@@ -357,8 +424,12 @@ def _edges(guard, run_id):
 def test_lineage_and_audit_per_call(server, guard, openai_client):
     client = guardllm.openai.wrap(openai_client, guard)
     token = guard.mask(EMAIL)
-    server.script(Reply(echo_last_user, tool_calls=[ToolCall("send_email", {"to": token}),
-                                                   ToolCall("log_event", {"who": token})]))
+    server.script(
+        Reply(
+            echo_last_user,
+            tool_calls=[ToolCall("send_email", {"to": token}), ToolCall("log_event", {"who": token})],
+        )
+    )
     _chat(client)
     run = client.last_run_id
     assert run
@@ -370,7 +441,7 @@ def test_lineage_and_audit_per_call(server, guard, openai_client):
     request = edges[("source:user", llm, "masked")]
     assert {"EMAIL_ADDRESS", "US_SSN"} <= set(request["entity_types"])
     assert request["tokens"] > 0 and all(f.startswith("fp_") for f in request["fingerprints"])
-    assert ("EMAIL_ADDRESS" in edges[(llm, "sink:answer", "revealed")]["entity_types"])
+    assert "EMAIL_ADDRESS" in edges[(llm, "sink:answer", "revealed")]["entity_types"]
     assert edges[(llm, "tool:send_email", "revealed")]["entity_types"] == ["EMAIL_ADDRESS"]
     assert (llm, "tool:log_event", "masked") in edges and (llm, "tool:log_event", "revealed") not in edges
     assert (llm, "provider:openai", "masked") in edges
@@ -424,10 +495,11 @@ def test_import_paths_and_lightness():
     import guardllm
 
     assert guardllm.openai.wrap is guardllm.openai.wrap
-    code = ("import sys, guardllm; assert 'openai' not in sys.modules; "
-            "import guardllm.openai as g; import openai; assert g.wrap.__module__.endswith('integrations.openai'); "
-            "assert openai.OpenAI.__module__.startswith('openai')")
+    code = (
+        "import sys, guardllm; assert 'openai' not in sys.modules; "
+        "import guardllm.openai as g; import openai; assert g.wrap.__module__.endswith('integrations.openai'); "
+        "assert openai.OpenAI.__module__.startswith('openai')"
+    )
     src = str(Path(guardllm.__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=src)
-

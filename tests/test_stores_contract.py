@@ -27,8 +27,15 @@ def test_vault_allocation_is_per_scope_and_label(store):
     t3, _ = store.vault_get_or_create("s", "fp_b", "EMAIL_ADDRESS", "EMAIL", _entry)
     t4, _ = store.vault_get_or_create("s", "fp_c", "PERSON", "PERSON", _entry)
     t5, _ = store.vault_get_or_create("other", "fp_a", "EMAIL_ADDRESS", "EMAIL", _entry)
-    assert (t1, c1, t2, c2, t3, t4, t5) == ("[EMAIL_1]", True, "[EMAIL_1]", False, "[EMAIL_2]", "[PERSON_1]",
-                                            "[EMAIL_1]")
+    assert (t1, c1, t2, c2, t3, t4, t5) == (
+        "[EMAIL_1]",
+        True,
+        "[EMAIL_1]",
+        False,
+        "[EMAIL_2]",
+        "[PERSON_1]",
+        "[EMAIL_1]",
+    )
     got = store.vault_lookup("s", ["[EMAIL_1]", "[EMAIL_9]", "[PERSON_1]"])
     assert set(got) == {"[EMAIL_1]", "[PERSON_1]"} and got["[EMAIL_1]"].ciphertext == b"ct-[EMAIL_1]"
     assert store.vault_lookup("nope", ["[EMAIL_1]"]) == {}
@@ -42,7 +49,9 @@ def test_custom_render_and_counter_survives_delete(store):
     g0 = store.generation()
     assert store.vault_delete(scope="s") == 1
     assert store.generation() != g0
-    tok2, _ = store.vault_get_or_create("s", "fp_y", "PERSON", "~PERSON", _entry, render=lambda n: f"Fake {n}")
+    tok2, _ = store.vault_get_or_create(
+        "s", "fp_y", "PERSON", "~PERSON", _entry, render=lambda n: f"Fake {n}"
+    )
     assert tok2 == "Fake 2"  # numbers are never reused after erasure
 
 
@@ -59,14 +68,25 @@ def test_keys(store):
     assert store.key_get_or_create("scope:s", lambda: b"w2") == b"w1"
     store.key_put("scope:s", b"w3")
     assert store.key_get("scope:s") == b"w3" and store.key_ids() == ["scope:s"]
-    assert store.key_delete("scope:s") and store.key_get("scope:s") is None and not store.key_delete("scope:s")
+    assert (
+        store.key_delete("scope:s") and store.key_get("scope:s") is None and not store.key_delete("scope:s")
+    )
 
 
 def test_audit_append_chain_and_filters(store):
     def build(event, principal):
         def b(seq, prev):
-            return {"seq": seq, "prev_hash": prev, "hash": f"h{seq}", "event": event, "principal": principal,
-                    "ts": float(seq), "scope": "s", "entity_types": ["EMAIL_ADDRESS"]}
+            return {
+                "seq": seq,
+                "prev_hash": prev,
+                "hash": f"h{seq}",
+                "event": event,
+                "principal": principal,
+                "ts": float(seq),
+                "scope": "s",
+                "entity_types": ["EMAIL_ADDRESS"],
+            }
+
         return b
 
     store.audit_append(build("mask", "a"))
@@ -82,7 +102,9 @@ def test_audit_append_concurrent(store):
     def build(seq, prev):
         return {"seq": seq, "prev_hash": prev, "hash": f"h{seq}", "event": "x", "principal": "p", "ts": 0.0}
 
-    threads = [threading.Thread(target=lambda: [store.audit_append(build) for _ in range(25)]) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: [store.audit_append(build) for _ in range(25)]) for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -100,7 +122,11 @@ def test_lineage(store):
     store.lineage_add_edge({"run_id": "r2", "source": "a", "target": "b", "fingerprints": ["fp_1", "fp_2"]})
     store.lineage_put_node({"run_id": "r2", "id": "a", "kind": "chain", "name": "other"})
     nodes, edges = store.lineage_get("r1")
-    assert [n["id"] for n in nodes] == ["llm", "tool"] and nodes[0]["model"] == "m" and nodes[0]["name"] == "chat"
+    assert (
+        [n["id"] for n in nodes] == ["llm", "tool"]
+        and nodes[0]["model"] == "m"
+        and nodes[0]["name"] == "chat"
+    )
     assert edges == [{"run_id": "r1", "source": "llm", "target": "tool", "fingerprints": ["fp_1"]}]
     assert [e["run_id"] for e in store.lineage_find_fingerprint("fp_1")] == ["r1", "r2"]
     runs = store.lineage_runs()

@@ -56,7 +56,9 @@ def test_cross_process_same_tokens(tmp_path):
         out = [g.mask("mail user" + str(i) + "@corp.example.org please", scope="s") for i in range(12)]
         print("|".join(out))
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert outs[0] == outs[1] == outs[2]
@@ -118,7 +120,9 @@ def test_key_rotation(tmp_path, monkeypatch):
     monkeypatch.setenv("GUARDLLM_KEY", new_key)
     g2 = Guard(store=url)
     assert g2.unmask(masked, scope="s") == TEXT
-    assert g2.find_tokens(masked, scope="s")[0].fingerprint == fp_before  # fingerprints stable across rotation
+    assert (
+        g2.find_tokens(masked, scope="s")[0].fingerprint == fp_before
+    )  # fingerprints stable across rotation
     assert g2.audit.query(event="key_rotate")
     assert g2.audit.verify()
     # previous key accepted for reading while processes switch

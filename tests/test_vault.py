@@ -11,13 +11,16 @@ from guardllm.tokens.crypto import generate_key, parse_key
 from guardllm.tokens.vault import normalise
 
 
-@pytest.mark.parametrize("etype,a,b", [
-    ("EMAIL_ADDRESS", "Jane.Doe@Example.COM", " jane.doe@example.com"),
-    ("PHONE_NUMBER", "+1 (415) 555-2671", "415.555.2671"),
-    ("CREDIT_CARD", "4539 1488 0343 6467", "4539-1488-0343-6467"),
-    ("IBAN_CODE", "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
-    ("PERSON", "Jane  Doe", "jane doe"),
-])
+@pytest.mark.parametrize(
+    "etype,a,b",
+    [
+        ("EMAIL_ADDRESS", "Jane.Doe@Example.COM", " jane.doe@example.com"),
+        ("PHONE_NUMBER", "+1 (415) 555-2671", "415.555.2671"),
+        ("CREDIT_CARD", "4539 1488 0343 6467", "4539-1488-0343-6467"),
+        ("IBAN_CODE", "de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("PERSON", "Jane  Doe", "jane doe"),
+    ],
+)
 def test_normalise_equates_spellings(etype, a, b):
     assert normalise(etype, a) == normalise(etype, b)
 

@@ -35,10 +35,32 @@ from guardllm.errors import InputError
 from guardllm.stores.base import AuditFilter, Store
 
 GENESIS = "0" * 64
-EVENTS = ("mask", "reveal", "refuse", "block", "forget", "foreign_token", "leak", "guardrail", "key_rotate",
-          "fail_open")
-_FIELDS = ("principal", "scope", "run_id", "recipient", "entity_type", "entity_types", "fingerprints", "rule",
-           "purpose", "counts", "detail", "source")
+EVENTS = (
+    "mask",
+    "reveal",
+    "refuse",
+    "block",
+    "forget",
+    "foreign_token",
+    "leak",
+    "guardrail",
+    "key_rotate",
+    "fail_open",
+)
+_FIELDS = (
+    "principal",
+    "scope",
+    "run_id",
+    "recipient",
+    "entity_type",
+    "entity_types",
+    "fingerprints",
+    "rule",
+    "purpose",
+    "counts",
+    "detail",
+    "source",
+)
 
 
 @dataclass(frozen=True)
@@ -106,8 +128,11 @@ class VerifyReport:
 
     def __str__(self) -> str:
         if self.ok:
-            how = "chain and keyed MACs intact" if self.macs_checked else \
-                "chain intact (MACs not checked: no key configured)"
+            how = (
+                "chain and keyed MACs intact"
+                if self.macs_checked
+                else "chain intact (MACs not checked: no key configured)"
+            )
             return f"audit log OK: {self.count} records, {how}"
         return f"audit log BROKEN at record {self.first_bad_seq}: {self.reason}"
 
@@ -147,8 +172,9 @@ def _ts(value: float | datetime | str | None) -> float | None:
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise InputError(f"not a time: {value!r} (use ISO 8601 like 2026-11-28T12:00:00Z, or unix "
-                             "seconds)") from None
+            raise InputError(
+                f"not a time: {value!r} (use ISO 8601 like 2026-11-28T12:00:00Z, or unix seconds)"
+            ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp()
@@ -174,8 +200,11 @@ class AuditLog:
         arguments go to ``extra``.  Never pass raw values."""
         if not isinstance(event, str) or not event:
             raise ValueError("audit event must be a non-empty string")
-        body: dict[str, Any] = {"event": event, "ts": time.time(),
-                                "principal": fields.pop("principal", None) or self.default_principal}
+        body: dict[str, Any] = {
+            "event": event,
+            "ts": time.time(),
+            "principal": fields.pop("principal", None) or self.default_principal,
+        }
         fps = fields.pop("fingerprint", None)
         if fps is not None:
             fields.setdefault("fingerprints", [fps] if isinstance(fps, str) else list(fps))
@@ -210,14 +239,31 @@ class AuditLog:
         for raw in self.store.audit_records(None):
             yield AuditRecord.from_mapping(raw)
 
-    def query(self, *, principal: str | None = None, recipient: str | None = None, entity_type: str | None = None,
-              scope: str | None = None, since: float | datetime | str | None = None,
-              until: float | datetime | str | None = None, event: str | None = None, run_id: str | None = None,
-              limit: int | None = None) -> list[AuditRecord]:
+    def query(
+        self,
+        *,
+        principal: str | None = None,
+        recipient: str | None = None,
+        entity_type: str | None = None,
+        scope: str | None = None,
+        since: float | datetime | str | None = None,
+        until: float | datetime | str | None = None,
+        event: str | None = None,
+        run_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
         """Records matching every given filter, oldest first (``limit``: the newest n of them)."""
-        flt = AuditFilter(principal=principal, recipient=recipient, entity_type=entity_type, scope=scope, event=event,
-                          since=_ts(since), until=_ts(until), run_id=None if run_id is None else str(run_id),
-                          limit=limit)
+        flt = AuditFilter(
+            principal=principal,
+            recipient=recipient,
+            entity_type=entity_type,
+            scope=scope,
+            event=event,
+            since=_ts(since),
+            until=_ts(until),
+            run_id=None if run_id is None else str(run_id),
+            limit=limit,
+        )
         return [AuditRecord.from_mapping(r) for r in self.store.audit_records(flt)]
 
     def tail(self, n: int = 20) -> list[AuditRecord]:
@@ -239,34 +285,63 @@ class AuditLog:
             if raw.get("_unreadable"):
                 return VerifyReport(False, count, at, "record is not valid JSON")
             if row is not None:
-                for col in ("seq", "ts", "event", "principal", "scope", "recipient", "run_id", "prev_hash", "hash"):
+                for col in (
+                    "seq",
+                    "ts",
+                    "event",
+                    "principal",
+                    "scope",
+                    "recipient",
+                    "run_id",
+                    "prev_hash",
+                    "hash",
+                ):
                     if row.get(col) != raw.get(col):
-                        return VerifyReport(False, count, at, f"column {col!r} differs from the hashed record")
+                        return VerifyReport(
+                            False, count, at, f"column {col!r} differs from the hashed record"
+                        )
             if seq != expected_seq:
                 if isinstance(seq, int) and seq > expected_seq:
                     return VerifyReport(False, count, expected_seq, f"record {expected_seq} is missing")
-                return VerifyReport(False, count, at, f"sequence number {seq} where {expected_seq} was expected")
+                return VerifyReport(
+                    False, count, at, f"sequence number {seq} where {expected_seq} was expected"
+                )
             if raw.get("prev_hash") != prev:
-                return VerifyReport(False, count, seq, "prev_hash does not match the previous record "
-                                                       "(deleted, inserted or reordered record)")
+                return VerifyReport(
+                    False,
+                    count,
+                    seq,
+                    "prev_hash does not match the previous record (deleted, inserted or reordered record)",
+                )
             if canonical_hash(raw) != raw.get("hash"):
                 return VerifyReport(False, count, seq, "hash does not match the record's content (edited)")
-            if self._mac_key is not None and not hmac.compare_digest(str(raw.get("mac") or ""),
-                                                                     self._mac(raw["hash"])):
-                return VerifyReport(False, count, seq, "keyed MAC does not match (record rewritten without the "
-                                                       "key, or written under another key)")
+            if self._mac_key is not None and not hmac.compare_digest(
+                str(raw.get("mac") or ""), self._mac(raw["hash"])
+            ):
+                return VerifyReport(
+                    False,
+                    count,
+                    seq,
+                    "keyed MAC does not match (record rewritten without the "
+                    "key, or written under another key)",
+                )
             prev = raw["hash"]
             expected_seq += 1
         head_count, head_hash = self.store.audit_head()
         if head_count != count or (count and head_hash != prev):
             first_bad = min(head_count, count) + 1 if head_count != count else count
-            return VerifyReport(False, count, first_bad,
-                                f"the anchor records {head_count} records ending in {head_hash[:12]}, "
-                                f"the log holds {count} ending in {prev[:12]} (dropped or appended records)")
+            return VerifyReport(
+                False,
+                count,
+                first_bad,
+                f"the anchor records {head_count} records ending in {head_hash[:12]}, "
+                f"the log holds {count} ending in {prev[:12]} (dropped or appended records)",
+            )
         return VerifyReport(True, count, macs_checked=self._mac_key is not None)
 
-    def summary(self, *, since: float | datetime | str | None = None,
-                until: float | datetime | str | None = None) -> AuditSummary:
+    def summary(
+        self, *, since: float | datetime | str | None = None, until: float | datetime | str | None = None
+    ) -> AuditSummary:
         """Which principals saw which types raw (reveals) or masked, in the period."""
         rows: dict[tuple[str, str], dict[str, int]] = {}
         for rec in self.query(since=since, until=until):
@@ -275,7 +350,9 @@ class AuditLog:
                 continue
             counts = rec.counts or {t: 1 for t in rec.types}
             for etype, n in counts.items():
-                cell = rows.setdefault((rec.principal, etype), {"raw": 0, "masked": 0, "refused": 0, "blocked": 0})
+                cell = rows.setdefault(
+                    (rec.principal, etype), {"raw": 0, "masked": 0, "refused": 0, "blocked": 0}
+                )
                 cell[kind] += int(n) if isinstance(n, int) else 1
             if kind == "raw" and rec.recipient:
                 for etype in counts:
@@ -305,8 +382,10 @@ class AuditSummary:
         head = f"{'principal':<24} {'entity type':<20} {'raw':>5} {'masked':>7} {'refused':>8} {'blocked':>8}  raw to"
         lines = [head, "-" * len(head)]
         for r in self.rows:
-            lines.append(f"{r['principal']:<24} {r['entity_type']:<20} {r['raw']:>5} {r['masked']:>7} "
-                         f"{r['refused']:>8} {r['blocked']:>8}  {', '.join(r['raw_to'])}")
+            lines.append(
+                f"{r['principal']:<24} {r['entity_type']:<20} {r['raw']:>5} {r['masked']:>7} "
+                f"{r['refused']:>8} {r['blocked']:>8}  {', '.join(r['raw_to'])}"
+            )
         return "\n".join(lines)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -329,5 +408,14 @@ def format_record(rec: AuditRecord, fields: Sequence[str] = ()) -> str:
     return " ".join(parts)
 
 
-__all__ = ["EVENTS", "AuditLog", "AuditRecord", "AuditSummary", "VerifyReport", "canonical_hash", "current_run_id",
-           "format_record", "run_context"]
+__all__ = [
+    "EVENTS",
+    "AuditLog",
+    "AuditRecord",
+    "AuditSummary",
+    "VerifyReport",
+    "canonical_hash",
+    "current_run_id",
+    "format_record",
+    "run_context",
+]

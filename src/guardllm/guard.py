@@ -68,9 +68,24 @@ MAX_DEPTH = 64
 # Entity types whose labels are recognised bare (``EMAIL_1`` without brackets) even
 # before this process issued one (another process may have).
 _KNOWN_TYPES = (
-    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "LOCATION",
-    "DATE_TIME", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "MEDICAL_LICENSE", "UK_NHS", "CRYPTO",
-    "MAC_ADDRESS", "URL", "MEDICAL_RECORD_NUMBER",
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "US_SSN",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "LOCATION",
+    "DATE_TIME",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "US_BANK_NUMBER",
+    "MEDICAL_LICENSE",
+    "UK_NHS",
+    "CRYPTO",
+    "MAC_ADDRESS",
+    "URL",
+    "MEDICAL_RECORD_NUMBER",
 )
 
 
@@ -163,14 +178,17 @@ class Guard:
         if master is None and not isinstance(store, Store):
             url = resolve_url(store)
             if not url.startswith("memory:"):  # fail before creating a database nobody can read
-                raise KeyMissingError(f"no encryption key configured for the persistent store {url}; "
-                                      f"{HOW_TO_CREATE}")
+                raise KeyMissingError(
+                    f"no encryption key configured for the persistent store {url}; {HOW_TO_CREATE}"
+                )
         self._store = open_store(store)
         ephemeral = False
         if master is None:
             if is_persistent(self._store):
-                raise KeyMissingError(f"no encryption key configured for the persistent store {self._store.url}; "
-                                      f"{HOW_TO_CREATE}")
+                raise KeyMissingError(
+                    f"no encryption key configured for the persistent store {self._store.url}; "
+                    f"{HOW_TO_CREATE}"
+                )
             master, ephemeral = secrets.token_bytes(32), True  # memory:// lives and dies with this key
         try:
             self._vault = Vault(self._store, KeyRing(master, load_previous_key(), ephemeral=ephemeral))
@@ -188,8 +206,10 @@ class Guard:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return (f"Guard(store={self._store.url!r}, principal={self.principal!r}, "
-                f"key={self._vault.keyring.master_id}{' (ephemeral)' if self._vault.keyring.ephemeral else ''})")
+        return (
+            f"Guard(store={self._store.url!r}, principal={self.principal!r}, "
+            f"key={self._vault.keyring.master_id}{' (ephemeral)' if self._vault.keyring.ephemeral else ''})"
+        )
 
     # ------------------------------------------------------------------ views
     @property
@@ -239,7 +259,9 @@ class Guard:
         except GuardError:
             raise
         except Exception as exc:
-            raise DetectionError(f"detection failed ({type(exc).__name__}); nothing was let through") from None
+            raise DetectionError(
+                f"detection failed ({type(exc).__name__}); nothing was let through"
+            ) from None
         return sorted(findings, key=lambda f: (f.start, -f.end))
 
     @staticmethod
@@ -259,16 +281,30 @@ class Guard:
 
     # ------------------------------------------------------------------ mask
     @_run_scoped
-    def mask(self, text: str, *, scope: str | None = None, principal: str | None = None,
-             source: str | None = None, subject: str | None = None,
-            run_id: str | None = None) -> str:
+    def mask(
+        self,
+        text: str,
+        *,
+        scope: str | None = None,
+        principal: str | None = None,
+        source: str | None = None,
+        subject: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
         """``text`` with every sensitive value replaced as the policy says (tokens by default)."""
         return self.mask_result(text, scope=scope, principal=principal, source=source, subject=subject).text
 
     @_run_scoped
-    def mask_result(self, text: str, *, scope: str | None = None, principal: str | None = None,
-                    source: str | None = None, subject: str | None = None,
-            run_id: str | None = None) -> MaskResult:
+    def mask_result(
+        self,
+        text: str,
+        *,
+        scope: str | None = None,
+        principal: str | None = None,
+        source: str | None = None,
+        subject: str | None = None,
+        run_id: str | None = None,
+    ) -> MaskResult:
         """Like :meth:`mask`, also listing each masked value's :class:`TokenRef`."""
         s = self._text(text)
         sc, who = self._scope(scope), self._who(principal)
@@ -282,15 +318,28 @@ class Guard:
         except GuardError:
             raise
         except Exception as exc:
-            return self._failed(VaultError(f"token vault failed ({type(exc).__name__}); nothing was let through"),
-                                s, sc, who, source)
+            return self._failed(
+                VaultError(f"token vault failed ({type(exc).__name__}); nothing was let through"),
+                s,
+                sc,
+                who,
+                source,
+            )
         self._audit_mask(refs, sc, who, source, subject)
         return MaskResult(out, refs)
 
     @_run_scoped
-    def mask_value(self, value: Any, entity_type: str, *, scope: str | None = None, principal: str | None = None,
-                   source: str | None = None, subject: str | None = None,
-            run_id: str | None = None) -> MaskResult:
+    def mask_value(
+        self,
+        value: Any,
+        entity_type: str,
+        *,
+        scope: str | None = None,
+        principal: str | None = None,
+        source: str | None = None,
+        subject: str | None = None,
+        run_id: str | None = None,
+    ) -> MaskResult:
         """Mask a whole value known to be of ``entity_type`` (a classified column, a form field)."""
         s = self._text(value if isinstance(value, str | bytes | bytearray) else str(value))
         sc, who = self._scope(scope), self._who(principal)
@@ -317,15 +366,17 @@ class Guard:
         self.audit.record("fail_open", principal=who, scope=scope, source=source, detail=type(exc).__name__)
         return MaskResult(text, [])
 
-    def _mask_text(self, text: str, scope: str, who: str, subject: str | None,
-                   source: str | None) -> tuple[str, list[TokenRef]]:
+    def _mask_text(
+        self, text: str, scope: str, who: str, subject: str | None, source: str | None
+    ) -> tuple[str, list[TokenRef]]:
         findings = self._scan(text)
         if not findings:
             return text, []
         return self._apply(text, findings, scope, who, subject)
 
-    def _apply(self, text: str, findings: Sequence[Any], scope: str, who: str,
-               subject: str | None) -> tuple[str, list[TokenRef]]:
+    def _apply(
+        self, text: str, findings: Sequence[Any], scope: str, who: str, subject: str | None
+    ) -> tuple[str, list[TokenRef]]:
         parts: list[str] = []
         refs: list[TokenRef] = []
         done: dict[str, tuple[str, TokenRef]] = {}
@@ -333,13 +384,13 @@ class Guard:
         for f in findings:
             if f.start < pos:
                 continue  # overlapping finding: the earlier, longer one already covered it
-            replacement, ref = self._replace(text[f.start:f.end], f.entity_type, scope, who, subject)
+            replacement, ref = self._replace(text[f.start : f.end], f.entity_type, scope, who, subject)
             if ref is None:
                 continue
-            parts.append(text[pos:f.start])
+            parts.append(text[pos : f.start])
             parts.append(replacement)
             refs.append(ref)
-            done.setdefault(text[f.start:f.end], (replacement, ref))
+            done.setdefault(text[f.start : f.end], (replacement, ref))
             pos = f.end
         parts.append(text[pos:])
         out = "".join(parts)
@@ -352,19 +403,25 @@ class Guard:
                 refs.extend([ref] * n)
         return out, refs
 
-    def _replace(self, value: str, etype: str, scope: str, who: str,
-                 subject: str | None) -> tuple[str, TokenRef | None]:
+    def _replace(
+        self, value: str, etype: str, scope: str, who: str, subject: str | None
+    ) -> tuple[str, TokenRef | None]:
         action = self.policy.action_for(etype)
         if action == "allow" and not is_secret(etype):
             return value, None
         if action == "block":
             rule = self.policy.action_rule(etype)
             fp = self._vault.fingerprint(etype, value)
-            self.audit.record("block", principal=who, scope=scope, entity_type=etype, fingerprints=[fp], rule=rule)
-            raise BlockedError(f"the policy blocks {etype} (rule {rule}); the step was refused",
-                               entity_type=etype, rule=rule)
+            self.audit.record(
+                "block", principal=who, scope=scope, entity_type=etype, fingerprints=[fp], rule=rule
+            )
+            raise BlockedError(
+                f"the policy blocks {etype} (rule {rule}); the step was refused", entity_type=etype, rule=rule
+            )
         if is_secret(etype) or action == "redact":
-            return redacted(etype), TokenRef(redacted(etype), etype, self._vault.fingerprint(etype, value), "redact")
+            return redacted(etype), TokenRef(
+                redacted(etype), etype, self._vault.fingerprint(etype, value), "redact"
+            )
         if action == "hash":
             h = f"[{label_for(etype)}:{self._vault.keyed_hash(etype, value)}]"
             return h, TokenRef(h, etype, self._vault.fingerprint(etype, value), "hash")
@@ -389,23 +446,36 @@ class Guard:
             canon = surrogates.canonical_surrogate(m2)
         return self._vault.lookup(scope, [canon]).get(canon)
 
-    def _audit_mask(self, refs: Sequence[TokenRef], scope: str, who: str, source: str | None,
-                    subject: str | None) -> None:
+    def _audit_mask(
+        self, refs: Sequence[TokenRef], scope: str, who: str, source: str | None, subject: str | None
+    ) -> None:
         if not refs:
             return
         counts = Counter(r.entity_type for r in refs)
         self.audit.record(
-            "mask", principal=who, scope=scope, source=source, recipient="model",
-            entity_types=sorted(counts), counts=dict(counts),
+            "mask",
+            principal=who,
+            scope=scope,
+            source=source,
+            recipient="model",
+            entity_types=sorted(counts),
+            counts=dict(counts),
             fingerprints=sorted({r.fingerprint for r in refs}),
             detail=",".join(sorted({r.action for r in refs})),
             subject=self._vault.subject_id(subject) if subject else None,
         )
 
     @_run_scoped
-    def mask_object(self, obj: Any, *, scope: str | None = None, principal: str | None = None,
-                    source: str | None = None, subject: str | None = None,
-            run_id: str | None = None) -> Any:
+    def mask_object(
+        self,
+        obj: Any,
+        *,
+        scope: str | None = None,
+        principal: str | None = None,
+        source: str | None = None,
+        subject: str | None = None,
+        run_id: str | None = None,
+    ) -> Any:
         """A copy of ``obj`` (dicts, lists, tuples) with every string leaf masked; one audit record."""
         sc, who = self._scope(scope), self._who(principal)
         refs: list[TokenRef] = []
@@ -422,8 +492,16 @@ class Guard:
         self._audit_mask(refs, sc, who, source, subject)
         return out
 
-    def _walk_mask(self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef],
-                   key: str | None, depth: int) -> Any:
+    def _walk_mask(
+        self,
+        obj: Any,
+        scope: str,
+        who: str,
+        subject: str | None,
+        refs: list[TokenRef],
+        key: str | None,
+        depth: int,
+    ) -> Any:
         try:
             if self.detector is not None and hasattr(self.detector, "scan_object"):
                 findings = self.detector.scan_object(obj)
@@ -436,7 +514,9 @@ class Guard:
         except GuardError:
             raise
         except Exception as exc:
-            raise DetectionError(f"detection failed ({type(exc).__name__}); nothing was let through") from None
+            raise DetectionError(
+                f"detection failed ({type(exc).__name__}); nothing was let through"
+            ) from None
         if findings is None:  # a text-only detector: scan leaf by leaf
             return self._walk_leaves(obj, scope, who, subject, refs, 0)
         by_path: dict[tuple[Any, ...], list[Any]] = {}
@@ -454,8 +534,11 @@ class Guard:
                 raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
             here = by_path.get(path)
             if here is not None and not isinstance(node, Mapping | list | tuple):
-                text = node.decode("utf-8") if isinstance(node, bytes | bytearray) else (
-                    node if isinstance(node, str) else str(node))
+                text = (
+                    node.decode("utf-8")
+                    if isinstance(node, bytes | bytearray)
+                    else (node if isinstance(node, str) else str(node))
+                )
                 out, r = self._apply(text, sorted(here, key=lambda f: (f.start, -f.end)), scope, who, subject)
                 refs.extend(r)
                 return out
@@ -464,7 +547,9 @@ class Guard:
             if isinstance(node, Mapping):
                 return {k: rebuild(v, (*path, str(k)), depth + 1) for k, v in node.items()}
             if isinstance(node, tuple) and hasattr(node, "_asdict"):
-                return type(node)(*(rebuild(v, (*path, str(k)), depth + 1) for k, v in node._asdict().items()))
+                return type(node)(
+                    *(rebuild(v, (*path, str(k)), depth + 1) for k, v in node._asdict().items())
+                )
             if isinstance(node, list | tuple):
                 items = [rebuild(v, (*path, i), depth + 1) for i, v in enumerate(node)]
                 return tuple(items) if isinstance(node, tuple) else items
@@ -475,13 +560,16 @@ class Guard:
             if mapping is not None:  # rows, dataclasses, models: masked as a plain dict
                 return {k: rebuild(v, (*path, str(k)), depth + 1) for k, v in mapping.items()}
             # fail closed: a value was found inside something we cannot rebuild
-            raise InputError(f"cannot mask inside a {type(node).__name__} at {_fmt_path(path)}; "
-                             "pass dicts, lists, tuples or dataclasses")
+            raise InputError(
+                f"cannot mask inside a {type(node).__name__} at {_fmt_path(path)}; "
+                "pass dicts, lists, tuples or dataclasses"
+            )
 
         return rebuild(obj, (), 0)
 
-    def _walk_leaves(self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef],
-                     depth: int) -> Any:
+    def _walk_leaves(
+        self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef], depth: int
+    ) -> Any:
         if depth > MAX_DEPTH:
             raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
         if isinstance(obj, str):
@@ -502,16 +590,30 @@ class Guard:
 
     # ------------------------------------------------------------------ unmask
     @_run_scoped
-    def unmask(self, text: str, *, scope: str | None = None, to: str = "user", principal: str | None = None,
-               purpose: str | None = None,
-            run_id: str | None = None) -> str:
+    def unmask(
+        self,
+        text: str,
+        *,
+        scope: str | None = None,
+        to: str = "user",
+        principal: str | None = None,
+        purpose: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
         """Tokens of this scope replaced by their values where the policy lets ``to`` see them."""
         return self.unmask_result(text, scope=scope, to=to, principal=principal, purpose=purpose).text
 
     @_run_scoped
-    def unmask_result(self, text: str, *, scope: str | None = None, to: str = "user", principal: str | None = None,
-                      purpose: str | None = None,
-            run_id: str | None = None) -> UnmaskResult:
+    def unmask_result(
+        self,
+        text: str,
+        *,
+        scope: str | None = None,
+        to: str = "user",
+        principal: str | None = None,
+        purpose: str | None = None,
+        run_id: str | None = None,
+    ) -> UnmaskResult:
         """Like :meth:`unmask`, also listing revealed and refused tokens and counting foreign ones."""
         s = self._text(text)
         sc, who = self._scope(scope), self._who(principal)
@@ -523,9 +625,16 @@ class Guard:
         return UnmaskResult(out, [r for r, _ in acc.revealed], [r for r, _ in acc.refused], acc.foreign)
 
     @_run_scoped
-    def unmask_object(self, obj: Any, *, scope: str | None = None, to: str = "user", principal: str | None = None,
-                      purpose: str | None = None,
-            run_id: str | None = None) -> Any:
+    def unmask_object(
+        self,
+        obj: Any,
+        *,
+        scope: str | None = None,
+        to: str = "user",
+        principal: str | None = None,
+        purpose: str | None = None,
+        run_id: str | None = None,
+    ) -> Any:
         """A copy of ``obj`` with tokens restored in every string leaf (and dict key); one audit pass."""
         sc, who = self._scope(scope), self._who(principal)
         self._check_recipient(to)
@@ -538,7 +647,9 @@ class Guard:
             if isinstance(o, str):
                 return self._unmask_text(o, sc, to, who, purpose, acc)
             if isinstance(o, Mapping):
-                return {walk(k, depth + 1) if isinstance(k, str) else k: walk(v, depth + 1) for k, v in o.items()}
+                return {
+                    walk(k, depth + 1) if isinstance(k, str) else k: walk(v, depth + 1) for k, v in o.items()
+                }
             if isinstance(o, list):
                 return [walk(v, depth + 1) for v in o]
             if isinstance(o, tuple):
@@ -553,14 +664,17 @@ class Guard:
     @staticmethod
     def _check_recipient(to: str) -> None:
         if not isinstance(to, str):
-            raise InputError(f"recipient must be a string like 'user' or 'tool:<name>', not {type(to).__name__}")
+            raise InputError(
+                f"recipient must be a string like 'user' or 'tool:<name>', not {type(to).__name__}"
+            )
         kind, _, name = to.partition(":")
         if kind in ("user", "model") and not name:
             return
         if kind in ("tool", "role", "principal") and name:
             return
-        raise InputError(f"unknown recipient {to!r}: use 'user', 'model', 'tool:<name>', 'role:<name>' "
-                         "or 'principal:<id>'")
+        raise InputError(
+            f"unknown recipient {to!r}: use 'user', 'model', 'tool:<name>', 'role:<name>' or 'principal:<id>'"
+        )
 
     def _pattern(self) -> re.Pattern[str]:
         labels = frozenset(self._vault.issued_labels) | _known_labels()
@@ -592,23 +706,39 @@ class Guard:
         for ws, we in windows:
             for m in pat.finditer(text, ws, we):
                 if m.lastgroup == "tok":
-                    out.append(_Candidate(m.start(), m.end(), canonical(m.group("label"), m.group("n")), "bracket",
-                                          m.group(0)))
+                    out.append(
+                        _Candidate(
+                            m.start(),
+                            m.end(),
+                            canonical(m.group("label"), m.group("n")),
+                            "bracket",
+                            m.group(0),
+                        )
+                    )
                 else:
-                    out.append(_Candidate(m.start(), m.end(), canonical(m.group("blabel"), m.group("bn")), "bare",
-                                          m.group(0)))
+                    out.append(
+                        _Candidate(
+                            m.start(),
+                            m.end(),
+                            canonical(m.group("blabel"), m.group("bn")),
+                            "bare",
+                            m.group(0),
+                        )
+                    )
         if self._surrogates_on():
             spans = [(c.start, c.end) for c in out]
             for m in surrogates.SURROGATE_RE.finditer(text, start):
                 if any(a < m.end() and m.start() < b for a, b in spans):
                     continue
-                out.append(_Candidate(m.start(), m.end(), surrogates.canonical_surrogate(m), "surrogate",
-                                      m.group(0)))
+                out.append(
+                    _Candidate(m.start(), m.end(), surrogates.canonical_surrogate(m), "surrogate", m.group(0))
+                )
             out.sort(key=lambda c: c.start)
         return out
 
-    def _unmask_text(self, text: str, scope: str, to: str, who: str, purpose: str | None, acc: _Acc,
-                     start: int = 0) -> str:
+    def _unmask_text(
+        self, text: str, scope: str, to: str, who: str, purpose: str | None, acc: _Acc, start: int = 0
+    ) -> str:
         cands = self._candidates(text, start)
         if not cands:
             return text
@@ -619,11 +749,15 @@ class Guard:
         for c in cands:
             entry = entries.get(c.canon)
             if entry is None:
-                if c.kind == "bracket" and c.canon[1:c.canon.rindex("_")] in self._pattern_labels():
+                if c.kind == "bracket" and c.canon[1 : c.canon.rindex("_")] in self._pattern_labels():
                     acc.foreign += 1
                 continue
-            ref = TokenRef(entry.token, entry.entity_type, entry.fingerprint,
-                           "surrogate" if c.kind == "surrogate" else "tokenize")
+            ref = TokenRef(
+                entry.token,
+                entry.entity_type,
+                entry.fingerprint,
+                "surrogate" if c.kind == "surrogate" else "tokenize",
+            )
             decision = self.policy.decide(entry.entity_type, to, who, purpose, roles)
             if not decision.allowed:
                 acc.refused.append((ref, decision.rule))
@@ -632,7 +766,7 @@ class Guard:
             if value is None:  # erased (crypto-shredded): the token stays a token
                 acc.refused.append((ref, "erased"))
                 continue
-            parts.append(text[pos:c.start])
+            parts.append(text[pos : c.start])
             parts.append(_escape_like(c.surface, value))
             acc.revealed.append((ref, decision.rule))
             pos = c.end
@@ -649,13 +783,26 @@ class Guard:
             if not items:
                 continue
             counts = Counter(r.entity_type for r, _ in items)
-            self.audit.record(event, principal=who, scope=scope, recipient=to, purpose=purpose,
-                              entity_types=sorted(counts), counts=dict(counts),
-                              fingerprints=sorted({r.fingerprint for r, _ in items}),
-                              rule=",".join(sorted({rule for _, rule in items})))
+            self.audit.record(
+                event,
+                principal=who,
+                scope=scope,
+                recipient=to,
+                purpose=purpose,
+                entity_types=sorted(counts),
+                counts=dict(counts),
+                fingerprints=sorted({r.fingerprint for r, _ in items}),
+                rule=",".join(sorted({rule for _, rule in items})),
+            )
         if acc.foreign:
-            self.audit.record("foreign_token", principal=who, scope=scope, recipient=to, counts={"tokens": acc.foreign},
-                              detail="token-shaped text this scope never issued was left unchanged")
+            self.audit.record(
+                "foreign_token",
+                principal=who,
+                scope=scope,
+                recipient=to,
+                counts={"tokens": acc.foreign},
+                detail="token-shaped text this scope never issued was left unchanged",
+            )
 
     # ------------------------------------------------------------------ async twins
     async def amask(self, text: str, **kw: Any) -> str:
@@ -677,8 +824,14 @@ class Guard:
         return await asyncio.to_thread(functools.partial(self.unmask_object, obj, **kw))
 
     # ------------------------------------------------------------------ streams, tokens, leaks
-    def stream_restorer(self, *, scope: str | None = None, to: str = "user", principal: str | None = None,
-                        purpose: str | None = None) -> StreamRestorer:
+    def stream_restorer(
+        self,
+        *,
+        scope: str | None = None,
+        to: str = "user",
+        principal: str | None = None,
+        purpose: str | None = None,
+    ) -> StreamRestorer:
         """An incremental restorer: ``feed(chunk)`` returns what can be shown now, ``flush()`` the rest."""
         self._check_recipient(to)
 
@@ -690,7 +843,7 @@ class Guard:
             self._vault.sync()
             out = self._unmask_text(before + piece, sc, to, who, purpose, acc, start=len(before))
             self._audit_unmask(acc, sc, to, who, purpose)
-            return out[len(before):]
+            return out[len(before) :]
 
         def safe_cut(buf: str, cut: int) -> int:
             for m in self._pattern().finditer(buf):
@@ -701,7 +854,9 @@ class Guard:
             return cut
 
         if self._surrogates_on():
-            return StreamRestorer(restore, words_back=6, safe_cut=safe_cut, word_starts=surrogates.could_start)
+            return StreamRestorer(
+                restore, words_back=6, safe_cut=safe_cut, word_starts=surrogates.could_start
+            )
         return StreamRestorer(restore, safe_cut=safe_cut)
 
     def find_tokens(self, text: str, *, scope: str | None = None) -> list[TokenRef]:
@@ -713,8 +868,13 @@ class Guard:
         if not cands:
             return []
         entries = self._vault.lookup(sc, {c.canon for c in cands})
-        return [TokenRef(e.token, e.entity_type, e.fingerprint, "surrogate" if c.kind == "surrogate" else "tokenize")
-                for c in cands if (e := entries.get(c.canon)) is not None]
+        return [
+            TokenRef(
+                e.token, e.entity_type, e.fingerprint, "surrogate" if c.kind == "surrogate" else "tokenize"
+            )
+            for c in cands
+            if (e := entries.get(c.canon)) is not None
+        ]
 
     def detect_leaks(self, text: str, *, scope: str | None = None) -> list[Any]:
         """Raw sensitive values present in ``text`` (findings; empty when only tokens remain).
@@ -723,29 +883,34 @@ class Guard:
         phones, test cards, ZZZZ IBANs) are skipped everywhere, generated names and
         addresses when ``scope`` issued them."""
         s = self._text(text)
-        found = [f for f in self._scan(s) if TOKEN_RE.fullmatch(s[f.start:f.end]) is None]
+        found = [f for f in self._scan(s) if TOKEN_RE.fullmatch(s[f.start : f.end]) is None]
         if not found or not self._surrogates_on():
             return found
         out = []
         for f in found:
-            m = surrogates.SURROGATE_RE.fullmatch(s[f.start:f.end].strip())
+            m = surrogates.SURROGATE_RE.fullmatch(s[f.start : f.end].strip())
             if m is not None:
                 if m.lastgroup not in ("person", "address"):
                     continue
-                if scope is not None and self._vault.lookup(self._scope(scope), [surrogates.canonical_surrogate(m)]):
+                if scope is not None and self._vault.lookup(
+                    self._scope(scope), [surrogates.canonical_surrogate(m)]
+                ):
                     continue
             out.append(f)
         return out
 
-    def check_allowed(self, entity_type: str, to: str = "user", principal: str | None = None,
-                      purpose: str | None = None) -> Decision:
+    def check_allowed(
+        self, entity_type: str, to: str = "user", principal: str | None = None, purpose: str | None = None
+    ) -> Decision:
         """The policy decision for one type and recipient (no value involved, nothing audited)."""
         self._check_recipient(to)
         who = self._who(principal)
         return self.policy.decide(entity_type, to, who, purpose, self.policy.roles_of(who))
 
     # ------------------------------------------------------------------ erasure and keys
-    def forget(self, *, scope: str | None = None, subject: str | None = None, principal: str | None = None) -> int:
+    def forget(
+        self, *, scope: str | None = None, subject: str | None = None, principal: str | None = None
+    ) -> int:
         """Crypto-shred a scope's (or a data subject's) key and delete its vault rows.
 
         Afterwards those tokens can never be revealed again: ``unmask`` leaves them as
@@ -755,8 +920,13 @@ class Guard:
             raise InputError("forget() needs scope= or subject=")
         sc = self._scope(scope) if scope is not None else None
         n = self._vault.forget(scope=sc if subject is None else None, subject=subject)
-        self.audit.record("forget", principal=self._who(principal), scope=sc, counts={"entries": n},
-                          detail="subject " + self._vault.subject_id(subject) if subject is not None else "scope")
+        self.audit.record(
+            "forget",
+            principal=self._who(principal),
+            scope=sc,
+            counts={"entries": n},
+            detail="subject " + self._vault.subject_id(subject) if subject is not None else "scope",
+        )
         return n
 
     def rotate_key(self, new_key: str | bytes, *, principal: str | None = None) -> int:
@@ -769,8 +939,12 @@ class Guard:
         new = parse_key(new_key, source="new key")
         old = self._vault.keyring
         n = self._vault.rotate(KeyRing(new, old._master, ephemeral=old.ephemeral))
-        self.audit.record("key_rotate", principal=self._who(principal), counts={"data_keys": n},
-                          detail=f"{old.master_id} -> {self._vault.keyring.master_id}")
+        self.audit.record(
+            "key_rotate",
+            principal=self._who(principal),
+            counts={"data_keys": n},
+            detail=f"{old.master_id} -> {self._vault.keyring.master_id}",
+        )
         return n
 
     # ------------------------------------------------------------------ lineage
@@ -892,7 +1066,9 @@ def _token_pattern(labels: frozenset[str]) -> re.Pattern[str]:
     bare = bare_token_re(labels)
     alts = [f"(?P<tok>{TOKEN_RE.pattern})"]
     if bare is not None:
-        alts.append("(?P<bare>" + bare.pattern.replace("(?P<label>", "(?P<blabel>").replace("(?P<n>", "(?P<bn>") + ")")
+        alts.append(
+            "(?P<bare>" + bare.pattern.replace("(?P<label>", "(?P<blabel>").replace("(?P<n>", "(?P<bn>") + ")"
+        )
     return re.compile("|".join(alts), re.IGNORECASE)
 
 
@@ -903,7 +1079,9 @@ def _combined_pattern(labels: frozenset[str], with_surrogates: bool) -> re.Patte
     bare = bare_token_re(labels)
     alts = [f"(?P<tok>{tok})"]
     if bare is not None:
-        alts.append("(?P<bare>" + bare.pattern.replace("(?P<label>", "(?P<blabel>").replace("(?P<n>", "(?P<bn>") + ")")
+        alts.append(
+            "(?P<bare>" + bare.pattern.replace("(?P<label>", "(?P<blabel>").replace("(?P<n>", "(?P<bn>") + ")"
+        )
     if with_surrogates:
         inner = re.sub(r"\(\?P<\w+>", "(?:", surrogates.SURROGATE_RE.pattern)
         alts.append(f"(?P<sur>{inner})")

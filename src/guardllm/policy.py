@@ -62,12 +62,15 @@ class _Model(BaseModel):
 class RevealRule(_Model):
     """Who may see the raw value of a type."""
 
-    user: bool | None = Field(None, description="The end user of the same scope (default: user_sees_restored).")
+    user: bool | None = Field(
+        None, description="The end user of the same scope (default: user_sees_restored)."
+    )
     tools: list[str] = Field(default_factory=list, description="Tool names ('*' for every tool).")
     roles: list[str] = Field(default_factory=list)
     principals: list[str] = Field(default_factory=list)
-    purposes: list[str] = Field(default_factory=list,
-                                description="When set, a reveal also needs one of these purposes.")
+    purposes: list[str] = Field(
+        default_factory=list, description="When set, a reveal also needs one of these purposes."
+    )
 
 
 class DenyRule(_Model):
@@ -95,12 +98,14 @@ class Policy(_Model):
     version: Literal[1] = 1
     default_action: Action = "tokenize"
     user_sees_restored: bool = True
-    defaults: EntityPolicy = Field(default_factory=EntityPolicy,
-                                   description="Applies to entity types not listed under entities.")
+    defaults: EntityPolicy = Field(
+        default_factory=EntityPolicy, description="Applies to entity types not listed under entities."
+    )
     entities: dict[str, EntityPolicy] = Field(default_factory=dict)
     principals: dict[str, PrincipalPolicy] = Field(default_factory=dict)
-    tools: dict[str, dict[str, Any]] = Field(default_factory=dict,
-                                             description="Per-tool options, open-ended (read_only, max_rows, ...).")
+    tools: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-tool options, open-ended (read_only, max_rows, ...)."
+    )
 
     _cache: dict[tuple[Any, ...], Decision] = PrivateAttr(default_factory=dict)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -111,11 +116,15 @@ class Policy(_Model):
             if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
                 raise ValueError(f"entity type {name!r} must be an upper-case type name like EMAIL_ADDRESS")
             if is_secret(name) and ep.action is not None and ep.action not in _SECRET_ACTIONS:
-                raise ValueError(f"{name} is a secret: its action can only be redact, hash or block "
-                                 f"(secrets are never stored nor revealed)")
+                raise ValueError(
+                    f"{name} is a secret: its action can only be redact, hash or block "
+                    f"(secrets are never stored nor revealed)"
+                )
         for tool, opts in self.tools.items():
             reveal = opts.get("reveal")
-            if reveal is not None and (not isinstance(reveal, list) or not all(isinstance(t, str) for t in reveal)):
+            if reveal is not None and (
+                not isinstance(reveal, list) or not all(isinstance(t, str) for t in reveal)
+            ):
                 raise ValueError(f"tools.{tool}.reveal must be a list of entity types")
         return self
 
@@ -139,8 +148,9 @@ class Policy(_Model):
         for etype in entity_types:
             if is_secret(etype):
                 continue  # never grantable: wrap_tool(reveal=[...]) cannot open a secret
-            ep = entities.get(etype) or EntityPolicy(action=self.defaults.action, reveal_to=self.defaults.reveal_to,
-                                                     deny=self.defaults.deny)
+            ep = entities.get(etype) or EntityPolicy(
+                action=self.defaults.action, reveal_to=self.defaults.reveal_to, deny=self.defaults.deny
+            )
             if tool_name in ep.reveal_to.tools:
                 continue
             reveal = ep.reveal_to.model_copy(update={"tools": [*ep.reveal_to.tools, tool_name]})
@@ -196,11 +206,20 @@ class Policy(_Model):
         return dict(self.tools.get(tool_name, {}))
 
     def uses_surrogates(self) -> bool:
-        return self.default_action == "surrogate" or self.defaults.action == "surrogate" or any(
-            ep.action == "surrogate" for ep in self.entities.values())
+        return (
+            self.default_action == "surrogate"
+            or self.defaults.action == "surrogate"
+            or any(ep.action == "surrogate" for ep in self.entities.values())
+        )
 
-    def decide(self, entity_type: str, recipient: str, principal: str | None = None, purpose: str | None = None,
-               roles: Sequence[str] = ()) -> Decision:
+    def decide(
+        self,
+        entity_type: str,
+        recipient: str,
+        principal: str | None = None,
+        purpose: str | None = None,
+        roles: Sequence[str] = (),
+    ) -> Decision:
         """May ``recipient`` (acting for ``principal``) see a raw value of ``entity_type``?"""
         key = (entity_type, recipient, principal, purpose, tuple(sorted(roles)))
         cached = self._cache.get(key)
@@ -213,8 +232,9 @@ class Policy(_Model):
             self._cache[key] = decision
         return decision
 
-    def _decide(self, etype: str, recipient: str, principal: str | None, purpose: str | None,
-                roles: Sequence[str]) -> Decision:
+    def _decide(
+        self, etype: str, recipient: str, principal: str | None, purpose: str | None, roles: Sequence[str]
+    ) -> Decision:
         if is_secret(etype):
             return Decision(False, "secrets.never_revealed")
         ep, prefix = self._entity(etype)
@@ -224,10 +244,13 @@ class Policy(_Model):
         if action not in REVERSIBLE:
             return Decision(False, f"{prefix}.action.{action}")
         kind, _, name = recipient.partition(":")
-        if kind not in ("user", "model", "tool", "role", "principal") or (kind != "user" and kind != "model"
-                                                                         and not name):
-            raise InputError(f"unknown recipient {recipient!r}: use 'user', 'model', 'tool:<name>', "
-                             "'role:<name>' or 'principal:<id>'")
+        if kind not in ("user", "model", "tool", "role", "principal") or (
+            kind != "user" and kind != "model" and not name
+        ):
+            raise InputError(
+                f"unknown recipient {recipient!r}: use 'user', 'model', 'tool:<name>', "
+                "'role:<name>' or 'principal:<id>'"
+            )
         all_roles = set(roles) | set(self.roles_of(principal))
         if kind == "principal":
             all_roles |= set(self.roles_of(name))
@@ -267,7 +290,9 @@ class Policy(_Model):
             if r in grant.roles:
                 return Decision(True, f"{prefix}.reveal_to.roles[{r}]")
         if kind == "user":
-            return Decision(False, f"{prefix}.reveal_to.user" if grant.user is False else "default.user_not_allowed")
+            return Decision(
+                False, f"{prefix}.reveal_to.user" if grant.user is False else "default.user_not_allowed"
+            )
         return Decision(False, "default.least_privilege")
 
     def to_yaml(self) -> str:
@@ -288,7 +313,9 @@ def load_policy(path: str | Path) -> Policy:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"cannot read policy file {p}: {exc.strerror}", [(str(p), str(exc.strerror))]) from None
+        raise PolicyError(
+            f"cannot read policy file {p}: {exc.strerror}", [(str(p), str(exc.strerror))]
+        ) from None
     except UnicodeDecodeError:
         raise PolicyError(f"policy file {p} is not UTF-8", [(f"{p}:1", "not UTF-8 text")]) from None
     return parse_policy(text, source=str(p), fmt="toml" if p.suffix.lower() == ".toml" else "yaml")
@@ -303,7 +330,9 @@ def parse_policy(text: str, *, source: str = "<policy>", fmt: str = "yaml") -> P
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise PolicyError(f"{source}:1: the policy must be a mapping", [(f"{source}:1", "the policy must be a mapping")])
+        raise PolicyError(
+            f"{source}:1: the policy must be a mapping", [(f"{source}:1", "the policy must be a mapping")]
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
@@ -346,7 +375,9 @@ def _parse_yaml(text: str, source: str):  # type: ignore[no-untyped-def]
         msg = f"YAML syntax error: {exc.problem}"
         raise PolicyError(f"{source}:{line}: {msg}", [(f"{source}:{line}", msg)]) from None
     except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}:1: YAML error: {type(exc).__name__}", [(f"{source}:1", "YAML error")]) from None
+        raise PolicyError(
+            f"{source}:1: YAML error: {type(exc).__name__}", [(f"{source}:1", "YAML error")]
+        ) from None
 
     def locate(loc: tuple[Any, ...]) -> int:
         current = node
@@ -360,7 +391,9 @@ def _parse_yaml(text: str, source: str):  # type: ignore[no-untyped-def]
                         break
                 else:
                     return line
-            elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and part < len(current.value):
+            elif (
+                isinstance(current, yaml.SequenceNode) and isinstance(part, int) and part < len(current.value)
+            ):
                 current = current.value[part]
                 line = current.start_mark.line + 1
             else:
@@ -389,8 +422,9 @@ def _parse_toml(text: str, source: str):  # type: ignore[no-untyped-def]
         best, start = 1, 0
         names = [str(p) for p in loc if not isinstance(p, int)]
         for depth in range(len(names), 0, -1):
-            header = re.compile(r"^\s*\[+\s*" + r"\s*\.\s*".join(
-                rf'"?{re.escape(n)}"?' for n in names[:depth]) + r"\s*\]+")
+            header = re.compile(
+                r"^\s*\[+\s*" + r"\s*\.\s*".join(rf'"?{re.escape(n)}"?' for n in names[:depth]) + r"\s*\]+"
+            )
             for i, ln in enumerate(lines):
                 if header.match(ln):
                     best, start = i + 1, i
@@ -434,5 +468,16 @@ def policy_json_schema() -> str:
     return json.dumps(Policy.model_json_schema(), indent=2)
 
 
-__all__ = ["ACTIONS", "Action", "Decision", "DenyRule", "EntityPolicy", "Policy", "PrincipalPolicy", "RevealRule",
-           "as_policy", "load_policy", "parse_policy"]
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "Decision",
+    "DenyRule",
+    "EntityPolicy",
+    "Policy",
+    "PrincipalPolicy",
+    "RevealRule",
+    "as_policy",
+    "load_policy",
+    "parse_policy",
+]

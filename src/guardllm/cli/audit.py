@@ -51,9 +51,17 @@ def _tail(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    recs = _log(args).query(principal=args.principal, recipient=args.recipient, entity_type=args.type,
-                            scope=args.scope, since=args.since, until=args.until, event=args.event,
-                            run_id=args.run_id, limit=args.limit)
+    recs = _log(args).query(
+        principal=args.principal,
+        recipient=args.recipient,
+        entity_type=args.type,
+        scope=args.scope,
+        since=args.since,
+        until=args.until,
+        event=args.event,
+        run_id=args.run_id,
+        limit=args.limit,
+    )
     _print(recs, args.json)
     return 0
 
@@ -68,8 +76,11 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("audit", help="verify, tail, query and summarise the audit log",
-                              description="Read and verify the hash-chained audit log.")
+    p = subparsers.add_parser(
+        "audit",
+        help="verify, tail, query and summarise the audit log",
+        description="Read and verify the hash-chained audit log.",
+    )
     sub = p.add_subparsers(dest="audit_command", metavar="ACTION")
 
     def add(name: str, helptext: str, handler: Any) -> argparse.ArgumentParser:

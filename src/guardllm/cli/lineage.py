@@ -45,8 +45,10 @@ def resolve_run(store: Any, run: str) -> str:
     if not matches:
         raise InputError(f"no lineage run {run!r} in this store (see 'guardllm lineage list')")
     shown = ", ".join(str(m) for m in matches[:5])
-    raise InputError(f"run prefix {run!r} is ambiguous: {len(matches)} runs match ({shown}"
-                     f"{', ...' if len(matches) > 5 else ''})")
+    raise InputError(
+        f"run prefix {run!r} is ambiguous: {len(matches)} runs match ({shown}"
+        f"{', ...' if len(matches) > 5 else ''})"
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -60,8 +62,10 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     print(f"{'RUN':36}  {'STARTED (UTC)':19}  {'NODES':>5}  {'EDGES':>5}  {'PRINCIPAL':16}  NAME")
     for r in runs:
-        print(f"{r.get('run_id')!s:36}  {_when(r.get('started_at')):19}  {r.get('nodes', 0):>5}  "
-              f"{r.get('edges', 0):>5}  {r.get('principal') or '-'!s:16}  {r.get('name') or '-'}")
+        print(
+            f"{r.get('run_id')!s:36}  {_when(r.get('started_at')):19}  {r.get('nodes', 0):>5}  "
+            f"{r.get('edges', 0):>5}  {r.get('principal') or '-'!s:16}  {r.get('name') or '-'}"
+        )
     return 0
 
 
@@ -106,14 +110,19 @@ def _find(args: argparse.Namespace) -> int:
     print(f"{args.fingerprint}: {len(hits)} flows in {len(graphs)} runs")
     for run, edge in hits:
         types = ",".join(edge.entity_types) or "-"
-        print(f"{run}  {_when(edge.ts)}  {name(run, edge.source)} -> {name(run, edge.target)}  "
-              f"[{types}] {edge.status}" + (f"  ({edge.label})" if edge.label else ""))
+        print(
+            f"{run}  {_when(edge.ts)}  {name(run, edge.source)} -> {name(run, edge.target)}  "
+            f"[{types}] {edge.status}" + (f"  ({edge.label})" if edge.label else "")
+        )
     return 0
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("lineage", help="list runs, show a run's graph, find where a token went",
-                              description="Inspect lineage graphs (types and fingerprints only, never values).")
+    p = subparsers.add_parser(
+        "lineage",
+        help="list runs, show a run's graph, find where a token went",
+        description="Inspect lineage graphs (types and fingerprints only, never values).",
+    )
     sub = p.add_subparsers(dest="lineage_command", metavar="ACTION")
 
     def add(name: str, helptext: str, handler: Any) -> argparse.ArgumentParser:
@@ -127,9 +136,16 @@ def register(subparsers: Any) -> None:
     ls.add_argument("--json", action="store_true")
     show = add("show", "one run's graph (RUN_ID or a unique prefix)", _show)
     show.add_argument("run_id", metavar="RUN_ID")
-    show.add_argument("--format", "-f", choices=FORMATS, default="text",
-                      help="text (a tree, default), mermaid, dot, json or openlineage")
+    show.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        default="text",
+        help="text (a tree, default), mermaid, dot, json or openlineage",
+    )
     find = add("find", "every run and step a token fingerprint passed through", _find)
-    find.add_argument("fingerprint", metavar="FINGERPRINT", help="fp_... (from mask results or audit records)")
+    find.add_argument(
+        "fingerprint", metavar="FINGERPRINT", help="fp_... (from mask results or audit records)"
+    )
     find.add_argument("--json", action="store_true")
     p.set_defaults(handler=lambda a: (p.print_help(), 2)[1])

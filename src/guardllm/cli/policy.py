@@ -35,8 +35,11 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("policy", help="check or show a policy",
-                              description="Validate policy files or print the effective policy.")
+    p = subparsers.add_parser(
+        "policy",
+        help="check or show a policy",
+        description="Validate policy files or print the effective policy.",
+    )
     sub = p.add_subparsers(dest="policy_command", metavar="ACTION")
     c = sub.add_parser("check", help="validate policy files (exit 1 on errors: file:line: field: message)")
     c.add_argument("files", nargs="+", metavar="FILE")

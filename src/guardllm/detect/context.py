@@ -115,7 +115,9 @@ def fold(s: str) -> str:
     """Lower-case ASCII skeleton of a string (González -> gonzalez) for comparing with email local parts."""
     if s.isascii():
         return _NON_ALPHA.sub("", s.lower())
-    return _NON_ALPHA.sub("", unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii").lower())
+    return _NON_ALPHA.sub(
+        "", unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii").lower()
+    )
 
 
 _NON_ALPHA = re.compile(r"[^a-z]+")
@@ -132,8 +134,16 @@ def lower_same_length(text: str) -> str:
 def tokens(text: str) -> frozenset[str]:
     """The words of ``text`` with common punctuation removed: a set to test trigger words against cheaply."""
     return frozenset(
-        text.replace(",", " ").replace(".", " ").replace(":", " ").replace("(", " ").replace('"', " ")
-        .replace("'", " ").replace("=", " ").replace("#", " ").replace(";", " ").split()
+        text.replace(",", " ")
+        .replace(".", " ")
+        .replace(":", " ")
+        .replace("(", " ")
+        .replace('"', " ")
+        .replace("'", " ")
+        .replace("=", " ")
+        .replace("#", " ")
+        .replace(";", " ")
+        .split()
     )
 
 
@@ -162,8 +172,12 @@ class Family:
         return out
 
 
-def anchors(lower: str, words: tuple[str, ...] | list[str], toks: frozenset[str] | None = None,
-            family: Family | None = None) -> list[int]:
+def anchors(
+    lower: str,
+    words: tuple[str, ...] | list[str],
+    toks: frozenset[str] | None = None,
+    family: Family | None = None,
+) -> list[int]:
     """Start offsets of ``words`` in ``lower`` that begin a word (``str.find`` is far cheaper than a regex pass).
 
     With ``toks`` and ``family``, only the phrases whose first word occurs in the text are looked for.
@@ -184,30 +198,200 @@ def anchors(lower: str, words: tuple[str, ...] | list[str], toks: frozenset[str]
 # Phrases that, right before a capitalised word sequence, say it is a person's name.  Checked with
 # ``str.endswith`` on a short lower-cased window, which is far cheaper than a regex per candidate.
 _STRONG_TRIGGERS = (
-    "my name is", "my name's", "name is", "name:", "dear", "signed by", "signed", "cardholder", "card holder",
-    "cardholder name", "patient", "patient name", "call me", "client name", "customer name", "attn", "attention",
-    "full name", "next of kin", "emergency contact", "beneficiary", "policyholder", "spoke with", "spoke to",
-    "speaking with", "on behalf of", "referred by", "assigned to", "regards", "thanks", "thank you", "cheers",
-    "sincerely", "best", "from", "to", "cc", "i am", "i'm", "i’m", "this is", "it's", "hi", "hello", "hey",
-    "mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sir", "madam", "mme", "herr", "frau", "rev", "contact",
-    "customer", "client", "employee", "member", "applicant", "tenant", "physician", "doctor", "nurse", "by",
-    "with", "for", "user", "guest", "resident", "insured", "subscriber", "recipient", "sender", "payee",
-    "owner", "author", "witness", "guardian", "spouse", "parent", "student", "agent", "rep", "representative",
-    "attendees", "participants", "assignee", "reviewer", "approver", "requester", "caller", "candidate",
-    "approved by", "requested by", "created by", "submitted by", "reported by", "prepared by", "written by",
-    "sent by", "handled by", "reviewed by", "signed off by", "escalated to", "forwarded to", "married to",
-    "son of", "daughter of", "wife", "husband", "mother", "father", "son", "daughter", "brother", "sister",
-    "named", "called", "mrs.", "mr.", "ms.", "dr.", "prof.", "teammate", "colleague", "manager", "supervisor",
-    "landlord", "lawyer", "attorney", "pharmacist", "surgeon", "therapist", "dentist", "accountant",
-    "claimant", "decedent", "deceased", "victim", "defendant", "plaintiff", "borrower", "guarantor", "cosigner",
-    "co-signer", "driver", "passenger", "traveler", "traveller", "visitor", "contractor", "dependent", "insured",
-    "subscriber", "beneficiary", "policyholder", "account holder", "holder",
+    "my name is",
+    "my name's",
+    "name is",
+    "name:",
+    "dear",
+    "signed by",
+    "signed",
+    "cardholder",
+    "card holder",
+    "cardholder name",
+    "patient",
+    "patient name",
+    "call me",
+    "client name",
+    "customer name",
+    "attn",
+    "attention",
+    "full name",
+    "next of kin",
+    "emergency contact",
+    "beneficiary",
+    "policyholder",
+    "spoke with",
+    "spoke to",
+    "speaking with",
+    "on behalf of",
+    "referred by",
+    "assigned to",
+    "regards",
+    "thanks",
+    "thank you",
+    "cheers",
+    "sincerely",
+    "best",
+    "from",
+    "to",
+    "cc",
+    "i am",
+    "i'm",
+    "i’m",
+    "this is",
+    "it's",
+    "hi",
+    "hello",
+    "hey",
+    "mr",
+    "mrs",
+    "ms",
+    "mx",
+    "miss",
+    "dr",
+    "prof",
+    "sir",
+    "madam",
+    "mme",
+    "herr",
+    "frau",
+    "rev",
+    "contact",
+    "customer",
+    "client",
+    "employee",
+    "member",
+    "applicant",
+    "tenant",
+    "physician",
+    "doctor",
+    "nurse",
+    "by",
+    "with",
+    "for",
+    "user",
+    "guest",
+    "resident",
+    "insured",
+    "subscriber",
+    "recipient",
+    "sender",
+    "payee",
+    "owner",
+    "author",
+    "witness",
+    "guardian",
+    "spouse",
+    "parent",
+    "student",
+    "agent",
+    "rep",
+    "representative",
+    "attendees",
+    "participants",
+    "assignee",
+    "reviewer",
+    "approver",
+    "requester",
+    "caller",
+    "candidate",
+    "approved by",
+    "requested by",
+    "created by",
+    "submitted by",
+    "reported by",
+    "prepared by",
+    "written by",
+    "sent by",
+    "handled by",
+    "reviewed by",
+    "signed off by",
+    "escalated to",
+    "forwarded to",
+    "married to",
+    "son of",
+    "daughter of",
+    "wife",
+    "husband",
+    "mother",
+    "father",
+    "son",
+    "daughter",
+    "brother",
+    "sister",
+    "named",
+    "called",
+    "mrs.",
+    "mr.",
+    "ms.",
+    "dr.",
+    "prof.",
+    "teammate",
+    "colleague",
+    "manager",
+    "supervisor",
+    "landlord",
+    "lawyer",
+    "attorney",
+    "pharmacist",
+    "surgeon",
+    "therapist",
+    "dentist",
+    "accountant",
+    "claimant",
+    "decedent",
+    "deceased",
+    "victim",
+    "defendant",
+    "plaintiff",
+    "borrower",
+    "guarantor",
+    "cosigner",
+    "co-signer",
+    "driver",
+    "passenger",
+    "traveler",
+    "traveller",
+    "visitor",
+    "contractor",
+    "dependent",
+    "insured",
+    "subscriber",
+    "beneficiary",
+    "policyholder",
+    "account holder",
+    "holder",
 )
 _ONE_WORD_TRIGGERS = frozenset(t for t in _STRONG_TRIGGERS if " " not in t and t.isalpha())
 _WEAKEST_TRIGGERS = frozenset(("from", "to", "cc", "by", "with", "for"))
 _WEAK_TRIGGERS = frozenset(
-    ("from", "to", "cc", "by", "with", "for", "hi", "hello", "hey", "i am", "i'm", "i’m", "this is", "it's",
-     "contact", "customer", "client", "employee", "member", "user", "guest", "owner", "author", "agent", "rep")
+    (
+        "from",
+        "to",
+        "cc",
+        "by",
+        "with",
+        "for",
+        "hi",
+        "hello",
+        "hey",
+        "i am",
+        "i'm",
+        "i’m",
+        "this is",
+        "it's",
+        "contact",
+        "customer",
+        "client",
+        "employee",
+        "member",
+        "user",
+        "guest",
+        "owner",
+        "author",
+        "agent",
+        "rep",
+    )
 )
 _TRAIL = " \t\n\r:,-–—\"'(*_"
 
@@ -257,7 +441,9 @@ def _spelled_by_email(
             parts = [p for p in (fold(w) for w in _NAME_SPLIT.split(text[s:e])) if p]
             local = _NON_ALPHA.sub("", text[es:at].split("+", 1)[0].lower())
             # Stricter than for ordinary candidates: every part of the name must be in the local part.
-            if len(parts) >= 2 and all(p in local or (p[0] == local[:1] and parts[-1] in local) for p in parts):
+            if len(parts) >= 2 and all(
+                p in local or (p[0] == local[:1] and parts[-1] in local) for p in parts
+            ):
                 return True
     return False
 
@@ -265,13 +451,37 @@ def _spelled_by_email(
 _ROW_CONTACT = re.compile(r"@|\d{3}[ .)-]{1,2}\d{3}[ .-]\d{4}|\+\d")
 # (?![^\W\d_]) after a word: never let backtracking shorten "John" to "Joh".
 _TITLE1 = re.compile(rf"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Mme|Herr|Frau)\.?[ \t]+({_WORD})(?![^\W\d_])")
-_STRONG1 = re.compile(rf"(?:[Dd]ear|[Nn]ame is|[Cc]all me|[Pp]atient:|[Nn]ame:)[ \t]+({_WORD})(?![^\W\d_])(?![ \t]*{U})")
+_STRONG1 = re.compile(
+    rf"(?:[Dd]ear|[Nn]ame is|[Cc]all me|[Pp]atient:|[Nn]ame:)[ \t]+({_WORD})(?![^\W\d_])(?![ \t]*{U})"
+)
 
 
 _AFTER_TRIGGERS = (
-    " called", " wrote", " said", " emailed", " reported", " asked", " mentioned", " complained", " phoned",
-    " signed", " was born", " was admitted", " presented", " (age", ", age", ", dob", " (dob",
-    " <", " (born", ", born", " is the patient", " is a patient", " visited", " requested", " confirmed",
+    " called",
+    " wrote",
+    " said",
+    " emailed",
+    " reported",
+    " asked",
+    " mentioned",
+    " complained",
+    " phoned",
+    " signed",
+    " was born",
+    " was admitted",
+    " presented",
+    " (age",
+    ", age",
+    ", dob",
+    " (dob",
+    " <",
+    " (born",
+    ", born",
+    " is the patient",
+    " is a patient",
+    " visited",
+    " requested",
+    " confirmed",
 )
 _LAST_FIRST = re.compile(
     rf"(?:[Pp]atient|[Nn]ame|[Pp]t\.?|[Cc]ustomer|[Cc]ardholder|[Cc]lient)[ \t]*:?[ \t]+({_WORD}),[ \t]*({_WORD}(?:[ \t]+{_WORD})?)(?![^\W\d_])"
@@ -351,10 +561,17 @@ def find_persons(
         if score < 0.75 and s > 0 and text[s - 1] in "'\"" and e < n and text[e] == text[s - 1]:
             # A quoted name in the same row as contact data: (12, 'Ana Lima', 'ana@x.io', ...)
             w0 = max(0, s - 200)
-            lo = max(text.rfind("(", w0, s), text.rfind("\n", w0, s), text.rfind("{", w0, s), text.rfind("[", w0, s))
+            lo = max(
+                text.rfind("(", w0, s),
+                text.rfind("\n", w0, s),
+                text.rfind("{", w0, s),
+                text.rfind("[", w0, s),
+            )
             lo = w0 - 1 if lo < 0 else lo
             w1 = min(n, e + 300)
-            his = [x for x in (text.find(")", e, w1), text.find("\n", e, w1), text.find("}", e, w1)) if x != -1]
+            his = [
+                x for x in (text.find(")", e, w1), text.find("\n", e, w1), text.find("}", e, w1)) if x != -1
+            ]
             hi = min(his) if his else w1
             if _ROW_CONTACT.search(text, lo + 1, hi):
                 score = max(score, 0.75)
@@ -369,7 +586,7 @@ def find_persons(
                     if _name_matches_local(text[s:e], text[es:at]):
                         score = 0.85
                         break
-            if score < 0.85 and e < n - 2 and text[e:e + 3].lstrip(" \t").startswith("<"):
+            if score < 0.85 and e < n - 2 and text[e : e + 3].lstrip(" \t").startswith("<"):
                 score = max(score, 0.8)
         if score < 0.6:
             after = lower[e : e + 16]
@@ -377,7 +594,11 @@ def find_persons(
                 score = 0.6
             elif fold(text[s:e].split()[0]) in FIRST_NAMES and not is_stop(text[s:e].split()[-1]):
                 score = 0.55
-        if score < 0.6 and last_end >= 0 and text[last_end:s].strip(" \t") in (",", "and", "&", ", and", ";", "/"):
+        if (
+            score < 0.6
+            and last_end >= 0
+            and text[last_end:s].strip(" \t") in (",", "and", "&", ", and", ";", "/")
+        ):
             score = 0.6  # "Attendees: Ana Lima, Kofi Mensah and Li Wei": a list goes on naming people
         if score >= 0.5:
             out.append(("PERSON", s, e, score, "person-context"))
@@ -386,7 +607,13 @@ def find_persons(
         for m in _TITLE1.finditer(text):
             if not is_stop(m.group(1)):
                 out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
-    if "name is" in lower or "i'm " in lower or "i am " in lower or "this is " in lower or "call me " in lower:
+    if (
+        "name is" in lower
+        or "i'm " in lower
+        or "i am " in lower
+        or "this is " in lower
+        or "call me " in lower
+    ):
         for m in _LOWER_NAME.finditer(text):
             # "hi, my name is john smith": typed in lower case, so only a known given name or an
             # email that spells it makes it a name.
@@ -399,7 +626,9 @@ def find_persons(
             e = s + len(" ".join(words))
             if text[s:e] != " ".join(words):
                 continue
-            if fold(words[0]) in FIRST_NAMES or (emails and _spelled_by_email(text, s, e, emails, email_starts)):
+            if fold(words[0]) in FIRST_NAMES or (
+                emails and _spelled_by_email(text, s, e, emails, email_starts)
+            ):
                 out.append(("PERSON", s, e, 0.6, "person-context"))
     for p in anchors(lower, _ONE_NAME_WORDS, toks if toks is not None else tokens(text), _ONE_NAME_FAMILY):
         m = _STRONG1.match(text, p)
@@ -437,8 +666,21 @@ _DOB_TRIGGER = re.compile(
 )
 
 
-_DOB_WORDS = ("dob", "date of birth", "birth", "birthdate", "birthday", "born", "geburtsdatum", "geboren", "née",
-              "nee le", "ne le", "date de naissance", "fecha de nacimiento")
+_DOB_WORDS = (
+    "dob",
+    "date of birth",
+    "birth",
+    "birthdate",
+    "birthday",
+    "born",
+    "geburtsdatum",
+    "geboren",
+    "née",
+    "nee le",
+    "ne le",
+    "date de naissance",
+    "fecha de nacimiento",
+)
 _DOB_FAMILY = Family(_DOB_WORDS)
 
 
@@ -476,9 +718,7 @@ _STREET_SUFFIX = (
 )
 _UNIT = r"(?:,?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|#)(?![a-z])\.?[ \t]*#?[\w-]{1,8}(?![\w-]))"
 # A town name: capitalised words joined by spaces, hyphens or particles ("Lefèvre-les-Bains", "Bad Ems").
-_CITY = (
-    rf"{U}[^\W\d_]*(?:[ \t-]+(?:{U}[^\W\d_]*|sur|sous|les|la|le|de|del|di|du|des|en|am|an|der|im|bei|upon|on|op|aan|ter|den|bij)){{0,4}}"
-)
+_CITY = rf"{U}[^\W\d_]*(?:[ \t-]+(?:{U}[^\W\d_]*|sur|sous|les|la|le|de|del|di|du|des|en|am|an|der|im|bei|upon|on|op|aan|ter|den|bij)){{0,4}}"
 # ", Springfield, IL 62704" / "\nBookerton, DC 03998" / ", London NW1 6XE" after the street line.
 _CITY_TAIL = (
     rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*(?={_CITY},?[ \t]+(?:[A-Z]{{2}}[ \t]+\d{{5}}|[A-Z]{{1,2}}\d)))"
@@ -507,16 +747,85 @@ _PO_BOX = re.compile(
 
 
 _SUFFIX_WORDS = frozenset(_STREET_SUFFIX[3:-1].split("|"))
-_FR_WORDS = ("rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "place ", "impasse ", "quai ",
-             "route ", "cours ", "square ", "passage ")
+_FR_WORDS = (
+    "rue ",
+    "avenue ",
+    "av. ",
+    "boulevard ",
+    "bd ",
+    "chemin ",
+    "allée ",
+    "place ",
+    "impasse ",
+    "quai ",
+    "route ",
+    "cours ",
+    "square ",
+    "passage ",
+)
 # Glued suffixes cannot be found by a word-set test; keep the list to the common ones.
-_DE_WORDS = ("straße ", "strasse ", "str. ", "weg ", "allee ", "platz ", "ring ", "gasse ", "straat ", "laan ",
-             "singel ", "dijk ", "steeg ", "pad ", "hof ", "dreef ", "baan ", "boulevard ")
-_EU_WORDS = ("calle ", "via ", "viale ", "vicolo ", "piazza ", "piazzale ", "corso ", "largo ", "strada ", "contrada ",
-             "rotonda ", "borgo ", "avenida ", "plaza ", "paseo ", "camino ", "ronda ", "glorieta ", "callejón ",
-             "cuesta ", "alameda ", "pasaje ", "carretera ", "travesía ", "rambla ", "rua ", "travessa ", "carrer ",
-             "pasadizo ", "acceso ", "vial ", "cañada ", "urbanización ", "incrocio ", "canale ", "stretto ",
-             "lungomare ", "traversa ", "salita ", "quartiere ")
+_DE_WORDS = (
+    "straße ",
+    "strasse ",
+    "str. ",
+    "weg ",
+    "allee ",
+    "platz ",
+    "ring ",
+    "gasse ",
+    "straat ",
+    "laan ",
+    "singel ",
+    "dijk ",
+    "steeg ",
+    "pad ",
+    "hof ",
+    "dreef ",
+    "baan ",
+    "boulevard ",
+)
+_EU_WORDS = (
+    "calle ",
+    "via ",
+    "viale ",
+    "vicolo ",
+    "piazza ",
+    "piazzale ",
+    "corso ",
+    "largo ",
+    "strada ",
+    "contrada ",
+    "rotonda ",
+    "borgo ",
+    "avenida ",
+    "plaza ",
+    "paseo ",
+    "camino ",
+    "ronda ",
+    "glorieta ",
+    "callejón ",
+    "cuesta ",
+    "alameda ",
+    "pasaje ",
+    "carretera ",
+    "travesía ",
+    "rambla ",
+    "rua ",
+    "travessa ",
+    "carrer ",
+    "pasadizo ",
+    "acceso ",
+    "vial ",
+    "cañada ",
+    "urbanización ",
+    "incrocio ",
+    "canale ",
+    "stretto ",
+    "lungomare ",
+    "traversa ",
+    "salita ",
+    "quartiere ",
+)
 _FR_FAMILY = Family(_FR_WORDS)
 _EU_FAMILY = Family(_EU_WORDS)
 _UK_FAMILY = Family(("flat ", "studio ", "apartment ", "unit ", "apt"))

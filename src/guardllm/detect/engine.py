@@ -116,7 +116,9 @@ def coerce_text(text: object) -> str:
             ) from None
     if text is None:
         raise InputError("scan() needs text (str), got None")
-    raise InputError(f"scan() needs text (str), got {type(text).__name__}; use scan_object() for structured data")
+    raise InputError(
+        f"scan() needs text (str), got {type(text).__name__}; use scan_object() for structured data"
+    )
 
 
 def _secret_finder() -> Callable[[str], list[Finding]] | None:
@@ -202,7 +204,9 @@ class Detector:
         if isinstance(allow_list, str):
             raise InputError("allow_list takes a list of values, not a single string")
         self._allow_exact: frozenset[str] = frozenset(v for v in allow_list if isinstance(v, str))
-        self._allow_re: tuple[re.Pattern[str], ...] = tuple(v for v in allow_list if isinstance(v, re.Pattern))
+        self._allow_re: tuple[re.Pattern[str], ...] = tuple(
+            v for v in allow_list if isinstance(v, re.Pattern)
+        )
         self._secrets = secrets
         self.max_chars = int(max_chars)
         self._cache_size = int(cache_size)
@@ -218,7 +222,10 @@ class Detector:
         self._location = self._wants("LOCATION")
         # With default settings every candidate passes the type filter: skip the per-candidate checks.
         self._plain = (
-            self.enabled is None and not self.disabled and not self._thresholds and not self._allow_exact
+            self.enabled is None
+            and not self.disabled
+            and not self._thresholds
+            and not self._allow_exact
             and not self._allow_re
         )
         self._number_types = frozenset(t for t in pii.NUMBER_TYPES if self._wants(t))

@@ -75,9 +75,7 @@ def _rows_columns(obj: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def scan_object(
-    detector: Detector, obj: Any, *, columns: Sequence[str] | None = None
-) -> list[ObjectFinding]:
+def scan_object(detector: Detector, obj: Any, *, columns: Sequence[str] | None = None) -> list[ObjectFinding]:
     """Findings per field of ``obj``.
 
     ``columns`` names the positions of tuple rows (``[(1, "Ana Lima", ...)]`` with
@@ -87,7 +85,9 @@ def scan_object(
     seen: set[int] = set()
     cols = list(columns) if columns is not None else None
 
-    def leaf(value: str, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], about_people: bool) -> None:
+    def leaf(
+        value: str, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], about_people: bool
+    ) -> None:
         found = detector.scan(value)
         fp = _fmt_path(disp)
         covered = False
@@ -99,8 +99,12 @@ def scan_object(
         if key is not None and not covered and stripped:
             etype = value_type(key, stripped)
             score = 0.85
-            if etype == "PERSON" and norm_key(key) in AMBIGUOUS_PERSON_KEYS and not about_people \
-                    and not known_given_name(stripped):
+            if (
+                etype == "PERSON"
+                and norm_key(key) in AMBIGUOUS_PERSON_KEYS
+                and not about_people
+                and not known_given_name(stripped)
+            ):
                 score = 0.45  # {"name": "Blue Widget", "price": 3}: not a person
             if etype is not None and detector._wants(etype) and score >= detector.threshold(etype):
                 s = value.find(stripped)
@@ -110,7 +114,12 @@ def scan_object(
                 out.append(ObjectFinding(etype, s, e, score, stripped, "structure", fp, path))
 
     def walk(
-        node: Any, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], depth: int, about_people: bool = False
+        node: Any,
+        key: str | None,
+        path: tuple[Any, ...],
+        disp: tuple[Any, ...],
+        depth: int,
+        about_people: bool = False,
     ) -> None:
         if depth > MAX_DEPTH:
             raise InputError(f"object nested deeper than {MAX_DEPTH} levels at {_fmt_path(disp) or '<root>'}")
@@ -147,7 +156,9 @@ def scan_object(
         if isinstance(node, (list, tuple, set, frozenset)):
             seen.add(ident)
             items = sorted(node, key=repr) if isinstance(node, (set, frozenset)) else node
-            row_cols = cols if (cols is not None and isinstance(node, tuple) and len(node) == len(cols)) else None
+            row_cols = (
+                cols if (cols is not None and isinstance(node, tuple) and len(node) == len(cols)) else None
+            )
             for i, v in enumerate(items):
                 if row_cols is not None:
                     # The path keeps the index (to write the value back); the display names the column.

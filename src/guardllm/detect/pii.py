@@ -62,7 +62,9 @@ def find_emails(text: str, out: list[Cand]) -> None:
     n = len(text)
     last = 0
     while i != -1:
-        if not (0 < i < n - 3 and text[i + 1].isalnum() and (text[i - 1].isalnum() or text[i - 1] in "._+-%")):
+        if not (
+            0 < i < n - 3 and text[i + 1].isalnum() and (text[i - 1].isalnum() or text[i - 1] in "._+-%")
+        ):
             i = text.find("@", i + 1)
             continue
         # Only the neighbourhood of each '@' can hold an address: bounded work per '@'.
@@ -213,7 +215,9 @@ def find_ibans(text: str, out: list[Cand]) -> None:
 # -- IP addresses ------------------------------------------------------------------------------
 _OCT = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)"
 _IPV4 = re.compile(rf"(?<![\w.-])(?:{_OCT}\.){{3}}{_OCT}(?![\w-]|\.\d)")
-_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])"
+)
 _VERSION_BEFORE = re.compile(r"(?i)(?:version|ver|release|v|build|firmware|fw|sdk|api)[\s:=]{0,3}$")
 
 
@@ -258,7 +262,16 @@ def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
     for m in _CLUSTER.finditer(text):
         cs, ce = m.span()
         v = m.group()
-        nd = len(v) - v.count(" ") - v.count("-") - v.count(".") - v.count("(") - v.count(")") - v.count("/") - v.count("+")
+        nd = (
+            len(v)
+            - v.count(" ")
+            - v.count("-")
+            - v.count(".")
+            - v.count("(")
+            - v.count(")")
+            - v.count("/")
+            - v.count("+")
+        )
         dots = v.count(".")
         if nd < 7 and dots < 3:
             continue
@@ -268,7 +281,13 @@ def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
         if 7 <= nd and "PHONE_NUMBER" in want:
             prev = text[cs - 1] if cs else ""
             # Cheap shape test first: every phone form starts with '+', '(', a trunk '0', or NNN-sep.
-            if prev in "+(" or v[0] == "0" or ")" in v or (len(v) >= 12 and v[3] in " .-") or (v[0] == "1" and v[1] in " .-"):
+            if (
+                prev in "+("
+                or v[0] == "0"
+                or ")" in v
+                or (len(v) >= 12 and v[3] in " .-")
+                or (v[0] == "1" and v[1] in " .-")
+            ):
                 find_phones(text, out, lo, hi)
             elif nd in (10, 11) and _phone_context(text, cs):
                 bm = _BARE_PHONE.match(text, cs)
@@ -295,7 +314,9 @@ _MAC_CISCO = re.compile(r"(?<![\w:.-])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f
 
 def find_macs(text: str, out: list[Cand]) -> None:
     hits = []
-    if (text.count(":") >= 5 and _MAC_COLON.search(text)) or (text.count("-") >= 5 and _MAC_DASH.search(text)):
+    if (text.count(":") >= 5 and _MAC_COLON.search(text)) or (
+        text.count("-") >= 5 and _MAC_DASH.search(text)
+    ):
         hits.extend(_MAC.finditer(text))
     if _MAC_DOT.search(text):
         hits.extend(_MAC_CISCO.finditer(text))
@@ -309,7 +330,9 @@ def find_macs(text: str, out: list[Cand]) -> None:
 # -- crypto wallets ----------------------------------------------------------------------------
 _BTC = re.compile(r"(?<![\w])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc|tb)1[02-9ac-hj-np-z]{11,71})(?!\w)")
 _ETH = re.compile(r"(?<![\w])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
-_ETH_CONTEXT = re.compile(r"(?i)\b(?:eth|ether|ethereum|wallet|crypto|usdt|usdc|send|address|metamask|token)\b")
+_ETH_CONTEXT = re.compile(
+    r"(?i)\b(?:eth|ether|ethereum|wallet|crypto|usdt|usdc|send|address|metamask|token)\b"
+)
 
 
 _BTC_HINTS = ("btc", "bitcoin", "wallet", "crypto", "bc1", "tb1")

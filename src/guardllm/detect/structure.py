@@ -113,20 +113,62 @@ AMBIGUOUS_PERSON_KEYS = frozenset(
 )
 #: Types whose presence in the same record says the record is about a person.
 PERSONISH_TYPES = frozenset(
-    ("EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_TIME", "US_SSN", "LOCATION", "MEDICAL_RECORD_NUMBER", "PERSON",
-     "CREDIT_CARD", "IBAN_CODE", "US_PASSPORT", "US_DRIVER_LICENSE", "HEALTH_PLAN_ID")
+    (
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "DATE_TIME",
+        "US_SSN",
+        "LOCATION",
+        "MEDICAL_RECORD_NUMBER",
+        "PERSON",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "US_PASSPORT",
+        "US_DRIVER_LICENSE",
+        "HEALTH_PLAN_ID",
+    )
 )
-_PERSON_MARKERS = ("email", "e-mail", "phone", "mobile", "dob", "d.o.b", "birth", "ssn", "address", "patient",
-                   "mrn", "medical", "customer",
-                   "user", "employee", "member", "contact", "first_name", "last_name", "firstname", "lastname",
-                   "@", "person", "people", "staff", "author", "owner", "client")
+_PERSON_MARKERS = (
+    "email",
+    "e-mail",
+    "phone",
+    "mobile",
+    "dob",
+    "d.o.b",
+    "birth",
+    "ssn",
+    "address",
+    "patient",
+    "mrn",
+    "medical",
+    "customer",
+    "user",
+    "employee",
+    "member",
+    "contact",
+    "first_name",
+    "last_name",
+    "firstname",
+    "lastname",
+    "@",
+    "person",
+    "people",
+    "staff",
+    "author",
+    "owner",
+    "client",
+)
 
 
 def record_about_people(keys: Iterable[str]) -> bool:
     """Do these sibling keys describe a person (an email, a birth date, a first_name ...)?"""
     for k in keys:
         t = key_type(str(k))
-        if t is not None and t in PERSONISH_TYPES and (t != "PERSON" or norm_key(str(k)) not in AMBIGUOUS_PERSON_KEYS):
+        if (
+            t is not None
+            and t in PERSONISH_TYPES
+            and (t != "PERSON" or norm_key(str(k)) not in AMBIGUOUS_PERSON_KEYS)
+        ):
             return True
     return False
 
@@ -158,18 +200,56 @@ def key_type(key: str) -> str | None:
             return t
     # camelCase / prefixed variants: customer_email, billing_phone, patient_dob, home_address ...
     for suffix, etype in (
-        ("fullname", "PERSON"), ("firstname", "PERSON"), ("lastname", "PERSON"), ("phonenumber", "PHONE_NUMBER"),
-        ("phone", "PHONE_NUMBER"), ("mobile", "PHONE_NUMBER"), ("address", "LOCATION"), ("dob", "DATE_TIME"),
-        ("birthdate", "DATE_TIME"), ("dateofbirth", "DATE_TIME"), ("ssn", "US_SSN"), ("mrn", "MEDICAL_RECORD_NUMBER"),
-        ("cardnumber", "CREDIT_CARD"), ("iban", "IBAN_CODE"), ("accountnumber", "US_BANK_NUMBER"),
-        ("passportnumber", "US_PASSPORT"), ("holdername", "PERSON"),
+        ("fullname", "PERSON"),
+        ("firstname", "PERSON"),
+        ("lastname", "PERSON"),
+        ("phonenumber", "PHONE_NUMBER"),
+        ("phone", "PHONE_NUMBER"),
+        ("mobile", "PHONE_NUMBER"),
+        ("address", "LOCATION"),
+        ("dob", "DATE_TIME"),
+        ("birthdate", "DATE_TIME"),
+        ("dateofbirth", "DATE_TIME"),
+        ("ssn", "US_SSN"),
+        ("mrn", "MEDICAL_RECORD_NUMBER"),
+        ("cardnumber", "CREDIT_CARD"),
+        ("iban", "IBAN_CODE"),
+        ("accountnumber", "US_BANK_NUMBER"),
+        ("passportnumber", "US_PASSPORT"),
+        ("holdername", "PERSON"),
     ):
         if k.endswith(suffix) and len(k) > len(suffix):
             return etype
     if k.endswith("name") and k[:-4] in (
-        "customer", "client", "patient", "contact", "employee", "member", "user", "guest", "buyer", "seller",
-        "student", "teacher", "doctor", "nurse", "agent", "passenger", "traveler", "traveller", "driver",
-        "insured", "account", "billing", "shipping", "legal", "real", "given", "family", "middle", "emergency",
+        "customer",
+        "client",
+        "patient",
+        "contact",
+        "employee",
+        "member",
+        "user",
+        "guest",
+        "buyer",
+        "seller",
+        "student",
+        "teacher",
+        "doctor",
+        "nurse",
+        "agent",
+        "passenger",
+        "traveler",
+        "traveller",
+        "driver",
+        "insured",
+        "account",
+        "billing",
+        "shipping",
+        "legal",
+        "real",
+        "given",
+        "family",
+        "middle",
+        "emergency",
     ):
         return "PERSON"
     return None
@@ -281,7 +361,9 @@ def _vin_ok(v: str, k: str) -> bool:
 
 
 def _plate_ok(v: str, k: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]", v.upper())) and _HAS_DIGIT.search(v) is not None
+    return (
+        bool(re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]", v.upper())) and _HAS_DIGIT.search(v) is not None
+    )
 
 
 VALUE_OK: dict[str, Callable[[str, str], bool]] = {
@@ -317,9 +399,13 @@ def value_type(key: str, value: str) -> str | None:
 
 
 # -- key/value pairs in text ---------------------------------------------------------------------
-_KV = re.compile(r"(?<![\w.-])(?P<q>[\"']?)(?P<key>[A-Za-z][A-Za-z0-9_-]{0,40})(?P=q)[ \t]*(?P<sep>=|:(?!//))[ \t]*")
+_KV = re.compile(
+    r"(?<![\w.-])(?P<q>[\"']?)(?P<key>[A-Za-z][A-Za-z0-9_-]{0,40})(?P=q)[ \t]*(?P<sep>=|:(?!//))[ \t]*"
+)
 # Keys that are the last word of a multi-word label ("Date of birth:", "Home address:").
-_TAIL_WORDS = frozenset("birth name number address no id license licence record security code card phone holder of".split())
+_TAIL_WORDS = frozenset(
+    "birth name number address no id license licence record security code card phone holder of".split()
+)
 _PREV_WORDS = re.compile(r"(?:[A-Za-z']+[ \t]+){1,3}$")
 _VALUE_STOP = re.compile(r"[\n|\t]|  |\s[A-Za-z][A-Za-z0-9_-]{0,30}[=]|,\s*\"")
 _ID_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9#/._-]{0,40}")
@@ -421,12 +507,16 @@ def _address_continuation(text: str, e: int) -> int:
 _CAPS_NAME = re.compile(r"[A-Z][A-Z'’-]+(?:[ \t]+[A-Z][A-Z'’-]+){1,3}(?![\w])")
 _PHONE_VALUE = re.compile(r"\+?[\d(][\d ().-]{5,22}\d")
 _SPACED_VALUE = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+){0,7}")
-_SPACED_TYPES = frozenset(("US_SSN", "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER"))
+_SPACED_TYPES = frozenset(
+    ("US_SSN", "CREDIT_CARD", "IBAN_CODE", "UK_NHS", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER")
+)
 
 
 # Keys are found on the reversed text: the separator comes first there, so one C-level pass finds
 # every "key: value" / "key=value" without Python work per separator.
-_KV_REV = re.compile(r"(?:=|:(?<!//:))[ \t]*(?:#[ \t]*|\.on[ \t]+)?([\"']?)([A-Za-z0-9_-]{0,40}[A-Za-z])\1(?![\w.-])")
+_KV_REV = re.compile(
+    r"(?:=|:(?<!//:))[ \t]*(?:#[ \t]*|\.on[ \t]+)?([\"']?)([A-Za-z0-9_-]{0,40}[A-Za-z])\1(?![\w.-])"
+)
 _SPACES = re.compile(r"[ \t]*")
 _IRRELEVANT_REV: set[str] = set()
 
@@ -461,8 +551,12 @@ def find_key_values(text: str, out: list[Cand]) -> None:
         span = _extract_value(text, vs, etype, k)
         if span:
             score = 0.85
-            if etype == "PERSON" and k in AMBIGUOUS_PERSON_KEYS and not person_context_near(text, span[0], span[1]) \
-                    and not known_given_name(text[span[0] : span[1]]):
+            if (
+                etype == "PERSON"
+                and k in AMBIGUOUS_PERSON_KEYS
+                and not person_context_near(text, span[0], span[1])
+                and not known_given_name(text[span[0] : span[1]])
+            ):
                 score = 0.45  # {"name": "Blue Widget"}: a name key alone does not make a person
             _emit(etype, span[0], span[1], score, out)
 
@@ -477,16 +571,39 @@ _LABEL = re.compile(
     r"|card[ \t]+(?:number|no\.?|#)|date[ \t]+of[ \t]+birth|dob|dl|d\.l)\b\.?[ \t]*(?:is|was|of)?[ \t]*[:=#-]?[ \t]*"
 )
 _LABEL_TYPES = {
-    "mrn": "MEDICAL_RECORD_NUMBER", "medical": "MEDICAL_RECORD_NUMBER", "med": "MEDICAL_RECORD_NUMBER", "ssn": "US_SSN", "social": "US_SSN",
-    "nhs": "UK_NHS", "passport": "US_PASSPORT", "driver": "US_DRIVER_LICENSE", "account": "US_BANK_NUMBER",
-    "acct": "US_BANK_NUMBER", "routing": "ABA_ROUTING_NUMBER", "member": "HEALTH_PLAN_ID",
-    "policy": "HEALTH_PLAN_ID", "vin": "VEHICLE_ID", "imei": "DEVICE_ID", "card": "CREDIT_CARD",
-    "date": "DATE_TIME", "dob": "DATE_TIME", "dl": "US_DRIVER_LICENSE", "d": "US_DRIVER_LICENSE",
+    "mrn": "MEDICAL_RECORD_NUMBER",
+    "medical": "MEDICAL_RECORD_NUMBER",
+    "med": "MEDICAL_RECORD_NUMBER",
+    "ssn": "US_SSN",
+    "social": "US_SSN",
+    "nhs": "UK_NHS",
+    "passport": "US_PASSPORT",
+    "driver": "US_DRIVER_LICENSE",
+    "account": "US_BANK_NUMBER",
+    "acct": "US_BANK_NUMBER",
+    "routing": "ABA_ROUTING_NUMBER",
+    "member": "HEALTH_PLAN_ID",
+    "policy": "HEALTH_PLAN_ID",
+    "vin": "VEHICLE_ID",
+    "imei": "DEVICE_ID",
+    "card": "CREDIT_CARD",
+    "date": "DATE_TIME",
+    "dob": "DATE_TIME",
+    "dl": "US_DRIVER_LICENSE",
+    "d": "US_DRIVER_LICENSE",
 }
 _LABEL_KEY = {
-    "MEDICAL_RECORD_NUMBER": "mrn", "US_SSN": "ssn", "UK_NHS": "nhsnumber", "US_PASSPORT": "passportnumber",
-    "US_DRIVER_LICENSE": "driverslicense", "US_BANK_NUMBER": "accountnumber", "ABA_ROUTING_NUMBER": "routingnumber",
-    "HEALTH_PLAN_ID": "memberid", "VEHICLE_ID": "vin", "DEVICE_ID": "imei", "CREDIT_CARD": "cardnumber",
+    "MEDICAL_RECORD_NUMBER": "mrn",
+    "US_SSN": "ssn",
+    "UK_NHS": "nhsnumber",
+    "US_PASSPORT": "passportnumber",
+    "US_DRIVER_LICENSE": "driverslicense",
+    "US_BANK_NUMBER": "accountnumber",
+    "ABA_ROUTING_NUMBER": "routingnumber",
+    "HEALTH_PLAN_ID": "memberid",
+    "VEHICLE_ID": "vin",
+    "DEVICE_ID": "imei",
+    "CREDIT_CARD": "cardnumber",
     "DATE_TIME": "dob",
 }
 
@@ -507,8 +624,28 @@ def find_labels(
             _emit(etype, span[0], span[1], 0.8, out)
 
 
-_LABEL_HINTS = ("mrn", "medical", "med rec", "ssn", "social", "nhs", "passport", "driver", "account", "acct",
-                "routing", "member", "policy", "vin", "imei", "card", "date of birth", "dob", "dl", "d.l")
+_LABEL_HINTS = (
+    "mrn",
+    "medical",
+    "med rec",
+    "ssn",
+    "social",
+    "nhs",
+    "passport",
+    "driver",
+    "account",
+    "acct",
+    "routing",
+    "member",
+    "policy",
+    "vin",
+    "imei",
+    "card",
+    "date of birth",
+    "dob",
+    "dl",
+    "d.l",
+)
 _LABEL_FAMILY = Family(_LABEL_HINTS)
 
 
@@ -534,8 +671,12 @@ def find_html(text: str, out: list[Cand]) -> None:
             s += 1
         k = norm_key(key)
         if e > s and VALUE_OK[etype](text[s:e], k):
-            weak = (etype == "PERSON" and k in AMBIGUOUS_PERSON_KEYS and not person_context_near(text, s, e)
-                    and not known_given_name(text[s:e]))
+            weak = (
+                etype == "PERSON"
+                and k in AMBIGUOUS_PERSON_KEYS
+                and not person_context_near(text, s, e)
+                and not known_given_name(text[s:e])
+            )
             _emit(etype, s, e, 0.45 if weak else 0.85, out)
 
 
@@ -560,15 +701,17 @@ def _cells(line: str, base: int, delim: str) -> list[tuple[int, int]]:
     spans.append((start, n))
     out = []
     for a, b in spans:
-        while a < b and line[a] in " \t\"":
+        while a < b and line[a] in ' \t"':
             a += 1
-        while b > a and line[b - 1] in " \t\"\r":
+        while b > a and line[b - 1] in ' \t"\r':
             b -= 1
         out.append((base + a, base + b))
     return out
 
 
-def _table_rows(text: str, header_line_start: int, header: str, delim: str, body_from: int, out: list[Cand]) -> None:
+def _table_rows(
+    text: str, header_line_start: int, header: str, delim: str, body_from: int, out: list[Cand]
+) -> None:
     hcells = _cells(header, header_line_start, delim)
     types = [key_type(text[a:b]) if b > a else None for a, b in hcells]
     if not any(types):
@@ -589,8 +732,12 @@ def _table_rows(text: str, header_line_start: int, header: str, delim: str, body
                 t = types[idx]
                 ok = VALUE_OK.get(t)
                 if ok and ok(text[a:b], keys[idx]):
-                    weak = (t == "PERSON" and keys[idx] in AMBIGUOUS_PERSON_KEYS and not about_people
-                            and not known_given_name(text[a:b]))
+                    weak = (
+                        t == "PERSON"
+                        and keys[idx] in AMBIGUOUS_PERSON_KEYS
+                        and not about_people
+                        and not known_given_name(text[a:b])
+                    )
                     _emit(t, a, b, 0.45 if weak else 0.85, out)
         pos = le + 1
 

@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 _LABEL_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
-_SECRETISH = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|WEBHOOK|CONNECTION_STRING|JWT)")
+_SECRETISH = re.compile(
+    r"(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|WEBHOOK|CONNECTION_STRING|JWT)"
+)
 
 
 @dataclass(frozen=True, slots=True)

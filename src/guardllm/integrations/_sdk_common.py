@@ -85,8 +85,14 @@ class WrapConfig:
             number = next(self._calls)
             run_id = self.run_id or new_run_id()
             self.last_run_id = run_id
-        return CallTrace(self, run_id=run_id, number=number, operation=operation,
-                         model=str(model) if isinstance(model, str) else None, stream=stream)
+        return CallTrace(
+            self,
+            run_id=run_id,
+            number=number,
+            operation=operation,
+            model=str(model) if isinstance(model, str) else None,
+            stream=stream,
+        )
 
     def masker(self) -> Masker:
         return Masker(self.guard, scope=self.scope, principal=self.principal)
@@ -105,7 +111,9 @@ def to_plain(value: Any) -> Any:
         return to_plain(dump(exclude_unset=True, mode="json", by_alias=True))
     if isinstance(value, Mapping):
         return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or (isinstance(value, Iterable) and not isinstance(value, (dict, set))):
+    if isinstance(value, (list, tuple)) or (
+        isinstance(value, Iterable) and not isinstance(value, (dict, set))
+    ):
         return [to_plain(v) for v in value]
     return value
 
@@ -147,8 +155,12 @@ class Masker:
     def schema_descriptions(self, schema: Any) -> Any:
         """A JSON schema with every ``description`` masked (names and enums stay as they are)."""
         if isinstance(schema, dict):
-            return {k: (self.text(v) if k == "description" and isinstance(v, str) else self.schema_descriptions(v))
-                    for k, v in schema.items()}
+            return {
+                k: (
+                    self.text(v) if k == "description" and isinstance(v, str) else self.schema_descriptions(v)
+                )
+                for k, v in schema.items()
+            }
         if isinstance(schema, list):
             return [self.schema_descriptions(v) for v in schema]
         return schema
@@ -182,8 +194,9 @@ class _Flow:
 class CallTrace:
     """One SDK call: restoration for its recipients, then its lineage and audit records."""
 
-    def __init__(self, cfg: WrapConfig, *, run_id: str, number: int, operation: str,
-                 model: str | None, stream: bool) -> None:
+    def __init__(
+        self, cfg: WrapConfig, *, run_id: str, number: int, operation: str, model: str | None, stream: bool
+    ) -> None:
         self.cfg = cfg
         self.guard = cfg.guard
         self.run_id = run_id
@@ -216,8 +229,12 @@ class CallTrace:
             return flow
 
     def _unmask_kwargs(self, recipient: str) -> dict[str, Any]:
-        return {"scope": self.cfg.scope, "to": recipient, "principal": self.cfg.principal,
-                "purpose": self.cfg.purpose}
+        return {
+            "scope": self.cfg.scope,
+            "to": recipient,
+            "principal": self.cfg.principal,
+            "purpose": self.cfg.purpose,
+        }
 
     def restore_text(self, text: Any, *, record: bool = True) -> Any:
         """Response text for the caller: tokens restored where the policy lets ``to`` see them.
@@ -276,8 +293,9 @@ class CallTrace:
         with self._lock:
             entry = self._restorers.get(key)
         if entry is None:
-            restorer = self.guard.stream_restorer(scope=self.cfg.scope, to=self.cfg.to, principal=self.cfg.principal,
-                                                  purpose=self.cfg.purpose)
+            restorer = self.guard.stream_restorer(
+                scope=self.cfg.scope, to=self.cfg.to, principal=self.cfg.principal, purpose=self.cfg.purpose
+            )
             entry = (restorer, self._flow("sink:answer", self.cfg.to))
             with self._lock:
                 entry = self._restorers.setdefault(key, entry)
@@ -316,8 +334,9 @@ class CallTrace:
                 return  # the SDK's own exception is on its way; do not replace it
             if isinstance(exc, GuardError):
                 raise
-            raise GuardError(f"guardllm could not record lineage for the {self.cfg.provider} call: "
-                             f"{type(exc).__name__}") from None
+            raise GuardError(
+                f"guardllm could not record lineage for the {self.cfg.provider} call: {type(exc).__name__}"
+            ) from None
 
     def _refs(self, text: str) -> list[Any]:
         if not text:
@@ -340,10 +359,26 @@ class CallTrace:
         sent = self._refs(self.request_text)
         n_in = count_tokens(self.request_text)
         types, fps = _types_fps(sent)
-        rec.edge(run, "source:user", self.llm_node, entity_types=types, fingerprints=fps, status="masked",
-                 tokens=n_in, label="request")
-        rec.edge(run, self.llm_node, provider_node, entity_types=types, fingerprints=fps, status="masked",
-                 tokens=n_in, label="prompt")
+        rec.edge(
+            run,
+            "source:user",
+            self.llm_node,
+            entity_types=types,
+            fingerprints=fps,
+            status="masked",
+            tokens=n_in,
+            label="request",
+        )
+        rec.edge(
+            run,
+            self.llm_node,
+            provider_node,
+            entity_types=types,
+            fingerprints=fps,
+            status="masked",
+            tokens=n_in,
+            label="prompt",
+        )
         answer_counts: dict[str, int] = {}
         for flow in list(self._flows.values()):
             text = "".join(flow.texts)
@@ -357,17 +392,34 @@ class CallTrace:
                 label = "tool_call"
             revealed, kept = [], []
             for ref in refs:
-                decision = self.guard.check_allowed(ref.entity_type, to=flow.recipient, principal=cfg.principal,
-                                                    purpose=cfg.purpose)
+                decision = self.guard.check_allowed(
+                    ref.entity_type, to=flow.recipient, principal=cfg.principal, purpose=cfg.purpose
+                )
                 (revealed if getattr(decision, "allowed", bool(decision)) else kept).append(ref)
             if revealed:
                 t, f = _types_fps(revealed)
-                rec.edge(run, self.llm_node, flow.target, entity_types=t, fingerprints=f, status="revealed",
-                         tokens=n_out, label=label)
+                rec.edge(
+                    run,
+                    self.llm_node,
+                    flow.target,
+                    entity_types=t,
+                    fingerprints=f,
+                    status="revealed",
+                    tokens=n_out,
+                    label=label,
+                )
             if kept or not revealed:
                 t, f = _types_fps(kept)
-                rec.edge(run, self.llm_node, flow.target, entity_types=t, fingerprints=f, status="masked",
-                         tokens=n_out, label=label)
+                rec.edge(
+                    run,
+                    self.llm_node,
+                    flow.target,
+                    entity_types=t,
+                    fingerprints=f,
+                    status="masked",
+                    tokens=n_out,
+                    label=label,
+                )
             answer_counts[flow.target] = len(refs)
         self.guard.audit.record(
             "llm_call",
@@ -403,8 +455,10 @@ def install_stream_transform(stream: Any, transform: Callable[[Any], Any]) -> An
     inner = getattr(stream, "_iterator", None)
     if inner is None or not (hasattr(inner, "__next__") or hasattr(inner, "__anext__")):
         _close_quietly(stream)
-        raise GuardError("guardllm cannot restore this SDK version's stream (no _iterator); "
-                         "upgrade guardllm or call without stream=True")
+        raise GuardError(
+            "guardllm cannot restore this SDK version's stream (no _iterator); "
+            "upgrade guardllm or call without stream=True"
+        )
     wrapped = transform(inner)
     stream._iterator = wrapped
     original_close = getattr(stream, "close", None)
@@ -412,17 +466,20 @@ def install_stream_transform(stream: Any, transform: Callable[[Any], Any]) -> An
         # Closing early still ends our generator now (and so writes the call's records),
         # not whenever the garbage collector gets to it.
         if hasattr(wrapped, "aclose"):
+
             async def close() -> None:
                 try:
                     await wrapped.aclose()
                 finally:
                     await original_close()
         else:
+
             def close() -> None:  # type: ignore[misc]
                 try:
                     wrapped.close()
                 finally:
                     original_close()
+
         stream.close = close
     return stream
 
@@ -439,8 +496,12 @@ def _close_quietly(stream: Any) -> None:
         pass
 
 
-def traced_sync(it: Iterator[Any], trace: CallTrace, step: Callable[[Any], list[Any]],
-                tail: Callable[[Any | None], list[Any]]) -> Iterator[Any]:
+def traced_sync(
+    it: Iterator[Any],
+    trace: CallTrace,
+    step: Callable[[Any], list[Any]],
+    tail: Callable[[Any | None], list[Any]],
+) -> Iterator[Any]:
     """Sync stream transform: ``step(item)`` -> items to yield; ``tail(last)`` -> items
     for whatever is still held back when the stream ends."""
     last = None
@@ -458,8 +519,12 @@ def traced_sync(it: Iterator[Any], trace: CallTrace, step: Callable[[Any], list[
         trace.finish(None if isinstance(error, GeneratorExit) else error)
 
 
-async def traced_async(it: AsyncIterator[Any], trace: CallTrace, step: Callable[[Any], list[Any]],
-                       tail: Callable[[Any | None], list[Any]]) -> AsyncIterator[Any]:
+async def traced_async(
+    it: AsyncIterator[Any],
+    trace: CallTrace,
+    step: Callable[[Any], list[Any]],
+    tail: Callable[[Any | None], list[Any]],
+) -> AsyncIterator[Any]:
     last = None
     error: BaseException | None = None
     try:
@@ -506,7 +571,9 @@ class GuardedStreamManager:
         raw = getattr(helper, "_raw_stream", None)
         if raw is None:
             _close_quietly(helper)
-            raise GuardError("guardllm cannot restore this SDK version's helper stream; use create(stream=True)")
+            raise GuardError(
+                "guardllm cannot restore this SDK version's helper stream; use create(stream=True)"
+            )
         self._attach(raw)
 
 

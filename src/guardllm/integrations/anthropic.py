@@ -72,10 +72,19 @@ def wrap(
     if isinstance(client, GuardedAnthropic):
         raise TypeError("client is already wrapped by guardllm")
     if not isinstance(client, (anthropic.Anthropic, anthropic.AsyncAnthropic)):
-        raise TypeError(f"guardllm.anthropic.wrap expects an anthropic.Anthropic or anthropic.AsyncAnthropic "
-                        f"client, got {type(client).__name__}")
-    cfg = WrapConfig(guard=guard, provider="anthropic", scope=scope, principal=principal, to=to,
-                     purpose=purpose, run_id=run_id)
+        raise TypeError(
+            f"guardllm.anthropic.wrap expects an anthropic.Anthropic or anthropic.AsyncAnthropic "
+            f"client, got {type(client).__name__}"
+        )
+    cfg = WrapConfig(
+        guard=guard,
+        provider="anthropic",
+        scope=scope,
+        principal=principal,
+        to=to,
+        purpose=purpose,
+        run_id=run_id,
+    )
     return GuardedAnthropic(client, cfg)
 
 
@@ -111,8 +120,10 @@ class GuardedAnthropic(Proxy):
 
     @property
     def beta(self) -> Any:
-        return Fence(self._target.beta, {"messages": "beta messages are not guarded; use the wrapped "
-                                                     "client's messages"})
+        return Fence(
+            self._target.beta,
+            {"messages": "beta messages are not guarded; use the wrapped client's messages"},
+        )
 
     @property
     def with_raw_response(self) -> Any:
@@ -215,7 +226,9 @@ def _restore_message(trace: CallTrace, message: Any, record: bool) -> Any:
         if kind == "text":
             block = block.model_copy(update={"text": trace.restore_text(block.text, record=record)})
         elif kind in _TOOL_BLOCKS and getattr(block, "input", None) is not None:
-            block = block.model_copy(update={"input": trace.restore_tool_obj(block.name, block.input, record=record)})
+            block = block.model_copy(
+                update={"input": trace.restore_tool_obj(block.name, block.input, record=record)}
+            )
         blocks.append(block)
     return message.model_copy(update={"content": blocks})
 
@@ -238,7 +251,9 @@ def _stream_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Callabl
             if btype in _TOOL_BLOCKS:
                 tools[ev.index] = block.name
                 if getattr(block, "input", None):
-                    block = block.model_copy(update={"input": trace.restore_tool_obj(block.name, block.input)})
+                    block = block.model_copy(
+                        update={"input": trace.restore_tool_obj(block.name, block.input)}
+                    )
                     return [ev.model_copy(update={"content_block": block})]
             elif btype == "text" and block.text:
                 block = block.model_copy(update={"text": trace.feed(("text", ev.index), block.text)})
@@ -251,7 +266,9 @@ def _stream_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Callabl
                 out = trace.feed(("text", ev.index), delta.text)
                 return [ev.model_copy(update={"delta": delta.model_copy(update={"text": out})})]
             if dtype == "input_json_delta":
-                out = trace.feed(("tool", ev.index), delta.partial_json, tool=tools.get(ev.index) or "unknown")
+                out = trace.feed(
+                    ("tool", ev.index), delta.partial_json, tool=tools.get(ev.index) or "unknown"
+                )
                 return [ev.model_copy(update={"delta": delta.model_copy(update={"partial_json": out})})]
             return [ev]
         if kind == "content_block_stop":
@@ -289,19 +306,31 @@ class _Messages(Proxy):
 
     @property
     def batches(self) -> Any:
-        return Fence(self._target.batches, {"create": "batch requests are not masked; send them through "
-                                                      "messages.create"})
+        return Fence(
+            self._target.batches,
+            {"create": "batch requests are not masked; send them through messages.create"},
+        )
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
-        raise _guard_error("messages.parse", "structured-output parsing is not covered by the guard yet; "
-                                             "use create() and parse the restored text")
+        raise _guard_error(
+            "messages.parse",
+            "structured-output parsing is not covered by the guard yet; "
+            "use create() and parse the restored text",
+        )
 
-    def _prepare(self, operation: str, kwargs: dict[str, Any], stream: bool) -> tuple[CallTrace, dict[str, Any]]:
+    def _prepare(
+        self, operation: str, kwargs: dict[str, Any], stream: bool
+    ) -> tuple[CallTrace, dict[str, Any]]:
         trace = self._cfg.start_call(operation, kwargs.get("model"), stream=stream)
         try:
             masked = _mask_request(self._cfg.masker(), kwargs)
-            trace.sent({k: masked[k] for k in ("system", "messages", "tools")
-                        if k in masked and isinstance(masked[k], (str, list))})
+            trace.sent(
+                {
+                    k: masked[k]
+                    for k in ("system", "messages", "tools")
+                    if k in masked and isinstance(masked[k], (str, list))
+                }
+            )
         except BaseException as exc:
             trace.finish(exc)
             raise

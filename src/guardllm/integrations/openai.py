@@ -86,10 +86,19 @@ def wrap(
     if isinstance(client, GuardedOpenAI):
         raise TypeError("client is already wrapped by guardllm")
     if not isinstance(client, (openai.OpenAI, openai.AsyncOpenAI)):
-        raise TypeError(f"guardllm.openai.wrap expects an openai.OpenAI or openai.AsyncOpenAI client, "
-                        f"got {type(client).__name__}")
-    cfg = WrapConfig(guard=guard, provider="openai", scope=scope, principal=principal, to=to,
-                     purpose=purpose, run_id=run_id)
+        raise TypeError(
+            f"guardllm.openai.wrap expects an openai.OpenAI or openai.AsyncOpenAI client, "
+            f"got {type(client).__name__}"
+        )
+    cfg = WrapConfig(
+        guard=guard,
+        provider="openai",
+        scope=scope,
+        principal=principal,
+        to=to,
+        purpose=purpose,
+        run_id=run_id,
+    )
     return GuardedOpenAI(client, cfg)
 
 
@@ -129,24 +138,34 @@ class GuardedOpenAI(Proxy):
 
     @property
     def completions(self) -> Any:
-        return Fence(self._target.completions, {"create": "the legacy Completions API is not guarded; "
-                                                          "use chat.completions.create"})
+        return Fence(
+            self._target.completions,
+            {"create": "the legacy Completions API is not guarded; use chat.completions.create"},
+        )
 
     @property
     def beta(self) -> Any:
-        return Fence(self._target.beta, {name: "this beta API is not guarded; use the wrapped client's "
-                                               "chat.completions / responses"
-                                         for name in ("chat", "assistants", "threads", "realtime", "responses")})
+        return Fence(
+            self._target.beta,
+            {
+                name: "this beta API is not guarded; use the wrapped client's chat.completions / responses"
+                for name in ("chat", "assistants", "threads", "realtime", "responses")
+            },
+        )
 
     @property
     def with_raw_response(self) -> Any:
-        return Fence(self._target.with_raw_response, {"chat": _RAW, "responses": _RAW, "embeddings": _RAW,
-                                                      "completions": _RAW})
+        return Fence(
+            self._target.with_raw_response,
+            {"chat": _RAW, "responses": _RAW, "embeddings": _RAW, "completions": _RAW},
+        )
 
     @property
     def with_streaming_response(self) -> Any:
-        return Fence(self._target.with_streaming_response, {"chat": _RAW, "responses": _RAW,
-                                                            "embeddings": _RAW, "completions": _RAW})
+        return Fence(
+            self._target.with_streaming_response,
+            {"chat": _RAW, "responses": _RAW, "embeddings": _RAW, "completions": _RAW},
+        )
 
     def with_options(self, **kwargs: Any) -> GuardedOpenAI:
         """Same as the SDK's ``with_options``; the copy is guarded with the same settings."""
@@ -188,7 +207,9 @@ class _Resource(Proxy):
     def parse(self, *args: Any, **kwargs: Any) -> Any:
         raise openai_guard_error("parse", _PARSE)
 
-    def _prepare(self, operation: str, kwargs: dict[str, Any], stream: bool) -> tuple[CallTrace, dict[str, Any]]:
+    def _prepare(
+        self, operation: str, kwargs: dict[str, Any], stream: bool
+    ) -> tuple[CallTrace, dict[str, Any]]:
         trace = self._cfg.start_call(operation, kwargs.get("model"), stream=stream)
         try:
             masked = type(self)._mask(self._cfg.masker(), kwargs)
@@ -229,7 +250,9 @@ class _Resource(Proxy):
         return restored
 
     async def _acreate(self, **kwargs: Any) -> Any:
-        trace, masked = await in_thread(self._prepare, self.operation + ".create", kwargs, bool(kwargs.get("stream")))
+        trace, masked = await in_thread(
+            self._prepare, self.operation + ".create", kwargs, bool(kwargs.get("stream"))
+        )
         try:
             result = await self._target.create(**masked)
         except BaseException as exc:
@@ -360,7 +383,8 @@ def _restore_chat(trace: CallTrace, completion: Any, record: bool) -> Any:
         fc = getattr(msg, "function_call", None)
         if fc is not None:
             upd["function_call"] = fc.model_copy(
-                update={"arguments": trace.restore_tool_json(fc.name, fc.arguments, record=record)})
+                update={"arguments": trace.restore_tool_json(fc.name, fc.arguments, record=record)}
+            )
         choices.append(choice.model_copy(update={"message": msg.model_copy(update=upd)}) if upd else choice)
     return completion.model_copy(update={"choices": choices})
 
@@ -368,12 +392,22 @@ def _restore_chat(trace: CallTrace, completion: Any, record: bool) -> Any:
 def _restore_tool_call(trace: CallTrace, tc: Any, record: bool) -> Any:
     fn = getattr(tc, "function", None)
     if fn is not None:
-        return tc.model_copy(update={"function": fn.model_copy(
-            update={"arguments": trace.restore_tool_json(fn.name, fn.arguments, record=record)})})
+        return tc.model_copy(
+            update={
+                "function": fn.model_copy(
+                    update={"arguments": trace.restore_tool_json(fn.name, fn.arguments, record=record)}
+                )
+            }
+        )
     custom = getattr(tc, "custom", None)
     if custom is not None:
-        return tc.model_copy(update={"custom": custom.model_copy(
-            update={"input": trace.restore_tool_json(custom.name, custom.input, record=record)})})
+        return tc.model_copy(
+            update={
+                "custom": custom.model_copy(
+                    update={"input": trace.restore_tool_json(custom.name, custom.input, record=record)}
+                )
+            }
+        )
     return tc
 
 
@@ -387,7 +421,9 @@ def _chat_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Callable[
         for key in [k for k in list(names) if k[1] == index]:
             rest = trace.flush(key)
             if rest:
-                calls.append(ChoiceDeltaToolCall(index=key[2], function=ChoiceDeltaToolCallFunction(arguments=rest)))
+                calls.append(
+                    ChoiceDeltaToolCall(index=key[2], function=ChoiceDeltaToolCallFunction(arguments=rest))
+                )
         return content, refusal, calls
 
     def step(chunk: Any) -> list[Any]:
@@ -438,7 +474,9 @@ def _chat_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Callable[
         for i in indexes:
             content, refusal, calls = flush_choice(i)
             if content or refusal or calls:
-                delta = ChoiceDelta(content=content or None, refusal=refusal or None, tool_calls=calls or None)
+                delta = ChoiceDelta(
+                    content=content or None, refusal=refusal or None, tool_calls=calls or None
+                )
                 choices.append(ChunkChoice(index=i, delta=delta, finish_reason=None))
         return [last.model_copy(update={"choices": choices})] if choices else []
 
@@ -463,12 +501,15 @@ def _mask_responses_request(m: Masker, kwargs: dict[str, Any]) -> dict[str, Any]
         inp = out["input"]
         if isinstance(inp, str):
             out["input"] = m.text(inp)
-        elif isinstance(inp, (list, tuple)) or (inp is not None and not isinstance(inp, (dict, bytes))
-                                                and hasattr(inp, "__iter__")):
+        elif isinstance(inp, (list, tuple)) or (
+            inp is not None and not isinstance(inp, (dict, bytes)) and hasattr(inp, "__iter__")
+        ):
             out["input"] = [_mask_response_item(m, item) for item in to_plain(inp)]
     if isinstance(out.get("tools"), (list, tuple)):
-        out["tools"] = [_mask_function_def(m, t) if isinstance(t, dict) and t.get("type") in ("function", "custom")
-                        else t for t in to_plain(out["tools"])]
+        out["tools"] = [
+            _mask_function_def(m, t) if isinstance(t, dict) and t.get("type") in ("function", "custom") else t
+            for t in to_plain(out["tools"])
+        ]
     if isinstance(out.get("user"), str):
         out["user"] = m.text(out["user"])
     return out
@@ -503,18 +544,22 @@ def _restore_response_item(trace: CallTrace, item: Any, record: bool) -> Any:
             parts.append(part)
         return item.model_copy(update={"content": parts})
     if kind == "function_call":
-        return item.model_copy(update={"arguments": trace.restore_tool_json(item.name, item.arguments,
-                                                                            record=record)})
+        return item.model_copy(
+            update={"arguments": trace.restore_tool_json(item.name, item.arguments, record=record)}
+        )
     if kind == "custom_tool_call":
-        return item.model_copy(update={"input": trace.restore_tool_json(item.name, item.input, record=record)})
+        return item.model_copy(
+            update={"input": trace.restore_tool_json(item.name, item.input, record=record)}
+        )
     return item
 
 
 def _restore_response(trace: CallTrace, response: Any, record: bool) -> Any:
     if response is None or not getattr(response, "output", None):
         return response
-    return response.model_copy(update={"output": [_restore_response_item(trace, it, record)
-                                                  for it in response.output]})
+    return response.model_copy(
+        update={"output": [_restore_response_item(trace, it, record) for it in response.output]}
+    )
 
 
 def _responses_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Callable[[Any], list[Any]]]:
@@ -528,16 +573,31 @@ def _responses_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Call
             from openai.types.responses import ResponseRefusalDeltaEvent
 
             return ResponseRefusalDeltaEvent.model_construct(
-                type="response.refusal.delta", item_id=key[1], output_index=output_index,
-                content_index=content_index, delta=rest, sequence_number=seq)
+                type="response.refusal.delta",
+                item_id=key[1],
+                output_index=output_index,
+                content_index=content_index,
+                delta=rest,
+                sequence_number=seq,
+            )
         return ResponseTextDeltaEvent.model_construct(
-            type="response.output_text.delta", item_id=key[1], output_index=output_index,
-            content_index=content_index, delta=rest, logprobs=[], sequence_number=seq)
+            type="response.output_text.delta",
+            item_id=key[1],
+            output_index=output_index,
+            content_index=content_index,
+            delta=rest,
+            logprobs=[],
+            sequence_number=seq,
+        )
 
     def args_delta(item_id: str, output_index: int, rest: str, seq: int) -> Any:
         return ResponseFunctionCallArgumentsDeltaEvent.model_construct(
-            type="response.function_call_arguments.delta", item_id=item_id, output_index=output_index,
-            delta=rest, sequence_number=seq)
+            type="response.function_call_arguments.delta",
+            item_id=item_id,
+            output_index=output_index,
+            delta=rest,
+            sequence_number=seq,
+        )
 
     def step(ev: Any) -> list[Any]:
         kind = getattr(ev, "type", None)
@@ -549,7 +609,11 @@ def _responses_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Call
                 names[item.id] = item.name
             return [ev]
         if kind in ("response.output_text.delta", "response.refusal.delta"):
-            key = ("text" if kind == "response.output_text.delta" else "refusal", ev.item_id, ev.content_index)
+            key = (
+                "text" if kind == "response.output_text.delta" else "refusal",
+                ev.item_id,
+                ev.content_index,
+            )
             text_keys[key] = (ev.output_index, ev.content_index)
             return [ev.model_copy(update={"delta": trace.feed(key, ev.delta)})]
         if kind in ("response.output_text.done", "response.refusal.done"):
@@ -563,14 +627,19 @@ def _responses_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Call
         if kind in ("response.function_call_arguments.delta", "response.custom_tool_call_input.delta"):
             key = ("args", ev.item_id, 0)
             text_keys[key] = (ev.output_index, 0)
-            return [ev.model_copy(update={"delta": trace.feed(key, ev.delta,
-                                                              tool=names.get(ev.item_id) or "unknown")})]
+            return [
+                ev.model_copy(
+                    update={"delta": trace.feed(key, ev.delta, tool=names.get(ev.item_id) or "unknown")}
+                )
+            ]
         if kind in ("response.function_call_arguments.done", "response.custom_tool_call_input.done"):
             key = ("args", ev.item_id, 0)
             rest = trace.flush(key)
             field = "arguments" if kind == "response.function_call_arguments.done" else "input"
             name = names.get(ev.item_id) or getattr(ev, "name", None) or "unknown"
-            done = ev.model_copy(update={field: trace.restore_tool_json(name, getattr(ev, field), record=False)})
+            done = ev.model_copy(
+                update={field: trace.restore_tool_json(name, getattr(ev, field), record=False)}
+            )
             return [args_delta(ev.item_id, ev.output_index, rest, seq), done] if rest else [done]
         if kind == "response.content_part.done":
             part = ev.part
@@ -582,8 +651,13 @@ def _responses_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Call
         if kind == "response.output_item.done":
             return [ev.model_copy(update={"item": _restore_response_item(trace, ev.item, False)})]
         if getattr(ev, "response", None) is not None and kind in (
-                "response.completed", "response.incomplete", "response.failed", "response.in_progress",
-                "response.created", "response.queued"):
+            "response.completed",
+            "response.incomplete",
+            "response.failed",
+            "response.in_progress",
+            "response.created",
+            "response.queued",
+        ):
             return [ev.model_copy(update={"response": _restore_response(trace, ev.response, False)})]
         return [ev]
 
@@ -649,4 +723,3 @@ class _Embeddings(Proxy):
     @property
     def with_streaming_response(self) -> Any:
         raise openai_guard_error("with_streaming_response", _RAW)
-

@@ -42,5 +42,13 @@ from guardllm.lineage.graph import Edge, LineageGraph, Node, find_fingerprint
 from guardllm.lineage.recorder import LineageRecorder
 from guardllm.lineage.schema import EDGE_STATUSES, NODE_KINDS, is_fingerprint
 
-__all__ = ["EDGE_STATUSES", "NODE_KINDS", "Edge", "LineageGraph", "LineageRecorder", "Node", "find_fingerprint",
-           "is_fingerprint"]
+__all__ = [
+    "EDGE_STATUSES",
+    "NODE_KINDS",
+    "Edge",
+    "LineageGraph",
+    "LineageRecorder",
+    "Node",
+    "find_fingerprint",
+    "is_fingerprint",
+]

@@ -19,8 +19,15 @@ SCHEMA_VERSION = 1
 
 # An edge may name a node nobody recorded (a crash between writes); its kind is guessed
 # from the id prefix so the drawing still makes sense.
-_PREFIX_KINDS = {"source": "source", "table": "table", "column": "column", "document": "document",
-                 "sink": "sink", "provider": "provider", "tool": "tool"}
+_PREFIX_KINDS = {
+    "source": "source",
+    "table": "table",
+    "column": "column",
+    "document": "document",
+    "sink": "sink",
+    "provider": "provider",
+    "tool": "tool",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +64,31 @@ class Node:
         return f"{self.kind} {self.name}" if self.name else self.kind
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "name": self.name, "parent_id": self.parent_id,
-                "scope": self.scope, "principal": self.principal, "status": self.status,
-                "error_type": self.error_type, "started_at": self.started_at, "ended_at": self.ended_at,
-                "attrs": dict(self.attrs)}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "parent_id": self.parent_id,
+            "scope": self.scope,
+            "principal": self.principal,
+            "status": self.status,
+            "error_type": self.error_type,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "attrs": dict(self.attrs),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Node:
         """From a stored row (attributes flat) or from :meth:`to_dict` (attributes under ``attrs``)."""
         attrs = dict(data.get("attrs") or {})
-        attrs.update({k: v for k, v in data.items() if k not in NODE_CORE_KEYS and k != "attrs"
-                      and not k.startswith("_")})
+        attrs.update(
+            {
+                k: v
+                for k, v in data.items()
+                if k not in NODE_CORE_KEYS and k != "attrs" and not k.startswith("_")
+            }
+        )
         if data.get("root_run_id") is not None:
             attrs.setdefault("root_run_id", data["root_run_id"])
 
@@ -75,10 +96,19 @@ class Node:
             value = data.get(key)
             return None if value is None else str(value)
 
-        return cls(id=str(data["id"]), kind=str(data.get("kind") or "unknown"), name=str(data.get("name") or ""),
-                   parent_id=opt("parent_id"), scope=opt("scope"), principal=opt("principal"),
-                   status=opt("status"), error_type=opt("error_type"),
-                   started_at=data.get("started_at"), ended_at=data.get("ended_at"), attrs=attrs)
+        return cls(
+            id=str(data["id"]),
+            kind=str(data.get("kind") or "unknown"),
+            name=str(data.get("name") or ""),
+            parent_id=opt("parent_id"),
+            scope=opt("scope"),
+            principal=opt("principal"),
+            status=opt("status"),
+            error_type=opt("error_type"),
+            started_at=data.get("started_at"),
+            ended_at=data.get("ended_at"),
+            attrs=attrs,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +126,31 @@ class Edge:
     ts: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "entity_types": list(self.entity_types),
-                "fingerprints": list(self.fingerprints), "status": self.status, "tokens": self.tokens,
-                "label": self.label, "run_id": self.run_id, "ts": self.ts}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "entity_types": list(self.entity_types),
+            "fingerprints": list(self.fingerprints),
+            "status": self.status,
+            "tokens": self.tokens,
+            "label": self.label,
+            "run_id": self.run_id,
+            "ts": self.ts,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Edge:
-        return cls(source=str(data["source"]), target=str(data["target"]),
-                   entity_types=tuple(data.get("entity_types") or ()),
-                   fingerprints=tuple(data.get("fingerprints") or ()),
-                   status=str(data.get("status") or "masked"), tokens=int(data.get("tokens") or 0),
-                   label=data.get("label"), run_id=None if data.get("run_id") is None else str(data["run_id"]),
-                   ts=data.get("ts"))
+        return cls(
+            source=str(data["source"]),
+            target=str(data["target"]),
+            entity_types=tuple(data.get("entity_types") or ()),
+            fingerprints=tuple(data.get("fingerprints") or ()),
+            status=str(data.get("status") or "masked"),
+            tokens=int(data.get("tokens") or 0),
+            label=data.get("label"),
+            run_id=None if data.get("run_id") is None else str(data["run_id"]),
+            ts=data.get("ts"),
+        )
 
 
 class LineageGraph:
@@ -151,15 +194,17 @@ class LineageGraph:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_dicts(cls, nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]],
-                   run_id: str | None = None) -> LineageGraph:
+    def from_dicts(
+        cls, nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]], run_id: str | None = None
+    ) -> LineageGraph:
         """From stored rows or from :meth:`to_dict`'s ``nodes`` / ``edges``."""
         nodes = list(nodes)
         node_list = [Node.from_dict(n) for n in nodes]
         edge_list = [Edge.from_dict(e) for e in edges]
         if run_id is None:
             runs = {str(n["run_id"]) for n in nodes if isinstance(n, Mapping) and n.get("run_id")} | {
-                e.run_id for e in edge_list if e.run_id}
+                e.run_id for e in edge_list if e.run_id
+            }
             run_id = runs.pop() if len(runs) == 1 else None
         return cls(run_id, node_list, edge_list)
 
@@ -239,8 +284,12 @@ class LineageGraph:
     # ------------------------------------------------------------------ exports
     def to_dict(self) -> dict[str, Any]:
         """JSON-able ``{"version", "run_id", "nodes": [...], "edges": [...]}``."""
-        return {"version": SCHEMA_VERSION, "run_id": self.run_id,
-                "nodes": [n.to_dict() for n in self.nodes], "edges": [e.to_dict() for e in self.edges]}
+        return {
+            "version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "edges": [e.to_dict() for e in self.edges],
+        }
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)

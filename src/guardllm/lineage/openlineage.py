@@ -38,10 +38,20 @@ def _iso(ts: float | None) -> str:
 
 
 def _flow_facet(edges: list[Edge]) -> dict[str, Any]:
-    return {"_producer": PRODUCER, "_schemaURL": FACET_SCHEMA_URL,
-            "flows": [{"status": e.status, "entityTypes": list(e.entity_types),
-                       "fingerprints": list(e.fingerprints), "tokens": e.tokens, "label": e.label}
-                      for e in edges]}
+    return {
+        "_producer": PRODUCER,
+        "_schemaURL": FACET_SCHEMA_URL,
+        "flows": [
+            {
+                "status": e.status,
+                "entityTypes": list(e.entity_types),
+                "fingerprints": list(e.fingerprints),
+                "tokens": e.tokens,
+                "label": e.label,
+            }
+            for e in edges
+        ],
+    }
 
 
 def to_openlineage(graph: LineageGraph, *, namespace: str = "guardllm") -> list[dict[str, Any]]:
@@ -76,18 +86,21 @@ def to_openlineage(graph: LineageGraph, *, namespace: str = "guardllm") -> list[
         if node.parent_id and node.parent_id in graph:
             parent = graph.node(node.parent_id)
             run["facets"]["parent"] = {
-                "_producer": PRODUCER, "_schemaURL": PARENT_SCHEMA_URL,
+                "_producer": PRODUCER,
+                "_schemaURL": PARENT_SCHEMA_URL,
                 "run": {"runId": run_uuid(graph.run_id, parent.id)},
                 "job": {"namespace": namespace, "name": f"{parent.kind}.{parent.name}"},
             }
-        events.append({
-            "eventType": event_type,
-            "eventTime": _iso(node.ended_at or node.started_at),
-            "run": run,
-            "job": {"namespace": namespace, "name": f"{node.kind}.{node.name}", "facets": {}},
-            "inputs": [dataset(src, es) for src, es in ins.items()],
-            "outputs": [dataset(dst, es) for dst, es in outs.items()],
-            "producer": PRODUCER,
-            "schemaURL": SCHEMA_URL,
-        })
+        events.append(
+            {
+                "eventType": event_type,
+                "eventTime": _iso(node.ended_at or node.started_at),
+                "run": run,
+                "job": {"namespace": namespace, "name": f"{node.kind}.{node.name}", "facets": {}},
+                "inputs": [dataset(src, es) for src, es in ins.items()],
+                "outputs": [dataset(dst, es) for dst, es in outs.items()],
+                "producer": PRODUCER,
+                "schemaURL": SCHEMA_URL,
+            }
+        )
     return events

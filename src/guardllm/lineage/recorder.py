@@ -91,7 +91,9 @@ class LineageRecorder:
         what the source is (``user input``, ``document``, ``table``...).
         """
         nid = key if ":" in key else f"source:{key}"
-        return self.node(run_id, nid, "source", name if name is not None else key, source_type=kind_detail, **kw)
+        return self.node(
+            run_id, nid, "source", name if name is not None else key, source_type=kind_detail, **kw
+        )
 
     def sink(self, run_id: Any, key: str, kind_detail: str, name: str | None = None, **kw: Any) -> str:
         """A data sink node: ``sink(run, "answer", "final answer")`` -> ``sink:answer``."""

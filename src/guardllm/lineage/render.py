@@ -114,18 +114,29 @@ def to_text(graph: LineageGraph) -> str:
             walk(node, "", i == len(data_roots) - 1, False, data_ids, False)
             for e in graph.edges_from(node.id):
                 if e.target in data_ids:
-                    lines.append(f"{'   ' if i == len(data_roots) - 1 else '│  '}   → {name_of(e.target)}  "
-                                 f"{_flow_text(e)}")
+                    lines.append(
+                        f"{'   ' if i == len(data_roots) - 1 else '│  '}   → {name_of(e.target)}  "
+                        f"{_flow_text(e)}"
+                    )
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- Mermaid
 
 _MERMAID_SHAPES = {
-    "llm": ("{{", "}}"), "chat_model": ("{{", "}}"), "tool": ("[[", "]]"), "sql": ("[[", "]]"),
-    "retriever": ("[/", "\\]"), "chain": ("(", ")"), "agent": ("(", ")"),
-    "source": ("[/", "/]"), "table": ("[(", ")]"), "column": ("[(", ")]"), "document": ("[(", ")]"),
-    "sink": (">", "]"), "provider": ("((", "))"),
+    "llm": ("{{", "}}"),
+    "chat_model": ("{{", "}}"),
+    "tool": ("[[", "]]"),
+    "sql": ("[[", "]]"),
+    "retriever": ("[/", "\\]"),
+    "chain": ("(", ")"),
+    "agent": ("(", ")"),
+    "source": ("[/", "/]"),
+    "table": ("[(", ")]"),
+    "column": ("[(", ")]"),
+    "document": ("[(", ")]"),
+    "sink": (">", "]"),
+    "provider": ("((", "))"),
 }
 _MERMAID_CLASSES = {
     "step": "fill:#e7f5ff,stroke:#1c7ed6,color:#0b3d66",
@@ -204,9 +215,18 @@ def to_mermaid(graph: LineageGraph) -> str:
 # --------------------------------------------------------------------------- DOT
 
 _DOT_SHAPES = {
-    "llm": "hexagon", "chat_model": "hexagon", "tool": "component", "sql": "component",
-    "retriever": "trapezium", "chain": "box", "agent": "box", "source": "parallelogram",
-    "table": "cylinder", "column": "cylinder", "document": "note", "sink": "invhouse",
+    "llm": "hexagon",
+    "chat_model": "hexagon",
+    "tool": "component",
+    "sql": "component",
+    "retriever": "trapezium",
+    "chain": "box",
+    "agent": "box",
+    "source": "parallelogram",
+    "table": "cylinder",
+    "column": "cylinder",
+    "document": "note",
+    "sink": "invhouse",
     "provider": "doubleoctagon",
 }
 _DOT_EDGES = {
@@ -221,32 +241,47 @@ _DOT_EDGES = {
 
 def dot_escape(text: str) -> str:
     """Text safe inside a double-quoted DOT string."""
-    return (text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", "\\n")
-            .replace("\t", " "))
+    return (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\r", " ")
+        .replace("\n", "\\n")
+        .replace("\t", " ")
+    )
 
 
 def to_dot(graph: LineageGraph) -> str:
     """Graphviz ``digraph`` text (render with ``dot -Tsvg``)."""
-    lines = ["digraph lineage {", "  rankdir=LR;",
-             f'  label="{dot_escape("lineage run " + str(graph.run_id or "?"))}"; labelloc=t;',
-             '  node [fontname="Helvetica", fontsize=11, style=filled, fillcolor="#f8f9fa"];',
-             '  edge [fontname="Helvetica", fontsize=9];']
+    lines = [
+        "digraph lineage {",
+        "  rankdir=LR;",
+        f'  label="{dot_escape("lineage run " + str(graph.run_id or "?"))}"; labelloc=t;',
+        '  node [fontname="Helvetica", fontsize=11, style=filled, fillcolor="#f8f9fa"];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
     fills = {"step": "#e7f5ff", "sink": "#fff4e6", "data": "#f8f9fa"}
     labels = display_labels(graph)
     for node in graph.nodes:
         shape = _DOT_SHAPES.get(node.kind, "box")
         extra = ', style="rounded,filled"' if node.kind in ("chain", "agent") else ""
-        lines.append(f'  "{dot_escape(node.id)}" [label="{dot_escape(_node_text(node, labels[node.id]))}", shape={shape}, '
-                     f'fillcolor="{fills[_class_of(node)]}"{extra}];')
+        lines.append(
+            f'  "{dot_escape(node.id)}" [label="{dot_escape(_node_text(node, labels[node.id]))}", shape={shape}, '
+            f'fillcolor="{fills[_class_of(node)]}"{extra}];'
+        )
     for node in graph.nodes:
         if node.parent_id and node.parent_id in graph:
-            lines.append(f'  "{dot_escape(node.parent_id)}" -> "{dot_escape(node.id)}" '
-                         '[style=dotted, arrowhead=none, color="#adb5bd"];')
+            lines.append(
+                f'  "{dot_escape(node.parent_id)}" -> "{dot_escape(node.id)}" '
+                '[style=dotted, arrowhead=none, color="#adb5bd"];'
+            )
     for edge in graph.edges:
         caption = "\\n".join(dot_escape(p) for p in _edge_caption(edge))
         style = _DOT_EDGES.get(edge.status, "")
-        lines.append(f'  "{dot_escape(edge.source)}" -> "{dot_escape(edge.target)}" [label="{caption}"'
-                     + (f", {style}" if style else "") + "];")
+        lines.append(
+            f'  "{dot_escape(edge.source)}" -> "{dot_escape(edge.target)}" [label="{caption}"'
+            + (f", {style}" if style else "")
+            + "];"
+        )
     lines.append("}")
     return "\n".join(lines)
 
@@ -260,8 +295,9 @@ def dot_to_svg(dot_text: str, *, timeout: float = 10.0) -> str | None:
     if exe is None:
         return None
     try:
-        proc = subprocess.run([exe, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            [exe, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if proc.returncode != 0:

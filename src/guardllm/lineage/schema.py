@@ -33,8 +33,20 @@ MAX_ATTR_CHARS = 256
 MAX_NAME_CHARS = 256
 
 # Keys the recorder owns; ``**attrs`` may not overwrite them.
-NODE_CORE_KEYS = ("run_id", "id", "kind", "name", "parent_id", "root_run_id", "scope", "principal", "status",
-                  "error_type", "started_at", "ended_at")
+NODE_CORE_KEYS = (
+    "run_id",
+    "id",
+    "kind",
+    "name",
+    "parent_id",
+    "root_run_id",
+    "scope",
+    "principal",
+    "status",
+    "error_type",
+    "started_at",
+    "ended_at",
+)
 EDGE_KEYS = ("run_id", "source", "target", "entity_types", "fingerprints", "status", "tokens", "label", "ts")
 
 
@@ -46,8 +58,10 @@ def is_fingerprint(value: object) -> bool:
 def check_fingerprint(value: object, field: str = "fingerprint") -> str:
     """``value`` if it is a fingerprint; otherwise :class:`InputError` naming ``field`` only."""
     if not is_fingerprint(value):
-        raise InputError(f"{field} must be a token fingerprint like 'fp_' followed by hex digits "
-                         f"(got a {type(value).__name__} of another shape; lineage stores no values)")
+        raise InputError(
+            f"{field} must be a token fingerprint like 'fp_' followed by hex digits "
+            f"(got a {type(value).__name__} of another shape; lineage stores no values)"
+        )
     return value  # type: ignore[return-value]
 
 
@@ -64,8 +78,9 @@ def check_id(value: object, field: str) -> str:
 def check_name(value: object, field: str) -> str:
     text = "" if value is None else str(value)
     if len(text) > MAX_NAME_CHARS:
-        raise InputError(f"{field} is longer than {MAX_NAME_CHARS} characters; lineage holds step names, "
-                         "not content")
+        raise InputError(
+            f"{field} is longer than {MAX_NAME_CHARS} characters; lineage holds step names, not content"
+        )
     return text
 
 
@@ -118,12 +133,15 @@ def check_attr(key: str, value: Any) -> Any:
         return value
     if isinstance(value, str):
         if len(value) > MAX_ATTR_CHARS:
-            raise InputError(f"attribute {key!r} is longer than {MAX_ATTR_CHARS} characters; lineage holds "
-                             "names and counts, not content")
+            raise InputError(
+                f"attribute {key!r} is longer than {MAX_ATTR_CHARS} characters; lineage holds "
+                "names and counts, not content"
+            )
         return value
     if isinstance(value, (list, tuple)):
         if len(value) > 64:
             raise InputError(f"attribute {key!r} has more than 64 items")
         return [check_attr(key, v) for v in value]
-    raise InputError(f"attribute {key!r} must be a string, number, bool or a list of them, "
-                     f"not {type(value).__name__}")
+    raise InputError(
+        f"attribute {key!r} must be a string, number, bool or a list of them, not {type(value).__name__}"
+    )

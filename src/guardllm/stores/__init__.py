@@ -54,10 +54,13 @@ def open_store(url: str | Store | None = None) -> Store:
 
         return SQLiteStore(url)
     if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
-        raise VaultError("the PostgreSQL store is not available in this version; "
-                         "install guardllm[postgres] once it ships, or use sqlite:///path.db")
-    raise VaultError(f"unknown store URL scheme {scheme or url!r}: use memory://, sqlite:///path.db "
-                     "or postgresql://")
+        raise VaultError(
+            "the PostgreSQL store is not available in this version; "
+            "install guardllm[postgres] once it ships, or use sqlite:///path.db"
+        )
+    raise VaultError(
+        f"unknown store URL scheme {scheme or url!r}: use memory://, sqlite:///path.db or postgresql://"
+    )
 
 
 def is_persistent(store: Store) -> bool:
@@ -65,5 +68,14 @@ def is_persistent(store: Store) -> bool:
     return not store.url.startswith("memory:")
 
 
-__all__ = ["HOME_ENV", "STORE_ENV", "AuditFilter", "Store", "VaultEntry", "default_sqlite_url", "is_persistent",
-           "open_store", "resolve_url"]
+__all__ = [
+    "HOME_ENV",
+    "STORE_ENV",
+    "AuditFilter",
+    "Store",
+    "VaultEntry",
+    "default_sqlite_url",
+    "is_persistent",
+    "open_store",
+    "resolve_url",
+]

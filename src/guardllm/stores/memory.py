@@ -52,8 +52,9 @@ class MemoryStore(Store):
                     break
             ciphertext, key_id, subject = make_entry(token)
             self._counters[(scope, label)] = n
-            self._vault[(scope, token)] = VaultEntry(scope, token, entity_type, fingerprint, ciphertext, key_id,
-                                                     subject, time.time())
+            self._vault[(scope, token)] = VaultEntry(
+                scope, token, entity_type, fingerprint, ciphertext, key_id, subject, time.time()
+            )
             self._by_fp[(scope, fingerprint)] = token
             return token, True
 
@@ -74,8 +75,11 @@ class MemoryStore(Store):
         if scope is None and subject is None:
             raise ValueError("vault_delete needs a scope or a subject")
         with self._lock:
-            doomed = [k for k, e in self._vault.items()
-                      if (scope is None or e.scope == scope) and (subject is None or e.subject == subject)]
+            doomed = [
+                k
+                for k, e in self._vault.items()
+                if (scope is None or e.scope == scope) and (subject is None or e.subject == subject)
+            ]
             for k in doomed:
                 e = self._vault.pop(k)
                 self._by_fp.pop((e.scope, e.fingerprint), None)
@@ -132,7 +136,7 @@ class MemoryStore(Store):
             rows = [dict(r) for r in self._audit]
         rows = [r for r in rows if flt is None or audit_matches(r, flt)]
         if flt is not None and flt.limit is not None:
-            rows = rows[-flt.limit:] if flt.limit > 0 else []
+            rows = rows[-flt.limit :] if flt.limit > 0 else []
         return iter(rows)
 
     # lineage -------------------------------------------------------------------------
@@ -141,7 +145,11 @@ class MemoryStore(Store):
         with self._lock:
             current = self._nodes.get(key)
             if current is None:
-                self._nodes[key] = {"_order": len(self._nodes), "_ts": time.time(), **copy.deepcopy(dict(node))}
+                self._nodes[key] = {
+                    "_order": len(self._nodes),
+                    "_ts": time.time(),
+                    **copy.deepcopy(dict(node)),
+                }
             else:
                 current.update(copy.deepcopy(dict(node)))
 
@@ -178,9 +186,15 @@ def summarise_runs(nodes: list[dict[str, Any]], edge_runs: list[Any], limit: int
         rid = str(node.get("run_id"))
         run = runs.get(rid)
         if run is None:
-            run = runs[rid] = {"run_id": rid, "name": node.get("name"), "started_at": node.get("_ts"),
-                               "principal": node.get("principal"), "scope": node.get("scope"),
-                               "nodes": 0, "edges": 0}
+            run = runs[rid] = {
+                "run_id": rid,
+                "name": node.get("name"),
+                "started_at": node.get("_ts"),
+                "principal": node.get("principal"),
+                "scope": node.get("scope"),
+                "nodes": 0,
+                "edges": 0,
+            }
         run["nodes"] += 1
         if node.get("parent_id") is None and run["name"] is None:
             run["name"] = node.get("name")

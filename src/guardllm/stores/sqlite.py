@@ -86,8 +86,9 @@ class SQLiteStore(Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None,
-                                       check_same_thread=False)
+            self._db = sqlite3.connect(
+                str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+            )
             self._db.execute("PRAGMA busy_timeout = 30000")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
@@ -147,24 +148,32 @@ class SQLiteStore(Store):
         for _attempt in range(_RETRIES):
             try:
                 with self._tx() as db:
-                    row = db.execute("SELECT token FROM vault WHERE scope = ? AND fingerprint = ?",
-                                     (scope, fingerprint)).fetchone()
+                    row = db.execute(
+                        "SELECT token FROM vault WHERE scope = ? AND fingerprint = ?", (scope, fingerprint)
+                    ).fetchone()
                     if row:
                         return row[0], False
-                    crow = db.execute("SELECT n FROM vault_counter WHERE scope = ? AND label = ?",
-                                      (scope, label)).fetchone()
+                    crow = db.execute(
+                        "SELECT n FROM vault_counter WHERE scope = ? AND label = ?", (scope, label)
+                    ).fetchone()
                     n = crow[0] if crow else 0
                     while True:
                         n += 1
                         token = render(n) if render else f"[{label}_{n}]"
-                        if not db.execute("SELECT 1 FROM vault WHERE scope = ? AND token = ?",
-                                          (scope, token)).fetchone():
+                        if not db.execute(
+                            "SELECT 1 FROM vault WHERE scope = ? AND token = ?", (scope, token)
+                        ).fetchone():
                             break
                     ciphertext, key_id, subject = make_entry(token)
-                    db.execute("INSERT INTO vault VALUES (?,?,?,?,?,?,?,?)",
-                               (scope, token, entity_type, fingerprint, ciphertext, key_id, subject, time.time()))
-                    db.execute("INSERT INTO vault_counter VALUES (?,?,?) ON CONFLICT(scope, label) "
-                               "DO UPDATE SET n = excluded.n", (scope, label, n))
+                    db.execute(
+                        "INSERT INTO vault VALUES (?,?,?,?,?,?,?,?)",
+                        (scope, token, entity_type, fingerprint, ciphertext, key_id, subject, time.time()),
+                    )
+                    db.execute(
+                        "INSERT INTO vault_counter VALUES (?,?,?) ON CONFLICT(scope, label) "
+                        "DO UPDATE SET n = excluded.n",
+                        (scope, label, n),
+                    )
                     return token, True
             except sqlite3.IntegrityError:
                 continue  # another process won the race; read its row on the next turn
@@ -183,9 +192,11 @@ class SQLiteStore(Store):
         tokens = list(dict.fromkeys(tokens))
         out: dict[str, VaultEntry] = {}
         for i in range(0, len(tokens), 500):
-            chunk = tokens[i:i + 500]
+            chunk = tokens[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._read(f"SELECT * FROM vault WHERE scope = ? AND token IN ({marks})", [scope, *chunk]):
+            for row in self._read(
+                f"SELECT * FROM vault WHERE scope = ? AND token IN ({marks})", [scope, *chunk]
+            ):
                 out[row[1]] = self._entry(row)
         return out
 
@@ -193,10 +204,11 @@ class SQLiteStore(Store):
         fps = list(dict.fromkeys(fingerprints))
         out: dict[str, VaultEntry] = {}
         for i in range(0, len(fps), 500):
-            chunk = fps[i:i + 500]
+            chunk = fps[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._read(f"SELECT * FROM vault WHERE scope = ? AND fingerprint IN ({marks})",
-                                  [scope, *chunk]):
+            for row in self._read(
+                f"SELECT * FROM vault WHERE scope = ? AND fingerprint IN ({marks})", [scope, *chunk]
+            ):
                 out[row[3]] = self._entry(row)
         return out
 
@@ -261,8 +273,10 @@ class SQLiteStore(Store):
     @_store_errors
     def key_put(self, key_id: str, wrapped: bytes) -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO data_key VALUES (?, ?) ON CONFLICT(key_id) DO UPDATE SET wrapped = excluded.wrapped",
-                       (key_id, wrapped))
+            db.execute(
+                "INSERT INTO data_key VALUES (?, ?) ON CONFLICT(key_id) DO UPDATE SET wrapped = excluded.wrapped",
+                (key_id, wrapped),
+            )
 
     @_store_errors
     def key_delete(self, key_id: str) -> bool:
@@ -283,17 +297,31 @@ class SQLiteStore(Store):
                     head = db.execute("SELECT count, head FROM audit_anchor WHERE id = 1").fetchone()
                     last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                     # The anchor is the source of truth; a missing one means an empty log.
-                    seq, prev = (head[0] + 1, head[1]) if head else ((last[0] + 1, last[1]) if last else (1, GENESIS))
+                    seq, prev = (
+                        (head[0] + 1, head[1]) if head else ((last[0] + 1, last[1]) if last else (1, GENESIS))
+                    )
                     record = dict(build(seq, prev))
                     db.execute(
                         "INSERT INTO audit (seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (seq, record.get("ts"), record.get("event"), record.get("principal"), record.get("scope"),
-                         record.get("recipient"), record.get("run_id"),
-                         json.dumps(record, sort_keys=True, separators=(",", ":"), default=str),
-                         record["prev_hash"], record["hash"]))
-                    db.execute("INSERT INTO audit_anchor VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                               "count = excluded.count, head = excluded.head", (seq, record["hash"]))
+                        (
+                            seq,
+                            record.get("ts"),
+                            record.get("event"),
+                            record.get("principal"),
+                            record.get("scope"),
+                            record.get("recipient"),
+                            record.get("run_id"),
+                            json.dumps(record, sort_keys=True, separators=(",", ":"), default=str),
+                            record["prev_hash"],
+                            record["hash"],
+                        ),
+                    )
+                    db.execute(
+                        "INSERT INTO audit_anchor VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                        "count = excluded.count, head = excluded.head",
+                        (seq, record["hash"]),
+                    )
                     return record
             except sqlite3.OperationalError as exc:
                 if "locked" in str(exc) and attempt < _RETRIES - 1:
@@ -326,8 +354,10 @@ class SQLiteStore(Store):
         cols = "seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash"
         if flt is not None and flt.limit is not None and flt.limit >= 0 and flt.entity_type is None:
             # the newest N only: let SQLite stop early instead of reading the whole log
-            rows = self._read(f"SELECT * FROM (SELECT {cols} FROM audit{where} ORDER BY seq DESC LIMIT ?) "
-                              f"ORDER BY seq", [*params, flt.limit])
+            rows = self._read(
+                f"SELECT * FROM (SELECT {cols} FROM audit{where} ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                [*params, flt.limit],
+            )
         else:
             rows = self._read(f"SELECT {cols} FROM audit{where} ORDER BY seq", params)
         out = []
@@ -338,12 +368,21 @@ class SQLiteStore(Store):
                 record = {"_unreadable": True}
             # The indexed columns are what queries filter on: expose them so verify()
             # can notice a row whose columns were edited apart from its JSON.
-            record["_row"] = {"seq": row[0], "ts": row[1], "event": row[2], "principal": row[3], "scope": row[4],
-                              "recipient": row[5], "run_id": row[6], "prev_hash": row[8], "hash": row[9]}
+            record["_row"] = {
+                "seq": row[0],
+                "ts": row[1],
+                "event": row[2],
+                "principal": row[3],
+                "scope": row[4],
+                "recipient": row[5],
+                "run_id": row[6],
+                "prev_hash": row[8],
+                "hash": row[9],
+            }
             if flt is None or audit_matches(record, flt):
                 out.append(record)
         if flt is not None and flt.limit is not None and flt.limit >= 0:
-            out = out[-flt.limit:] if flt.limit else []
+            out = out[-flt.limit :] if flt.limit else []
         return iter(out)
 
     # lineage -------------------------------------------------------------------------
@@ -351,29 +390,43 @@ class SQLiteStore(Store):
     def lineage_put_node(self, node: Mapping[str, Any]) -> None:
         run_id, nid = str(node["run_id"]), str(node["id"])
         with self._tx() as db:
-            row = db.execute("SELECT data FROM lineage_node WHERE run_id = ? AND id = ?", (run_id, nid)).fetchone()
+            row = db.execute(
+                "SELECT data FROM lineage_node WHERE run_id = ? AND id = ?", (run_id, nid)
+            ).fetchone()
             if row:
                 merged = {**json.loads(row[0]), **dict(node)}
-                db.execute("UPDATE lineage_node SET data = ? WHERE run_id = ? AND id = ?",
-                           (json.dumps(merged, default=str), run_id, nid))
+                db.execute(
+                    "UPDATE lineage_node SET data = ? WHERE run_id = ? AND id = ?",
+                    (json.dumps(merged, default=str), run_id, nid),
+                )
             else:
-                ordinal = db.execute("SELECT COUNT(*) FROM lineage_node WHERE run_id = ?", (run_id,)).fetchone()[0]
-                db.execute("INSERT INTO lineage_node VALUES (?,?,?,?,?)",
-                           (run_id, nid, ordinal, time.time(), json.dumps(dict(node), default=str)))
+                ordinal = db.execute(
+                    "SELECT COUNT(*) FROM lineage_node WHERE run_id = ?", (run_id,)
+                ).fetchone()[0]
+                db.execute(
+                    "INSERT INTO lineage_node VALUES (?,?,?,?,?)",
+                    (run_id, nid, ordinal, time.time(), json.dumps(dict(node), default=str)),
+                )
 
     @_store_errors
     def lineage_add_edge(self, edge: Mapping[str, Any]) -> None:
         with self._tx() as db:
-            cur = db.execute("INSERT INTO lineage_edge (run_id, data) VALUES (?, ?)",
-                             (str(edge.get("run_id")), json.dumps(dict(edge), default=str)))
+            cur = db.execute(
+                "INSERT INTO lineage_edge (run_id, data) VALUES (?, ?)",
+                (str(edge.get("run_id")), json.dumps(dict(edge), default=str)),
+            )
             for fp in set(edge.get("fingerprints") or ()):
                 db.execute("INSERT INTO lineage_fp VALUES (?, ?)", (fp, cur.lastrowid))
 
     def lineage_get(self, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        nodes = [json.loads(r[0]) for r in self._read(
-            "SELECT data FROM lineage_node WHERE run_id = ? ORDER BY ord", (str(run_id),))]
-        edges = [json.loads(r[0]) for r in self._read(
-            "SELECT data FROM lineage_edge WHERE run_id = ? ORDER BY eid", (str(run_id),))]
+        nodes = [
+            json.loads(r[0])
+            for r in self._read("SELECT data FROM lineage_node WHERE run_id = ? ORDER BY ord", (str(run_id),))
+        ]
+        edges = [
+            json.loads(r[0])
+            for r in self._read("SELECT data FROM lineage_edge WHERE run_id = ? ORDER BY eid", (str(run_id),))
+        ]
         return nodes, edges
 
     def lineage_runs(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -386,9 +439,14 @@ class SQLiteStore(Store):
         return summarise_runs(nodes, edge_runs, limit)
 
     def lineage_find_fingerprint(self, fingerprint: str) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self._read(
-            "SELECT e.data FROM lineage_fp f JOIN lineage_edge e ON e.eid = f.eid WHERE f.fingerprint = ? "
-            "ORDER BY e.eid", (fingerprint,))]
+        return [
+            json.loads(r[0])
+            for r in self._read(
+                "SELECT e.data FROM lineage_fp f JOIN lineage_edge e ON e.eid = f.eid WHERE f.fingerprint = ? "
+                "ORDER BY e.eid",
+                (fingerprint,),
+            )
+        ]
 
     def close(self) -> None:
         with self._lock:

@@ -40,7 +40,7 @@ _WRAP_VERSION = b"g1"
 
 HOW_TO_CREATE = (
     "create one with `guardllm keygen > ~/.guardllm.key && chmod 600 ~/.guardllm.key` and set "
-    "GUARDLLM_KEY_FILE=~/.guardllm.key (or export GUARDLLM_KEY=\"$(guardllm keygen)\", or pass "
+    'GUARDLLM_KEY_FILE=~/.guardllm.key (or export GUARDLLM_KEY="$(guardllm keygen)", or pass '
     "Guard(key=...)); keep it outside the database -- losing it makes stored tokens unrecoverable"
 )
 
@@ -62,8 +62,11 @@ def parse_key(material: str | bytes, *, source: str = "key") -> bytes:
         except ValueError:
             pass
     try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text
-                               else None, validate=True)
+        raw = base64.b64decode(
+            text + "=" * (-len(text) % 4),
+            altchars=b"-_" if "-" in text or "_" in text else None,
+            validate=True,
+        )
     except (binascii.Error, ValueError):
         raw = b""
     if len(raw) != 32:

@@ -53,8 +53,9 @@ def bare_token_re(labels: frozenset[str]) -> re.Pattern[str] | None:
     if not labels:
         return None
     alts = "|".join(sorted((re.escape(lb).replace("_", r"\\?_") for lb in labels), key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9_\\\[])(?P<label>{alts}){_SEP}(?P<n>[0-9]{{1,9}})(?![A-Za-z0-9_])",
-                      re.IGNORECASE)
+    return re.compile(
+        rf"(?<![A-Za-z0-9_\\\[])(?P<label>{alts}){_SEP}(?P<n>[0-9]{{1,9}})(?![A-Za-z0-9_])", re.IGNORECASE
+    )
 
 
 def canonical(label: str, n: str | int) -> str:
@@ -76,5 +77,13 @@ class TokenRef:
     action: str = "tokenize"
 
 
-__all__ = ["TOKEN_RE", "TokenRef", "bare_token_re", "canonical", "format_token", "is_secret", "label_for",
-           "redacted"]
+__all__ = [
+    "TOKEN_RE",
+    "TokenRef",
+    "bare_token_re",
+    "canonical",
+    "format_token",
+    "is_secret",
+    "label_for",
+    "redacted",
+]

@@ -31,9 +31,14 @@ class StreamRestorer:
     Thread-safe; one restorer per independent stream.
     """
 
-    def __init__(self, restore: Callable[[str, str], str], *, words_back: int = 0,
-                 safe_cut: Callable[[str, int], int] | None = None,
-                 word_starts: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        restore: Callable[[str, str], str],
+        *,
+        words_back: int = 0,
+        safe_cut: Callable[[str, int], int] | None = None,
+        word_starts: Callable[[str], bool] | None = None,
+    ) -> None:
         self._restore = restore
         self._words_back = words_back
         self._word_starts = word_starts

@@ -27,11 +27,50 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-FIRST = ("Avery", "Blake", "Casey", "Dana", "Emery", "Finley", "Harper", "Jordan", "Kendall", "Logan",
-         "Morgan", "Parker", "Quinn", "Reese", "Rowan", "Sawyer", "Skyler", "Taylor", "Tatum", "Wren")
-LAST = ("Ashdown", "Brightwater", "Calloway", "Dunmore", "Ellery", "Fairbanks", "Greenholt", "Hollis",
-        "Ivers", "Kingsley", "Lockwood", "Marlowe", "Northcott", "Oakridge", "Pembrook", "Quimby",
-        "Redfern", "Stanhope", "Thornbury", "Westbrook")
+FIRST = (
+    "Avery",
+    "Blake",
+    "Casey",
+    "Dana",
+    "Emery",
+    "Finley",
+    "Harper",
+    "Jordan",
+    "Kendall",
+    "Logan",
+    "Morgan",
+    "Parker",
+    "Quinn",
+    "Reese",
+    "Rowan",
+    "Sawyer",
+    "Skyler",
+    "Taylor",
+    "Tatum",
+    "Wren",
+)
+LAST = (
+    "Ashdown",
+    "Brightwater",
+    "Calloway",
+    "Dunmore",
+    "Ellery",
+    "Fairbanks",
+    "Greenholt",
+    "Hollis",
+    "Ivers",
+    "Kingsley",
+    "Lockwood",
+    "Marlowe",
+    "Northcott",
+    "Oakridge",
+    "Pembrook",
+    "Quimby",
+    "Redfern",
+    "Stanhope",
+    "Thornbury",
+    "Westbrook",
+)
 STREETS = ("Maple", "Cedar", "Willow", "Birch", "Juniper", "Hawthorn", "Aspen", "Linden", "Alder", "Rowan")
 TOWNS = ("Anytown", "Exampleton")
 _TLDS = ("com", "net", "org")
@@ -88,7 +127,7 @@ def phone(n: int) -> str:
 def card(n: int) -> str:
     body = f"400000{n:09d}"
     full = body + luhn_check_digit(body)
-    return " ".join(full[k:k + 4] for k in range(0, 16, 4))
+    return " ".join(full[k : k + 4] for k in range(0, 16, 4))
 
 
 def iban(n: int) -> str:
@@ -96,7 +135,7 @@ def iban(n: int) -> str:
     numeric = "".join(str(int(c, 36)) for c in bban + "GB00")
     check = 98 - int(numeric) % 97
     full = f"GB{check:02d}{bban}"
-    return " ".join(full[k:k + 4] for k in range(0, len(full), 4))
+    return " ".join(full[k : k + 4] for k in range(0, len(full), 4))
 
 
 def person(n: int) -> str:
@@ -134,14 +173,16 @@ _STREETS = "|".join(STREETS)
 _TOWNS = "|".join(TOWNS)
 #: Every surrogate shape (tolerating the reformatting models do); linear, no nesting.
 SURROGATE_RE = re.compile(
-    "|".join([
-        rf"(?P<email>\b(?:{_FIRST})\.(?:{_LAST})[0-9]{{1,9}}@example\.(?:com|net|org)\b)",
-        r"(?P<phone>(?<![0-9])\(?[2-9][0-9]{2}\)?[ .-]?555[ .-]?01[0-9]{2}(?: ext\. [0-9]{1,6})?(?![0-9]))",
-        r"(?P<card>(?<![0-9])4000[ -]?00[0-9]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9]))",
-        r"(?P<iban>\bGB[0-9]{2} ?ZZZZ ?[0-9]{4} ?[0-9]{4} ?[0-9]{4} ?[0-9]{2}\b)",
-        rf"(?P<address>\b[0-9]{{3,9}} (?:{_STREETS}) Lane, (?:{_TOWNS})\b)",
-        rf"(?P<person>\b(?:{_FIRST}) (?:[A-Z]\. )?(?:{_LAST})\b)",
-    ]),
+    "|".join(
+        [
+            rf"(?P<email>\b(?:{_FIRST})\.(?:{_LAST})[0-9]{{1,9}}@example\.(?:com|net|org)\b)",
+            r"(?P<phone>(?<![0-9])\(?[2-9][0-9]{2}\)?[ .-]?555[ .-]?01[0-9]{2}(?: ext\. [0-9]{1,6})?(?![0-9]))",
+            r"(?P<card>(?<![0-9])4000[ -]?00[0-9]{2}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9]))",
+            r"(?P<iban>\bGB[0-9]{2} ?ZZZZ ?[0-9]{4} ?[0-9]{4} ?[0-9]{4} ?[0-9]{2}\b)",
+            rf"(?P<address>\b[0-9]{{3,9}} (?:{_STREETS}) Lane, (?:{_TOWNS})\b)",
+            rf"(?P<person>\b(?:{_FIRST}) (?:[A-Z]\. )?(?:{_LAST})\b)",
+        ]
+    ),
     re.IGNORECASE,
 )
 
@@ -167,13 +208,14 @@ def canonical_surrogate(match: re.Match[str]) -> str:
         return f"({d[:3]}) {d[3:6]}-{d[6:10]}" + (f" ext. {ext}" if ext else "")
     if kind == "card":
         d = re.sub(r"\D", "", text)
-        return " ".join(d[k:k + 4] for k in range(0, 16, 4))
+        return " ".join(d[k : k + 4] for k in range(0, 16, 4))
     if kind == "iban":
         s = re.sub(r"\s", "", text).upper()
-        return " ".join(s[k:k + 4] for k in range(0, len(s), 4))
+        return " ".join(s[k : k + 4] for k in range(0, len(s), 4))
     # names and addresses: restore the generator's capitalisation word by word
-    return " ".join(w[:1].upper() + w[1:].lower() if not w.endswith(".") else w.upper()
-                    for w in text.split(" "))
+    return " ".join(
+        w[:1].upper() + w[1:].lower() if not w.endswith(".") else w.upper() for w in text.split(" ")
+    )
 
 
 __all__ = [

@@ -41,7 +41,13 @@ def normalise(entity_type: str, value: str) -> str:
         if entity_type == "PHONE_NUMBER" and len(digits) == 11 and digits.startswith("1"):
             digits = digits[1:]  # +1 country code: the same US number
         return digits or v
-    if entity_type in ("IBAN_CODE", "US_PASSPORT", "US_DRIVER_LICENSE", "MAC_ADDRESS", "MEDICAL_RECORD_NUMBER"):
+    if entity_type in (
+        "IBAN_CODE",
+        "US_PASSPORT",
+        "US_DRIVER_LICENSE",
+        "MAC_ADDRESS",
+        "MEDICAL_RECORD_NUMBER",
+    ):
         return _NON_ALNUM.sub("", v).upper()
     if entity_type in ("IP_ADDRESS", "URL", "CRYPTO"):
         return v.lower() if entity_type != "CRYPTO" else v
@@ -79,7 +85,9 @@ class Vault:
         self.keyring = keyring
         self._lock = threading.RLock()
         try:
-            index = keyring.unwrap(store.key_get_or_create("root:index", keyring.index_secret_wrapped), "root:index")
+            index = keyring.unwrap(
+                store.key_get_or_create("root:index", keyring.index_secret_wrapped), "root:index"
+            )
         except VaultError:
             raise
         except Exception as exc:
@@ -148,8 +156,16 @@ class Vault:
         return dk
 
     # tokenize ----------------------------------------------------------------------
-    def tokenize(self, scope: str, entity_type: str, value: str, *, subject: str | None = None,
-                 surrogate: bool = False, fingerprint: str | None = None) -> TokenRef:
+    def tokenize(
+        self,
+        scope: str,
+        entity_type: str,
+        value: str,
+        *,
+        subject: str | None = None,
+        surrogate: bool = False,
+        fingerprint: str | None = None,
+    ) -> TokenRef:
         """The token (or surrogate) for ``value`` in ``scope``, allocated on first sight."""
         fp = fingerprint or self.fingerprint(entity_type, value)
         with self._lock:
@@ -165,12 +181,14 @@ class Vault:
             def make_entry(tok: str) -> tuple[bytes, str, str | None]:
                 return encrypt(dk, value, _aad(scope, tok, fp)), key_id, sid
 
-            token, _created = self.store.vault_get_or_create(scope, fp, entity_type, label, make_entry, render=gen)
+            token, _created = self.store.vault_get_or_create(
+                scope, fp, entity_type, label, make_entry, render=gen
+            )
             with self._lock:
                 self._tokens.put((scope, fp), token)
         action = "tokenize"
         if token.startswith("["):
-            label = token[1:token.rindex("_")]
+            label = token[1 : token.rindex("_")]
             if label not in self.issued_labels:
                 with self._lock:  # readers take frozenset() copies; writers serialise here
                     self.issued_labels = self.issued_labels | {label}

@@ -200,8 +200,10 @@ def restore_content(guard: Any, content: Any, ctx: CallContext, to: str) -> Any:
         for block in content:
             if isinstance(block, str):
                 out.append(guard.unmask(block, **kwargs) if block else block)
-            elif isinstance(block, dict) and block.get("type", "text") == "text" and isinstance(
-                block.get("text"), str
+            elif (
+                isinstance(block, dict)
+                and block.get("type", "text") == "text"
+                and isinstance(block.get("text"), str)
             ):
                 out.append({**block, "text": guard.unmask(block["text"], **kwargs)})
             else:
@@ -215,9 +217,7 @@ def restore_message(guard: Any, message: BaseMessage, ctx: CallContext, to: str)
     return message.model_copy(update={"content": restore_content(guard, message.content, ctx, to)})
 
 
-def reveal_args(
-    guard: Any, value: Any, ctx: CallContext, to: str
-) -> tuple[Any, list[Any], list[Any]]:
+def reveal_args(guard: Any, value: Any, ctx: CallContext, to: str) -> tuple[Any, list[Any], list[Any]]:
     """Tool arguments with tokens turned into raw values only where ``to`` may see them.
 
     Returns ``(arguments, revealed_refs, refused_refs)``.  Non-text values (numbers,

@@ -109,7 +109,9 @@ class GuardMiddleware(AgentMiddleware):
     ) -> None:
         super().__init__()
         self.guard = guard
-        self.reveal = {name: sorted({str(t).upper() for t in types}) for name, types in (reveal or {}).items()}
+        self.reveal = {
+            name: sorted({str(t).upper() for t in types}) for name, types in (reveal or {}).items()
+        }
         self.to = to
         self.scope = scope
         self.principal = principal
@@ -156,8 +158,12 @@ class GuardMiddleware(AgentMiddleware):
             return {RUN_KEY: handler.root_run_id(step) or new_run_id()}
         run_id = new_run_id()
         self._recorder.on_chain_start(
-            {"name": "agent"}, {}, run_id=uuid.UUID(run_id), parent_run_id=None,
-            metadata={"guardllm_scope": ctx.scope, "guardllm_principal": ctx.principal}, name="agent",
+            {"name": "agent"},
+            {},
+            run_id=uuid.UUID(run_id),
+            parent_run_id=None,
+            metadata={"guardllm_scope": ctx.scope, "guardllm_principal": ctx.principal},
+            name="agent",
         )
         return {RUN_KEY: run_id}
 
@@ -192,8 +198,9 @@ class GuardMiddleware(AgentMiddleware):
         registry.update(step, scope=ctx.scope, principal=ctx.principal, restored_to=self.to)
         return request.override(**overrides), ctx, config
 
-    def _model_started(self, request: ModelRequest, masked: ModelRequest, ctx: CallContext,
-                       config: Mapping[str, Any]) -> str | None:
+    def _model_started(
+        self, request: ModelRequest, masked: ModelRequest, ctx: CallContext, config: Mapping[str, Any]
+    ) -> str | None:
         """Without an attached handler, feed our own recorder the event LangChain would."""
         run_id = self._run_id(request.state)
         if run_id is None or self._handler(config) is not None:
@@ -204,8 +211,12 @@ class GuardMiddleware(AgentMiddleware):
             messages.insert(0, masked.system_message)
         name = masked.model.get_name() if hasattr(masked.model, "get_name") else "model"
         self._recorder.on_chat_model_start(
-            {"name": name}, [messages], run_id=uuid.UUID(step), parent_run_id=uuid.UUID(run_id),
-            metadata={"guardllm_scope": ctx.scope, "guardllm_principal": ctx.principal}, name=name,
+            {"name": name},
+            [messages],
+            run_id=uuid.UUID(step),
+            parent_run_id=uuid.UUID(run_id),
+            metadata={"guardllm_scope": ctx.scope, "guardllm_principal": ctx.principal},
+            name=name,
         )
         registry.update(step, scope=ctx.scope, principal=ctx.principal, restored_to=self.to)
         return step
@@ -216,12 +227,14 @@ class GuardMiddleware(AgentMiddleware):
         messages = _response_messages(response)
         ai = next((m for m in messages if isinstance(m, AIMessage)), AIMessage(content=""))
         self._recorder.on_llm_end(
-            LLMResult(generations=[[ChatGeneration(message=ai)]]), run_id=uuid.UUID(step),
+            LLMResult(generations=[[ChatGeneration(message=ai)]]),
+            run_id=uuid.UUID(step),
             parent_run_id=uuid.UUID(run_id),
         )
 
     def _restore(self, response: Any, ctx: CallContext) -> Any:
         """Final answers (AI messages without tool calls) restored for the user."""
+
         def fix(msg: BaseMessage) -> BaseMessage:
             if isinstance(msg, AIMessage) and not msg.tool_calls:
                 return restore_message(self.guard, msg, ctx, self.to)
@@ -232,13 +245,18 @@ class GuardMiddleware(AgentMiddleware):
         if isinstance(response, ModelResponse):
             structured = response.structured_response
             if structured is not None:
-                structured = self.guard.unmask_object(
-                    structured, scope=ctx.scope, to=self.to, principal=ctx.principal, purpose=ctx.purpose
-                ) if isinstance(structured, (dict, list, str)) else structured
+                structured = (
+                    self.guard.unmask_object(
+                        structured, scope=ctx.scope, to=self.to, principal=ctx.principal, purpose=ctx.purpose
+                    )
+                    if isinstance(structured, (dict, list, str))
+                    else structured
+                )
             return ModelResponse(result=[fix(m) for m in response.result], structured_response=structured)
         if isinstance(response, ExtendedModelResponse):
-            return ExtendedModelResponse(model_response=self._restore(response.model_response, ctx),
-                                         command=response.command)
+            return ExtendedModelResponse(
+                model_response=self._restore(response.model_response, ctx), command=response.command
+            )
         return response
 
     def wrap_model_call(self, request: ModelRequest, handler: Callable[[ModelRequest], Any]) -> Any:
@@ -248,8 +266,9 @@ class GuardMiddleware(AgentMiddleware):
         self._model_finished(step, self._run_id(request.state), response)
         return self._restore(response, ctx)
 
-    async def awrap_model_call(self, request: ModelRequest,
-                               handler: Callable[[ModelRequest], Awaitable[Any]]) -> Any:
+    async def awrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[Any]]
+    ) -> Any:
         masked, ctx, config = self._mask_request(request)
         step = self._model_started(request, masked, ctx, config)
         response = await handler(masked)
@@ -265,23 +284,43 @@ class GuardMiddleware(AgentMiddleware):
         ctx = self._ctx(config)
         call = request.tool_call
         name = call["name"]
-        args, revealed, kept = reveal_args(self._tool_guard(name), call.get("args") or {}, ctx, f"tool:{name}")
-        return request.override(tool_call={**call, "args": args}), ctx, config, unique_refs(revealed), unique_refs(kept)
+        args, revealed, kept = reveal_args(
+            self._tool_guard(name), call.get("args") or {}, ctx, f"tool:{name}"
+        )
+        return (
+            request.override(tool_call={**call, "args": args}),
+            ctx,
+            config,
+            unique_refs(revealed),
+            unique_refs(kept),
+        )
 
     def _blocked(self, request: Any, exc: BlockedError, ctx: CallContext) -> ToolMessage:
         name = request.tool_call["name"]
-        self.guard.audit.record("block", scope=ctx.scope, principal=ctx.principal, recipient=f"tool:{name}",
-                                entity_type=exc.entity_type, rule=exc.rule, purpose=ctx.purpose,
-                                detail=f"tool call refused: {name}")
-        return ToolMessage(content=blocked_message(exc, name), tool_call_id=request.tool_call.get("id") or "",
-                           name=name, status="error")
+        self.guard.audit.record(
+            "block",
+            scope=ctx.scope,
+            principal=ctx.principal,
+            recipient=f"tool:{name}",
+            entity_type=exc.entity_type,
+            rule=exc.rule,
+            purpose=ctx.purpose,
+            detail=f"tool call refused: {name}",
+        )
+        return ToolMessage(
+            content=blocked_message(exc, name),
+            tool_call_id=request.tool_call.get("id") or "",
+            name=name,
+            status="error",
+        )
 
     def _note_facts(self, request: Any, ctx: CallContext, revealed: list[Any], kept: list[Any]) -> None:
         """Tell the callback handler (it sees the tool end before we do) what the tool got raw."""
         call_id = request.tool_call.get("id")
         if call_id:
-            registry.update(f"tool_call:{call_id}", scope=ctx.scope, principal=ctx.principal,
-                            revealed=revealed, kept=kept)
+            registry.update(
+                f"tool_call:{call_id}", scope=ctx.scope, principal=ctx.principal, revealed=revealed, kept=kept
+            )
 
     def _tool_started(self, request: Any, ctx: CallContext, config: Mapping[str, Any]) -> str | None:
         run_id = self._run_id(request.state)
@@ -290,14 +329,26 @@ class GuardMiddleware(AgentMiddleware):
         step = new_run_id()
         call = request.tool_call
         self._recorder.on_tool_start(
-            {"name": call["name"]}, "", run_id=uuid.UUID(step), parent_run_id=uuid.UUID(run_id),
+            {"name": call["name"]},
+            "",
+            run_id=uuid.UUID(step),
+            parent_run_id=uuid.UUID(run_id),
             metadata={"guardllm_scope": ctx.scope, "guardllm_principal": ctx.principal},
-            inputs=call.get("args") or {}, tool_call_id=call.get("id"), name=call["name"],
+            inputs=call.get("args") or {},
+            tool_call_id=call.get("id"),
+            name=call["name"],
         )
         return step
 
-    def _tool_finished(self, request: Any, result: Any, ctx: CallContext, step: str | None,
-                       revealed: list[Any], kept: list[Any]) -> Any:
+    def _tool_finished(
+        self,
+        request: Any,
+        result: Any,
+        ctx: CallContext,
+        step: str | None,
+        revealed: list[Any],
+        kept: list[Any],
+    ) -> Any:
         call = request.tool_call
         name = call["name"]
         masked = self._mask_tool_result(result, ctx)
@@ -305,15 +356,24 @@ class GuardMiddleware(AgentMiddleware):
             self._recorder.on_tool_end(masked, run_id=uuid.UUID(step))
         types, fps = types_and_fingerprints([*revealed, *kept])
         self.guard.audit.record(
-            "tool_call", run_id=self._run_id(request.state), scope=ctx.scope, principal=ctx.principal,
-            recipient=f"tool:{name}", entity_types=types, fingerprints=fps, purpose=ctx.purpose,
-            counts={"revealed": len(revealed), "kept_as_tokens": len(kept)}, detail=name,
+            "tool_call",
+            run_id=self._run_id(request.state),
+            scope=ctx.scope,
+            principal=ctx.principal,
+            recipient=f"tool:{name}",
+            entity_types=types,
+            fingerprints=fps,
+            purpose=ctx.purpose,
+            counts={"revealed": len(revealed), "kept_as_tokens": len(kept)},
+            detail=name,
         )
         return masked
 
     def _mask_tool_result(self, result: Any, ctx: CallContext) -> Any:
         if isinstance(result, ToolMessage):
-            update: dict[str, Any] = {"content": mask_content(self.guard, result.content, ctx, structured=True)}
+            update: dict[str, Any] = {
+                "content": mask_content(self.guard, result.content, ctx, structured=True)
+            }
             if result.artifact is not None:
                 update["artifact"] = mask_value(self.guard, result.artifact, ctx)
             return result.model_copy(update=update)

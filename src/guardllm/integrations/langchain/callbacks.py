@@ -77,7 +77,9 @@ class _Flow:
     first_model_done: bool = False
     last_model: str | None = None
     pending_calls: dict[str, str] = field(default_factory=dict)  # tool_call_id -> model node
-    pending_results: list[tuple[str, str, str | None]] = field(default_factory=list)  # (tool node, text, call id)
+    pending_results: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # (tool node, text, call id)
     pending_docs: list[tuple[str, str]] = field(default_factory=list)  # (retriever node, masked text)
     runs: list[str] = field(default_factory=list)
     principal: str | None = None  # learnt from a guarded step; LangGraph does not copy it to metadata
@@ -114,8 +116,15 @@ class GuardCallbackHandler(BaseCallbackHandler):
     is_guardllm_handler = True
     run_inline = True  # keep event order (and so edge order) deterministic in async runs
 
-    def __init__(self, guard: Any, *, strict: bool = False, scope: str | None = None,
-                 principal: str | None = None, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        guard: Any,
+        *,
+        strict: bool = False,
+        scope: str | None = None,
+        principal: str | None = None,
+        capacity: int = 10_000,
+    ) -> None:
         self.guard = guard
         self.strict = strict
         self.raise_error = strict  # LangChain re-raises handler errors only when this is set
@@ -138,8 +147,9 @@ class GuardCallbackHandler(BaseCallbackHandler):
             return self._roots.get(str(run_id))
 
     # -- bookkeeping -------------------------------------------------------------------------
-    def _start(self, run_id: UUID, parent_run_id: UUID | None, kind: str, name: str,
-               metadata: dict[str, Any] | None) -> _Run:
+    def _start(
+        self, run_id: UUID, parent_run_id: UUID | None, kind: str, name: str, metadata: dict[str, Any] | None
+    ) -> _Run:
         rid, pid = str(run_id), _sid(parent_run_id)
         with self._lock:
             root = self._roots.get(pid, pid) if pid else rid
@@ -152,8 +162,16 @@ class GuardCallbackHandler(BaseCallbackHandler):
                 principal = principal or facts.principal
             flow = self._flows.get(root)
             principal = principal or (flow.principal if flow is not None else None)
-            run = _Run(rid, root, pid, kind, name, (metadata or {}).get(GUARDED_KEY),
-                       scope or self.scope, principal or self.principal)
+            run = _Run(
+                rid,
+                root,
+                pid,
+                kind,
+                name,
+                (metadata or {}).get(GUARDED_KEY),
+                scope or self.scope,
+                principal or self.principal,
+            )
             self._runs[rid] = run
             self._roots[rid] = root
             while len(self._roots) > self._capacity:
@@ -201,13 +219,29 @@ class GuardCallbackHandler(BaseCallbackHandler):
             return []
         return unique_refs(self.guard.find_tokens(text, scope=self._scope_of(run)))
 
-    def _edge(self, run: _Run, source: str, target: str, text: str, label: str,
-              status: str = "masked", refs: list[Any] | None = None) -> None:
+    def _edge(
+        self,
+        run: _Run,
+        source: str,
+        target: str,
+        text: str,
+        label: str,
+        status: str = "masked",
+        refs: list[Any] | None = None,
+    ) -> None:
         if refs is None:
             refs = self._refs(text, run)
         types, fps = types_and_fingerprints(refs)
-        self.guard.recorder.edge(run.root, source, target, entity_types=types, fingerprints=fps,
-                                 status=status, tokens=count_tokens(text), label=label)
+        self.guard.recorder.edge(
+            run.root,
+            source,
+            target,
+            entity_types=types,
+            fingerprints=fps,
+            status=status,
+            tokens=count_tokens(text),
+            label=label,
+        )
 
     def _end(self, run_id: UUID, **extra: Any) -> _Run | None:
         rid = str(run_id)
@@ -244,20 +278,43 @@ class GuardCallbackHandler(BaseCallbackHandler):
             return None
 
     # -- models ------------------------------------------------------------------------------
-    def on_chat_model_start(self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *,
-                            run_id: UUID, parent_run_id: UUID | None = None, tags: list[str] | None = None,
-                            metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         flat = [m for batch in messages for m in batch]
         self._guarded_call(self._model_start, serialized, flat, run_id, parent_run_id, metadata, kwargs)
 
-    def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], *, run_id: UUID,
-                     parent_run_id: UUID | None = None, tags: list[str] | None = None,
-                     metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any],
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         flat = [HumanMessage(content=p) for p in prompts]
         self._guarded_call(self._model_start, serialized, flat, run_id, parent_run_id, metadata, kwargs)
 
-    def _model_start(self, serialized: dict[str, Any], messages: list[BaseMessage], run_id: UUID,
-                     parent_run_id: UUID | None, metadata: dict[str, Any] | None, kwargs: dict[str, Any]) -> None:
+    def _model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[BaseMessage],
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        metadata: dict[str, Any] | None,
+        kwargs: dict[str, Any],
+    ) -> None:
         run = self._start(run_id, parent_run_id, "llm", _name(serialized, kwargs, "llm"), metadata)
         parent = self._runs.get(run.parent) if run.parent else None
         if parent is not None and parent.guarded == "chat_model" and parent.kind == "llm":
@@ -286,7 +343,9 @@ class GuardCallbackHandler(BaseCallbackHandler):
             docs, flow.pending_docs = flow.pending_docs, []
         if first:
             user_text = messages_text(m for m in messages if isinstance(m, HumanMessage))
-            self.guard.recorder.node(run.root, USER, "source", "user", scope=run.scope, principal=run.principal)
+            self.guard.recorder.node(
+                run.root, USER, "source", "user", scope=run.scope, principal=run.principal
+            )
             self._edge(run, USER, run.run_id, user_text, "input")
         seen = {m.tool_call_id: message_text(m) for m in messages if isinstance(m, ToolMessage)}
         for node, text, call_id in results:
@@ -312,10 +371,19 @@ class GuardCallbackHandler(BaseCallbackHandler):
         if not findings:
             return
         types = sorted({str(f.entity_type) for f in findings})
-        self.guard.recorder.node(run.root, UNGUARDED, "source", "unguarded input",
-                                 scope=run.scope, principal=run.principal)
-        self.guard.recorder.edge(run.root, UNGUARDED, run.run_id, entity_types=types, fingerprints=[],
-                                 status="leaked", tokens=count_tokens(text), label="leak")
+        self.guard.recorder.node(
+            run.root, UNGUARDED, "source", "unguarded input", scope=run.scope, principal=run.principal
+        )
+        self.guard.recorder.edge(
+            run.root,
+            UNGUARDED,
+            run.run_id,
+            entity_types=types,
+            fingerprints=[],
+            status="leaked",
+            tokens=count_tokens(text),
+            label="leak",
+        )
         self.guard.audit.record(
             "leak",
             run_id=run.root,
@@ -341,8 +409,9 @@ class GuardCallbackHandler(BaseCallbackHandler):
         except Exception:  # cannot tell: count it
             return True
 
-    def on_llm_end(self, response: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
-                   **kwargs: Any) -> None:
+    def on_llm_end(
+        self, response: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
         self._guarded_call(self._model_end, response, run_id)
 
     def _model_end(self, response: Any, run_id: UUID) -> None:
@@ -397,20 +466,31 @@ class GuardCallbackHandler(BaseCallbackHandler):
         self._guarded_call(self._end_with_error, run_id, type(error).__name__)
 
     # -- tools -------------------------------------------------------------------------------
-    def on_tool_start(self, serialized: dict[str, Any], input_str: str, *, run_id: UUID,
-                      parent_run_id: UUID | None = None, tags: list[str] | None = None,
-                      metadata: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None,
-                      **kwargs: Any) -> None:
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any],
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         def start() -> None:
             run = self._start(run_id, parent_run_id, "tool", _name(serialized, kwargs, "tool"), metadata)
             run.role = "tool"
             run.tool_call_id = _sid(kwargs.get("tool_call_id"))
-            run.input_text = json.dumps(inputs, ensure_ascii=False, default=str) if inputs else (input_str or "")
+            run.input_text = (
+                json.dumps(inputs, ensure_ascii=False, default=str) if inputs else (input_str or "")
+            )
 
         self._guarded_call(start)
 
-    def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
-                    **kwargs: Any) -> None:
+    def on_tool_end(
+        self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
         self._guarded_call(self._tool_end, output, run_id)
 
     def _tool_end(self, output: Any, run_id: UUID) -> None:
@@ -435,7 +515,9 @@ class GuardCallbackHandler(BaseCallbackHandler):
             revealed, kept = [], refs
         if source is not None:
             if revealed:
-                self._edge(run, source, run.run_id, run.input_text, "tool_call", status="revealed", refs=revealed)
+                self._edge(
+                    run, source, run.run_id, run.input_text, "tool_call", status="revealed", refs=revealed
+                )
             if kept or not revealed:
                 self._edge(run, source, run.run_id, run.input_text, "tool_call", status="masked", refs=kept)
         text = _output_text(output)
@@ -447,17 +529,28 @@ class GuardCallbackHandler(BaseCallbackHandler):
         self._guarded_call(self._end_with_error, run_id, type(error).__name__)
 
     # -- retrievers --------------------------------------------------------------------------
-    def on_retriever_start(self, serialized: dict[str, Any], query: str, *, run_id: UUID,
-                           parent_run_id: UUID | None = None, tags: list[str] | None = None,
-                           metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any],
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         def start() -> None:
-            run = self._start(run_id, parent_run_id, "retriever", _name(serialized, kwargs, "retriever"), metadata)
+            run = self._start(
+                run_id, parent_run_id, "retriever", _name(serialized, kwargs, "retriever"), metadata
+            )
             run.role = "retriever"
 
         self._guarded_call(start)
 
-    def on_retriever_end(self, documents: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
-                         **kwargs: Any) -> None:
+    def on_retriever_end(
+        self, documents: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
         def end() -> None:
             with self._lock:
                 run = self._runs.get(str(run_id))
@@ -477,14 +570,24 @@ class GuardCallbackHandler(BaseCallbackHandler):
         self._guarded_call(self._end_with_error, run_id, type(error).__name__)
 
     # -- chains ------------------------------------------------------------------------------
-    def on_chain_start(self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID,
-                       parent_run_id: UUID | None = None, tags: list[str] | None = None,
-                       metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        self._guarded_call(self._start, run_id, parent_run_id, "chain", _name(serialized, kwargs, "chain"),
-                           metadata)
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._guarded_call(
+            self._start, run_id, parent_run_id, "chain", _name(serialized, kwargs, "chain"), metadata
+        )
 
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
-                     **kwargs: Any) -> None:
+    def on_chain_end(
+        self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
         self._guarded_call(self._end, run_id)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -505,8 +608,9 @@ def _output_text(output: Any) -> str:
         return str(output)
 
 
-def callback_handler(guard: Any, *, strict: bool = False, scope: str | None = None,
-                     principal: str | None = None) -> GuardCallbackHandler:
+def callback_handler(
+    guard: Any, *, strict: bool = False, scope: str | None = None, principal: str | None = None
+) -> GuardCallbackHandler:
     """A handler to pass in ``config={"callbacks": [handler]}`` of any chain, agent or graph.
 
     Args:

@@ -106,9 +106,14 @@ class GuardedChatModel(BaseChatModel):
         params["ls_model_type"] = "chat"
         if isinstance(kwargs.get("model"), str):
             params["ls_model_name"] = kwargs["model"]
-        params.setdefault("ls_model_name", str(getattr(self.wrapped, "model_name", None)
-                                               or getattr(self.wrapped, "model", None)
-                                               or self.wrapped._llm_type))
+        params.setdefault(
+            "ls_model_name",
+            str(
+                getattr(self.wrapped, "model_name", None)
+                or getattr(self.wrapped, "model", None)
+                or self.wrapped._llm_type
+            ),
+        )
         return params
 
     # -- tools and structured output ---------------------------------------------------------
@@ -157,8 +162,11 @@ class GuardedChatModel(BaseChatModel):
             return None
         first = runnable.first
         if isinstance(first, RunnableBinding) and first.bound is self.wrapped:
-            head: Any = self.bind(**first.kwargs).with_config(first.config) if first.config else self.bind(
-                **first.kwargs)
+            head: Any = (
+                self.bind(**first.kwargs).with_config(first.config)
+                if first.config
+                else self.bind(**first.kwargs)
+            )
         elif first is self.wrapped:
             head = self
         else:
@@ -179,39 +187,58 @@ class GuardedChatModel(BaseChatModel):
         run_id = config.get("run_id") or uuid.UUID(new_run_id())
         config["run_id"] = run_id
         _PENDING.put(str(run_id), config)
-        return config, {**kwargs, _SCOPE_KW: ctx.scope, _PRINCIPAL_KW: ctx.principal, _PURPOSE_KW: ctx.purpose,
-                        _RUN_KW: str(run_id)}
+        return config, {
+            **kwargs,
+            _SCOPE_KW: ctx.scope,
+            _PRINCIPAL_KW: ctx.principal,
+            _PURPOSE_KW: ctx.purpose,
+            _RUN_KW: str(run_id),
+        }
 
-    def invoke(self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None,
-               **kwargs: Any) -> AIMessage:
+    def invoke(
+        self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
         config, kwargs = self._begin(config, kwargs)
         return super().invoke(input, config, stop=stop, **kwargs)
 
-    async def ainvoke(self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None,
-                      **kwargs: Any) -> AIMessage:
+    async def ainvoke(
+        self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
         config, kwargs = self._begin(config, kwargs)
         return await super().ainvoke(input, config, stop=stop, **kwargs)
 
-    def stream(self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None,
-               **kwargs: Any) -> Iterator[AIMessageChunk]:
+    def stream(
+        self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
         config, kwargs = self._begin(config, kwargs)
         return super().stream(input, config, stop=stop, **kwargs)
 
-    def astream(self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None,
-                **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
+    def astream(
+        self, input: LanguageModelInput, config: Any = None, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
         config, kwargs = self._begin(config, kwargs)
         return super().astream(input, config, stop=stop, **kwargs)
 
-    def _prepare(self, messages: list[BaseMessage], kwargs: dict[str, Any], run_manager: Any,
-                 *, asynchronous: bool = False) -> tuple[CallContext, list[BaseMessage], dict[str, Any], Any, Any]:
+    def _prepare(
+        self,
+        messages: list[BaseMessage],
+        kwargs: dict[str, Any],
+        run_manager: Any,
+        *,
+        asynchronous: bool = False,
+    ) -> tuple[CallContext, list[BaseMessage], dict[str, Any], Any, Any]:
         """Mask the messages; returns (ctx, masked, kwargs for the wrapped model, the run, child callbacks)."""
         kwargs = dict(kwargs)
         if _SCOPE_KW not in kwargs:  # called through generate() directly
-            ctx = context_from_config(current_config(), scope=self.scope, principal=self.principal,
-                                      purpose=self.purpose)
+            ctx = context_from_config(
+                current_config(), scope=self.scope, principal=self.principal, purpose=self.purpose
+            )
         else:
-            ctx = CallContext(scope=kwargs.pop(_SCOPE_KW, None), principal=kwargs.pop(_PRINCIPAL_KW, None),
-                              purpose=kwargs.pop(_PURPOSE_KW, None))
+            ctx = CallContext(
+                scope=kwargs.pop(_SCOPE_KW, None),
+                principal=kwargs.pop(_PRINCIPAL_KW, None),
+                purpose=kwargs.pop(_PURPOSE_KW, None),
+            )
         run_key = kwargs.pop(_RUN_KW, None)
         config = _PENDING.pop(run_key) or {}
         if run_manager is not None:
@@ -220,7 +247,9 @@ class GuardedChatModel(BaseChatModel):
         elif run_key is not None:
             callbacks = _callbacks_from_config(config, run_key, asynchronous=asynchronous)
             parent = getattr(config.get("callbacks"), "parent_run_id", None)
-            run = _RunRef(uuid.UUID(run_key), parent, list(callbacks.handlers), list(callbacks.inheritable_handlers))
+            run = _RunRef(
+                uuid.UUID(run_key), parent, list(callbacks.handlers), list(callbacks.inheritable_handlers)
+            )
         else:
             run, callbacks = None, None
         masked = mask_messages(self.guard, messages, ctx)
@@ -229,34 +258,52 @@ class GuardedChatModel(BaseChatModel):
         return ctx, masked, kwargs, run, callbacks
 
     # -- generation --------------------------------------------------------------------------
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager)
         result = self.wrapped.generate([masked], stop=stop, callbacks=callbacks, **kwargs)
         return self._restore_result(result, ctx, masked, run)
 
-    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                         run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager, asynchronous=True)
         result = await self.wrapped.agenerate([masked], stop=stop, callbacks=callbacks, **kwargs)
         return self._restore_result(result, ctx, masked, run)
 
-    def _restore_result(self, result: Any, ctx: CallContext, masked: list[BaseMessage],
-                        run_manager: Any) -> ChatResult:
+    def _restore_result(
+        self, result: Any, ctx: CallContext, masked: list[BaseMessage], run_manager: Any
+    ) -> ChatResult:
         generations = []
         answer = ""
         for gen in result.generations[0]:
             message = gen.message
             answer += messages_text([message])
-            generations.append(ChatGeneration(
-                message=restore_message(self.guard, message, ctx, self.to),
-                generation_info=gen.generation_info,
-            ))
+            generations.append(
+                ChatGeneration(
+                    message=restore_message(self.guard, message, ctx, self.to),
+                    generation_info=gen.generation_info,
+                )
+            )
         self._record(ctx, masked, answer, run_manager)
         return ChatResult(generations=generations, llm_output=result.llm_output)
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager)
         restorer = _ChunkRestorer(self.guard, ctx, self.to)
         try:
@@ -270,13 +317,19 @@ class GuardedChatModel(BaseChatModel):
         finally:
             self._record(ctx, masked, restorer.seen, run)
 
-    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
         ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager, asynchronous=True)
         restorer = _ChunkRestorer(self.guard, ctx, self.to)
         try:
-            async for chunk in self.wrapped.astream(masked, config={"callbacks": callbacks}, stop=stop, **kwargs):
+            async for chunk in self.wrapped.astream(
+                masked, config={"callbacks": callbacks}, stop=stop, **kwargs
+            ):
                 out = restorer.chunk(chunk)
                 if out is not None:
                     yield out
@@ -312,8 +365,16 @@ class GuardedChatModel(BaseChatModel):
         node = str(run_manager.run_id) if run_manager is not None else "llm"
         rec.node(run, "source:user", "source", "user", **common)
         rec.node(run, node, "llm", self.wrapped.get_name(), **common, guarded=True)
-        rec.edge(run, "source:user", node, entity_types=types, fingerprints=fps, status="masked",
-                 tokens=count_tokens(request), label="prompt")
+        rec.edge(
+            run,
+            "source:user",
+            node,
+            entity_types=types,
+            fingerprints=fps,
+            status="masked",
+            tokens=count_tokens(request),
+            label="prompt",
+        )
         out_refs = unique_refs(self.guard.find_tokens(answer, scope=ctx.scope)) if answer else []
         revealed = [r for r in out_refs if _allowed(self.guard, r, self.to, ctx)]
         kept = [r for r in out_refs if r not in revealed]
@@ -321,8 +382,16 @@ class GuardedChatModel(BaseChatModel):
         for status, refs in (("revealed", revealed), ("masked", kept)):
             if refs or (status == "masked" and not revealed):
                 t, f = types_and_fingerprints(refs)
-                rec.edge(run, node, "sink:answer", entity_types=t, fingerprints=f, status=status,
-                         tokens=count_tokens(answer), label="answer")
+                rec.edge(
+                    run,
+                    node,
+                    "sink:answer",
+                    entity_types=t,
+                    fingerprints=f,
+                    status=status,
+                    tokens=count_tokens(answer),
+                    label="answer",
+                )
 
 
 @dataclass
@@ -363,8 +432,9 @@ def _callbacks_from_config(config: Any, run_id: str, *, asynchronous: bool = Fal
     from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 
     cls = AsyncCallbackManager if asynchronous else CallbackManager
-    manager = cls.configure(config.get("callbacks"), None, False, config.get("tags"), None,
-                            config.get("metadata"))
+    manager = cls.configure(
+        config.get("callbacks"), None, False, config.get("tags"), None, config.get("metadata")
+    )
     manager.parent_run_id = uuid.UUID(run_id)
     manager.add_tags([_NOSTREAM])
     return manager
@@ -432,7 +502,11 @@ class _ChunkRestorer:
         else:
             new_content = []
             for i, block in enumerate(content):
-                if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+                if (
+                    isinstance(block, dict)
+                    and block.get("type") == "text"
+                    and isinstance(block.get("text"), str)
+                ):
                     key = block.get("index", i)
                     self.seen += block["text"]
                     new_content.append({**block, "text": self._restorer(key).feed(block["text"])})
@@ -443,7 +517,9 @@ class _ChunkRestorer:
                     new_content.append(block)
             if last:
                 for key, rest in self._flush_all().items():
-                    new_content.append({"type": "text", "text": rest, **({"index": key} if key is not None else {})})
+                    new_content.append(
+                        {"type": "text", "text": rest, **({"index": key} if key is not None else {})}
+                    )
                 self._done = True
         return ChatGenerationChunk(message=chunk.model_copy(update={"content": new_content}))
 
@@ -456,8 +532,10 @@ class _ChunkRestorer:
         if list(rest) == [None]:
             content: Any = rest[None]
         else:
-            content = [{"type": "text", "text": v, **({"index": k} if isinstance(k, int) else {})}
-                       for k, v in rest.items()]
+            content = [
+                {"type": "text", "text": v, **({"index": k} if isinstance(k, int) else {})}
+                for k, v in rest.items()
+            ]
         msg_id = self._last.id if self._last is not None else None
         return ChatGenerationChunk(message=AIMessageChunk(content=content, id=msg_id))
 
@@ -484,4 +562,6 @@ def wrap_chat_model(
         model = model.wrapped
     if not isinstance(model, BaseChatModel):
         raise TypeError(f"wrap_chat_model expects a LangChain BaseChatModel, got {type(model).__name__}")
-    return GuardedChatModel(wrapped=model, guard=guard, to=to, scope=scope, principal=principal, purpose=purpose)
+    return GuardedChatModel(
+        wrapped=model, guard=guard, to=to, scope=scope, principal=principal, purpose=purpose
+    )

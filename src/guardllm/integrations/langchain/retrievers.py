@@ -106,8 +106,15 @@ class GuardedRetriever(BaseRetriever):
         common = {"scope": ctx.scope, "principal": ctx.principal}
         node = step or f"retriever:{self.get_name()}"
         parent = getattr(run_manager, "parent_run_id", None)
-        rec.node(run, node, "retriever", self.wrapped.get_name(), parent_id=str(parent) if parent else None,
-                 **common, guarded=True)
+        rec.node(
+            run,
+            node,
+            "retriever",
+            self.wrapped.get_name(),
+            parent_id=str(parent) if parent else None,
+            **common,
+            guarded=True,
+        )
         all_refs: list[Any] = []
         for source, texts in flows.items():
             text = "\n".join(texts)
@@ -116,8 +123,16 @@ class GuardedRetriever(BaseRetriever):
             types, fps = types_and_fingerprints(refs)
             src = f"source:retriever:{source}"
             rec.node(run, src, "source", source, **common, documents=len(texts))
-            rec.edge(run, src, node, entity_types=types, fingerprints=fps, status="masked",
-                     tokens=count_tokens(text), label="documents")
+            rec.edge(
+                run,
+                src,
+                node,
+                entity_types=types,
+                fingerprints=fps,
+                status="masked",
+                tokens=count_tokens(text),
+                label="documents",
+            )
         types, fps = types_and_fingerprints(unique_refs(all_refs))
         self.guard.audit.record(
             "retrieval",

@@ -140,7 +140,9 @@ class GuardedTool(BaseTool):
         return f"tool:{self.name}"
 
     # LangChain passes the tool-call id only to this hook; carry it to _run.
-    def _to_args_and_kwargs(self, tool_input: Any, tool_call_id: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def _to_args_and_kwargs(
+        self, tool_input: Any, tool_call_id: str | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         args, kwargs = super()._to_args_and_kwargs(tool_input, tool_call_id)
         kwargs[_TCID] = tool_call_id
         return args, kwargs
@@ -295,14 +297,30 @@ class GuardedTool(BaseTool):
         for status, refs in (("revealed", revealed), ("masked", kept)):
             if refs or (status == "masked" and not revealed):
                 t, f = types_and_fingerprints(refs)
-                rec.edge(run, "source:model", node, entity_types=t, fingerprints=f, status=status,
-                         tokens=len(refs), label="tool_call")
+                rec.edge(
+                    run,
+                    "source:model",
+                    node,
+                    entity_types=t,
+                    fingerprints=f,
+                    status=status,
+                    tokens=len(refs),
+                    label="tool_call",
+                )
         text = content if isinstance(content, str) else str(content)
         out_refs = unique_refs(self.guard.find_tokens(text, scope=ctx.scope)) if text else []
         t, f = types_and_fingerprints(out_refs)
         rec.node(run, "sink:model", "sink", "model", **common)
-        rec.edge(run, node, "sink:model", entity_types=t, fingerprints=f, status="masked",
-                 tokens=count_tokens(text), label="tool_result")
+        rec.edge(
+            run,
+            node,
+            "sink:model",
+            entity_types=t,
+            fingerprints=f,
+            status="masked",
+            tokens=count_tokens(text),
+            label="tool_result",
+        )
 
 
 def _is_tool_output(value: Any) -> bool:
@@ -351,7 +369,9 @@ def wrap_tool(
 
             tool = make_tool(tool)
         else:
-            raise TypeError(f"wrap_tool expects a LangChain BaseTool or a function, got {type(tool).__name__}")
+            raise TypeError(
+                f"wrap_tool expects a LangChain BaseTool or a function, got {type(tool).__name__}"
+            )
     metadata = {**(tool.metadata or {}), GUARDED_KEY: "tool"}
     return GuardedTool(
         wrapped=tool,
