@@ -27,6 +27,13 @@ from collections.abc import Iterator
 from guardllm.detect.finding import Finding
 from guardllm.detect.secret_rules import RULE_TYPES, SECRET_RULES, SecretRule
 
+try:  # the regex parser, to read each rule's leading literal (renamed in 3.11)
+    from re import _constants as _sre_c
+    from re import _parser as _sre_p
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre_c  # type: ignore[no-redef]
+    import sre_parse as _sre_p  # type: ignore[no-redef]
+
 __all__ = ["SECRET_RULES", "SECRET_TYPES", "SecretRule", "find_secrets", "is_placeholder"]
 
 #: Every entity type ``find_secrets`` can emit, with its token label.
@@ -42,12 +49,6 @@ SECRET_TYPES: dict[str, str] = {
 }
 
 _GENERIC = {"PASSWORD", "GENERIC_SECRET", "BEARER_TOKEN", "BASIC_AUTH", "SESSION_TOKEN"}
-
-_KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in SECRET_RULES for k in r.keywords}))
-# keyword -> indices of the rules it gates, so a text only visits the rules whose keywords it holds
-_BY_KEYWORD: dict[str, tuple[int, ...]] = {
-    k: tuple(i for i, r in enumerate(SECRET_RULES) if k in r.keywords) for k in _KEYWORDS
-}
 
 
 def _register_types() -> None:
@@ -232,22 +233,205 @@ def _password_ok(v: str, strict: bool) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Provider table
 # ---------------------------------------------------------------------------------------------
+# Which rules a text can trigger, decided in two C-speed regex passes instead of one substring
+# test per keyword.  Each rule's regex is read (with the stdlib parser) for the literal every
+# match must start with and the look-behind before it, e.g. ``(?<![A-Za-z0-9_-])ghp_`` or
+# ``(?<![A-Za-z])(?i:datadog)``.  Those literals are merged into one trie-shaped pattern per kind
+# whose first item is the boundary class (``[^A-Za-z0-9]``), so the regex engine skips every
+# letter and digit in a tight loop and only tries the trie after punctuation and spaces.  A rule
+# then still has to pass its keyword test, so the gate only ever removes rules that could not
+# have matched: findings are the same as running every keyword-gated rule.
+_ASCII_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ASCII_ALPHA = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# Characters the regex engine folds onto an ASCII letter (or whose lower() holds one) although
+# they are not ASCII: in their presence lower-cased gating could disagree with ``(?i)``
+# matching, so such texts take the exact per-keyword path.
+_CASE_EXOTIC = re.compile("[\\u0130\\u0131\\u017f\\u212a]")
+
+
+def _class_chars(items: list[tuple[object, object]]) -> frozenset[str] | None:
+    """ASCII members of a parsed ``[...]`` class, or None when it is not a plain positive class."""
+    out: set[str] = set()
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            out.add(chr(av))  # type: ignore[arg-type]
+        elif op is _sre_c.RANGE:
+            lo, hi = av  # type: ignore[misc]
+            out.update(chr(c) for c in range(lo, min(hi, 127) + 1))
+        elif op is _sre_c.CATEGORY and av is _sre_c.CATEGORY_DIGIT:
+            out.update("0123456789")
+        else:
+            return None
+    return frozenset(out)
+
+
+def _leads(seq: list[tuple[object, object]], ci: bool) -> tuple[list[tuple[str, bool]], bool]:
+    """Literal prefixes that every match of ``seq`` starts with, each with an ignore-case flag.
+
+    The second value says whether ``seq`` is all literal (so what follows it may be appended).
+    Ignore-case literals are returned lower-cased.
+    """
+    cur: list[tuple[str, bool]] = [("", False)]
+    for op, av in seq:
+        if op is _sre_c.LITERAL and av < 128:  # type: ignore[operator]
+            ch = chr(av)  # type: ignore[arg-type]
+            cur = [(s + (ch.lower() if ci else ch), f or ci) for s, f in cur]
+            continue
+        if op is _sre_c.SUBPATTERN:
+            _group, add, dele, sub = av  # type: ignore[misc]
+            sub_ci = (ci or bool(add & _sre_c.SRE_FLAG_IGNORECASE)) and not dele & _sre_c.SRE_FLAG_IGNORECASE
+            alts, full = _leads(list(sub.data), sub_ci)
+        elif op is _sre_c.BRANCH:
+            alts, full = [], True
+            for alt in av[1]:  # type: ignore[index]
+                sub_alts, sub_full = _leads(list(alt.data), ci)
+                alts += sub_alts
+                full = full and sub_full
+        else:
+            return cur, False
+        if any(not a for a, _ in alts):
+            return cur, False
+        cur = [(s + a, f or g) for s, f in cur for a, g in alts]
+        if not full:
+            return cur, False
+    return cur, True
+
+
+def _triggers(pattern: str) -> list[tuple[str, bool, str | None]] | None:
+    """(literal, ignore_case, boundary) triples, one of which every match of ``pattern`` starts with.
+
+    ``boundary`` is ``"alnum"`` when a look-behind rules out any ASCII letter or digit right before
+    the literal, ``"alpha"`` when it rules out letters, else None.  None overall: no usable literal.
+    """
+    try:
+        data = list(_sre_p.parse(pattern).data)
+    except Exception:  # pragma: no cover - every rule compiled at import already
+        return None
+    if len(data) == 1 and data[0][0] is _sre_c.BRANCH:
+        branches = [list(alt.data) for alt in data[0][1][1]]
+    else:
+        branches = [data]
+    out: list[tuple[str, bool, str | None]] = []
+    for seq in branches:
+        boundary = None
+        if seq and seq[0][0] is _sre_c.ASSERT_NOT and seq[0][1][0] == -1:
+            inner = list(seq[0][1][1].data)
+            chars = _class_chars(inner[0][1]) if len(inner) == 1 and inner[0][0] is _sre_c.IN else None
+            if chars is not None and _ASCII_ALPHA <= chars:
+                boundary = "alnum" if _ASCII_ALNUM <= chars else "alpha"
+            seq = seq[1:]
+        lits, _full = _leads(seq, False)
+        if any(len(s) < 2 for s, _ in lits):
+            return None
+        out += [(s, ci, boundary) for s, ci in lits]
+    return out
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """A regex matching the longest of ``words`` at a position, factored by common prefixes."""
+    trie: dict[str, dict] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
+def _closure(lits: dict[str, set[int]]) -> dict[str, tuple[int, ...]]:
+    # The trie reports the longest literal at a position; every shorter literal that is a prefix
+    # of it matched there too.
+    return {w: tuple(sorted({i for p, rs in lits.items() if w.startswith(p) for i in rs})) for w in lits}
+
+
+def _build_gates() -> tuple[
+    re.Pattern[str],
+    dict[str, tuple[int, ...]],
+    re.Pattern[str],
+    dict[str, tuple[int, ...]],
+    tuple[tuple[str, tuple[int, ...]], ...],
+    tuple[tuple[str, tuple[int, ...]], ...],
+]:
+    by_cs: dict[str, set[int]] = {}  # case-sensitive literal after a non-alphanumeric, on text
+    by_ci: dict[str, set[int]] = {}  # lower-case literal after a non-letter, on low
+    any_cs: dict[str, set[int]] = {}  # literal anywhere in text
+    any_ci: dict[str, set[int]] = {}  # literal anywhere in low
+    for i, rule in enumerate(SECRET_RULES):
+        trig = _triggers(rule.regex.pattern)
+        if trig is None:
+            for k in rule.keywords:  # no literal: the keyword test alone decides
+                any_ci.setdefault(k, set()).add(i)
+            continue
+        for lit, ci, boundary in trig:
+            if not ci and boundary == "alnum":
+                by_cs.setdefault(lit, set()).add(i)
+            elif boundary is not None:
+                by_ci.setdefault(lit.lower(), set()).add(i)
+            elif ci:
+                any_ci.setdefault(lit, set()).add(i)
+            else:
+                any_cs.setdefault(lit, set()).add(i)
+    cs_re = re.compile("[^A-Za-z0-9](?=(" + _trie_pattern(sorted(by_cs)) + "))")
+    ci_re = re.compile("[^a-z](?=(" + _trie_pattern(sorted(by_ci)) + "))")
+    return (
+        cs_re,
+        _closure(by_cs),
+        ci_re,
+        _closure(by_ci),
+        tuple((k, tuple(sorted(v))) for k, v in sorted(any_cs.items())),
+        tuple((k, tuple(sorted(v))) for k, v in sorted(any_ci.items())),
+    )
+
+
+_GATE_CS, _BY_CS, _GATE_CI, _BY_CI, _ANY_CS, _ANY_CI = _build_gates()
+_RULE_KEYWORDS: tuple[tuple[str, ...], ...] = tuple(r.keywords for r in SECRET_RULES)
+_GROUPED: tuple[bool, ...] = tuple("s" in r.regex.groupindex for r in SECRET_RULES)
+_KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in SECRET_RULES for k in r.keywords}))
+_BY_KEYWORD: dict[str, tuple[int, ...]] = {
+    k: tuple(i for i, r in enumerate(SECRET_RULES) if k in r.keywords) for k in _KEYWORDS
+}
+_HEX_32_64 = re.compile(r"[0-9a-fA-F]{32,64}")
+
+
+def _provider_todo(text: str, low: str) -> list[int]:
+    """Indices (table order) of the rules whose keyword is in ``low`` and whose literal can start a match."""
+    if not text.isascii() and _CASE_EXOTIC.search(text):
+        # Exact path: one substring test per keyword (what the gate stands in for).
+        return sorted({i for k in _KEYWORDS if k in low for i in _BY_KEYWORD[k]})
+    cand: set[int] = set()
+    for lit in set(_GATE_CS.findall("\n" + text)):
+        cand.update(_BY_CS[lit])
+    for lit in set(_GATE_CI.findall("\n" + low)):
+        cand.update(_BY_CI[lit])
+    for lit, rules in _ANY_CS:
+        if lit in text:
+            cand.update(rules)
+    for lit, rules in _ANY_CI:
+        if lit in low:
+            cand.update(rules)
+    kws = _RULE_KEYWORDS
+    return [i for i in sorted(cand) if any(k in low for k in kws[i])]
+
+
 def _provider_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
-    todo = sorted({i for k in _KEYWORDS if k in low for i in _BY_KEYWORD[k]})
-    for i in todo:
+    for i in _provider_todo(text, low):
         rule = SECRET_RULES[i]
-        grouped = "s" in rule.regex.groupindex
+        grouped = _GROUPED[i]
         for m in rule.regex.finditer(text):
             s, e = m.span("s") if grouped else m.span()
             value = text[s:e]
             body = value[rule.body_start :]
             if not _random_enough(body, rule.min_entropy):
                 continue
-            if (
-                grouped
-                and re.fullmatch(r"[0-9a-fA-F]{32,64}", value)
-                and _HASH_CONTEXT.search(text[max(0, s - 40) : s])
-            ):
+            if grouped and _HEX_32_64.fullmatch(value) and _HASH_CONTEXT.search(text[max(0, s - 40) : s]):
                 continue
             yield s, e, rule.entity_type, rule.score, rule.id, False
 
