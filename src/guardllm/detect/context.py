@@ -161,9 +161,9 @@ class Family:
         self.keys = frozenset(self.by_key)
 
     def present(self, toks: frozenset[str]) -> list[str]:
+        if self.keys.isdisjoint(toks):
+            return []  # the common case, answered without building a set
         hits = self.keys & toks
-        if not hits:
-            return []
         out: list[str] = []
         for h in hits:
             for ph in self.by_key[h]:
@@ -826,6 +826,8 @@ _EU_WORDS = (
     "salita ",
     "quartiere ",
 )
+_DE_SUFFIXES = tuple(w.rstrip() for w in _DE_WORDS)
+_BLANK_DIGIT = re.compile(r"[ \t]\d")
 _FR_FAMILY = Family(_FR_WORDS)
 _EU_FAMILY = Family(_EU_WORDS)
 _UK_FAMILY = Family(("flat ", "studio ", "apartment ", "unit ", "apt"))
@@ -889,14 +891,19 @@ def find_addresses(text: str, lower: str, out: list[Cand], toks: frozenset[str] 
             out.append(("LOCATION", m.start(), m.end(), 0.7, "address-fr"))
         else:
             _type_first_street(text, p, out)
-    for w in _DE_WORDS:
-        i = lower.find(w)
-        while i != -1:
-            # German street names end in the type word, glued or hyphenated: "Salzstraße 9", "Madlen-Ernst-Allee 24"
-            m = _DE_STREET.search(text, max(0, i - 40), min(n, i + 90))
-            if m:
-                out.append(("LOCATION", m.start(), m.end(), 0.7, "address-de"))
-            i = lower.find(w, i + 1)
+    # The street type is followed by the house number: look only where a blank precedes a digit
+    # (one C pass for a literal-led pattern) instead of 18 ``str.find`` passes for the type words.
+    for dm in _BLANK_DIGIT.finditer(lower):
+        j = dm.start()
+        while j > 0 and lower[j - 1] in " \t":
+            j -= 1
+        if not lower.endswith(_DE_SUFFIXES, max(0, j - 9), j):
+            continue
+        i = next(j - len(w) for w in _DE_SUFFIXES if lower.endswith(w, 0, j))
+        # German street names end in the type word, glued or hyphenated: "Salzstraße 9", "Madlen-Ernst-Allee 24"
+        m = _DE_STREET.search(text, max(0, i - 40), min(n, i + 90))
+        if m:
+            out.append(("LOCATION", m.start(), m.end(), 0.7, "address-de"))
     if "APO" in text or "FPO" in text or "DPO" in text:
         for m in _PO_BOX.finditer(text):
             out.append(("LOCATION", m.start(), m.end(), 0.8, "address-mil"))

@@ -55,6 +55,14 @@ _EMAIL = re.compile(
 
 
 _HAS_SPACE = re.compile(r"\s")
+# The pieces of _EMAIL, matched from each '@' outwards instead of letting a regex search a window
+# around it: a search retries every start position (quadratic on "a@b.a@b.a@b." runs), while the
+# local part is simply the run of local-part characters that ends at the '@'.
+_LOCAL_RUN_REV = re.compile(r"[\w.+%-]{1,65}")
+_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,6}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])"
+)
+_LOCAL_FIRST_BAD = frozenset(".+%-")
 
 
 def find_emails(text: str, out: list[Cand]) -> None:
@@ -67,17 +75,31 @@ def find_emails(text: str, out: list[Cand]) -> None:
         ):
             i = text.find("@", i + 1)
             continue
-        # Only the neighbourhood of each '@' can hold an address: bounded work per '@'.
-        lo = max(last, i - 65)
-        for m in _EMAIL.finditer(text, lo, min(n, i + 300)):
-            s, e = m.span()
-            last = e
-            # "scheme://user:password@host" is a URL with credentials, not an email address.
-            j = text.rfind("://", max(0, s - 200), s)
-            if j != -1 and not _HAS_SPACE.search(text, j, s):
-                break
+        # Local part: the whole run of [\w.+%-] before the '@' (at most 64 chars, starting with \w);
+        # it cannot begin inside the previous address.
+        lo = max(last, i - 66)
+        rm = _LOCAL_RUN_REV.match(text[lo:i][::-1])
+        run = rm.end() if rm else 0
+        s = i - run
+        if (
+            run == 0
+            or run > 64
+            or s < last
+            or text[s] in _LOCAL_FIRST_BAD
+            or (s > 0 and s == lo and _LOCAL_RUN_REV.match(text, s - 1, s) is not None)
+        ):
+            i = text.find("@", i + 1)
+            continue
+        dm = _DOMAIN.match(text, i + 1)
+        if dm is None:
+            i = text.find("@", i + 1)
+            continue
+        e = dm.end()
+        last = e
+        # "scheme://user:password@host" is a URL with credentials, not an email address.
+        j = text.rfind("://", max(0, s - 200), s)
+        if j == -1 or _HAS_SPACE.search(text, j, s):
             out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
-            break
         i = text.find("@", max(i + 1, last))
 
 
@@ -235,10 +257,33 @@ def find_ipv4(text: str, out: list[Cand], pos: int = 0, endpos: int | None = Non
 _IPV6_GATE = re.compile(r":[0-9A-Fa-f]{0,4}:")
 
 
+_HEX_COLON_REV = re.compile(r"[0-9A-Fa-f:]*")
+
+
 def find_ipv6(text: str, out: list[Cand]) -> None:
-    if text.count(":") < 2 or not _IPV6_GATE.search(text):
+    if text.count(":") < 2:
         return
-    for m in _IPV6.finditer(text):
+    # _IPV6 has no literal prefix, so a finditer would try it at every position.  Every match
+    # holds a ':hex{0,4}:' (found by a literal-led search) and can only start where the run of
+    # hex digits and colons around it starts (its look-behind forbids a hex digit or colon before).
+    pos = 0
+    n = len(text)
+    while True:
+        g = _IPV6_GATE.search(text, pos)
+        if g is None:
+            return
+        gs = g.start()
+        back = _HEX_COLON_REV.match(text[pos:gs][::-1])
+        start = gs - (back.end() if back else 0)
+        run_end = _HEX_COLON_REV.match(text, gs).end()
+        pos = run_end if run_end > gs else gs + 1
+        if start > 0 and _IPV6_BEFORE_BAD.match(text, start - 1):
+            continue
+        m = _IPV6.match(text, start)
+        if m is None:
+            continue
+        if m.end() > pos:
+            pos = m.end()
         v = m.group()
         if v.count(":") < 2 or sum(c.isalnum() for c in v) < 3:
             continue
@@ -247,6 +292,11 @@ def find_ipv6(text: str, out: list[Cand]) -> None:
         except ValueError:
             continue
         out.append(("IP_ADDRESS", m.start(), m.end(), 0.9, "ipv6"))
+        if pos >= n:
+            return
+
+
+_IPV6_BEFORE_BAD = re.compile(r"[\w:.]")
 
 
 # -- numbers: one cheap pass finds digit clusters; the typed recognizers run only inside them ------
@@ -259,26 +309,19 @@ _CLUSTER = re.compile(r"\d(?:(?:[ .()/+-]{0,2}\d){6,40}|\d{0,2}\.\d{1,3}\.\d{1,3
 def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
     """Phones, cards, SSNs and IPv4 addresses, looked for only where enough digits cluster."""
     n = len(text)
+    phone = "PHONE_NUMBER" in want
+    card = "CREDIT_CARD" in want
+    ssn = "US_SSN" in want
+    ipv4 = "IP_ADDRESS" in want
     for m in _CLUSTER.finditer(text):
         cs, ce = m.span()
         v = m.group()
-        nd = (
-            len(v)
-            - v.count(" ")
-            - v.count("-")
-            - v.count(".")
-            - v.count("(")
-            - v.count(")")
-            - v.count("/")
-            - v.count("+")
-        )
-        dots = v.count(".")
-        if nd < 7 and dots < 3:
-            continue
+        # The regex guarantees >= 7 digits or a dotted quad; one C call counts the digits.
+        nd = len(_NON_DIGIT.sub("", v))
         # One char either side so look-behind/look-ahead see the real neighbours.
-        lo = max(0, cs - 2)
-        hi = min(n, ce + 1)
-        if 7 <= nd and "PHONE_NUMBER" in want:
+        lo = cs - 2 if cs > 2 else 0
+        hi = ce + 1 if ce < n else n
+        if nd >= 7 and phone:
             prev = text[cs - 1] if cs else ""
             # Cheap shape test first: every phone form starts with '+', '(', a trunk '0', or NNN-sep.
             if (
@@ -289,15 +332,15 @@ def find_numbers(text: str, out: list[Cand], want: frozenset[str]) -> None:
                 or (v[0] == "1" and v[1] in " .-")
             ):
                 find_phones(text, out, lo, hi)
-            elif nd in (10, 11) and _phone_context(text, cs):
+            elif (nd == 10 or nd == 11) and _phone_context(text, cs):
                 bm = _BARE_PHONE.match(text, cs)
                 if bm and _nanp_ok(bm.group()):
                     out.append(("PHONE_NUMBER", cs, bm.end(), 0.65, "phone"))
-        if nd >= 12 and "CREDIT_CARD" in want:
+        if nd >= 12 and card:
             find_cards(text, out, lo, hi)
-        if nd >= 9 and "US_SSN" in want and ("-" in v or " " in v):
+        if nd >= 9 and ssn and ("-" in v or " " in v):
             find_ssns(text, out, lo, hi)
-        if dots >= 3 and "IP_ADDRESS" in want:
+        if ipv4 and v.count(".") >= 3:
             find_ipv4(text, out, lo, hi)
 
 
@@ -341,7 +384,14 @@ _BTC_HINTS = ("btc", "bitcoin", "wallet", "crypto", "bc1", "tb1")
 def find_crypto(text: str, out: list[Cand], lower: str | None = None) -> None:
     if lower is None:
         lower = text.lower()
-    if not any(h in lower for h in _BTC_HINTS):
+    if not (
+        "btc" in lower
+        or "bitcoin" in lower
+        or "wallet" in lower
+        or "crypto" in lower
+        or "bc1" in lower
+        or "tb1" in lower
+    ):
         it = iter(())
     else:
         it = _BTC.finditer(text)
