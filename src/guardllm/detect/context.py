@@ -13,6 +13,8 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 
+from guardllm.detect.pii import hint_windows
+
 Cand = tuple[str, int, int, float, str]
 
 
@@ -603,18 +605,12 @@ def find_persons(
         if score >= 0.5:
             out.append(("PERSON", s, e, score, "person-context"))
             last_end = e
-    if "Mr" in text or "Ms" in text or "Dr" in text or "Prof" in text or "Miss" in text or "Herr" in text:
-        for m in _TITLE1.finditer(text):
+    for lo, hi in hint_windows(text, _TITLE_HINTS):
+        for m in _TITLE1.finditer(text, lo, hi):
             if not is_stop(m.group(1)):
                 out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
-    if (
-        "name is" in lower
-        or "i'm " in lower
-        or "i am " in lower
-        or "this is " in lower
-        or "call me " in lower
-    ):
-        for m in _LOWER_NAME.finditer(text):
+    for lo, hi in hint_windows(lower, _LOWER_NAME_HINTS):
+        for m in _LOWER_NAME.finditer(text, lo, hi):
             # "hi, my name is john smith": typed in lower case, so only a known given name or an
             # email that spells it makes it a name.
             words = m.group(1).split()
@@ -639,6 +635,8 @@ def find_persons(
             out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
 
 
+_TITLE_HINTS = ("Mr", "Ms", "Dr", "Prof", "Miss", "Herr")
+_LOWER_NAME_HINTS = ("name is", "i'm ", "i am ", "this is ", "call me ")
 _LOWER_NAME = re.compile(
     r"(?:[Mm]y name is|[Nn]ame is|\b[Ii]'m|\b[Ii] am|[Tt]his is|[Cc]all me)[ \t]+([a-z][a-z'-]{1,30}(?:[ \t][a-z][a-z'-]{1,30})?)\b"
 )

@@ -47,6 +47,72 @@ def _neg_before(text: str, start: int) -> bool:
     return bool(words) and words[-1].lstrip("([{'\"").lower() in _NEG_WORDS
 
 
+# -- local gating -------------------------------------------------------------------------------
+#: Texts up to twice this size are gated as a whole; beyond it a hint word opens only the window of
+#: this many characters around itself, so a 10 MB input does not run every word-gated recognizer
+#: over all of its bytes because one "wallet" or "Mr" appears somewhere in it.
+HINT_RADIUS = 2048
+
+
+def hint_windows(lower: str, hints: tuple[str, ...], radius: int = HINT_RADIUS) -> list[tuple[int, int]]:
+    """Spans of ``lower`` within ``radius`` of any of ``hints`` (the whole text when it is short).
+
+    Window ends are moved out to a line break (or a blank) so no match is cut in two.
+    """
+    n = len(lower)
+    if n <= 2 * radius:
+        for h in hints:
+            if h in lower:
+                return [(0, n)]
+        return []
+    hits: list[int] = []
+    for h in hints:
+        i = lower.find(h)
+        while i != -1:
+            hits.append(i)
+            i = lower.find(h, i + 1)
+    if not hits:
+        return []
+    hits.sort()
+    spans: list[tuple[int, int]] = []
+    for i in hits:
+        lo = i - radius
+        hi = i + radius
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], hi)
+        else:
+            spans.append((lo, hi))
+    out: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        lo = _snap_back(lower, lo)
+        hi = _snap_forward(lower, hi)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _snap_back(s: str, i: int) -> int:
+    if i <= 0:
+        return 0
+    j = s.rfind("\n", max(0, i - 512), i)
+    if j == -1:
+        j = max(s.rfind(" ", max(0, i - 512), i), s.rfind("\t", max(0, i - 512), i))
+    return j + 1 if j != -1 else 0
+
+
+def _snap_forward(s: str, i: int) -> int:
+    n = len(s)
+    if i >= n:
+        return n
+    j = s.find("\n", i, i + 512)
+    if j == -1:
+        cands = [k for k in (s.find(" ", i, i + 512), s.find("\t", i, i + 512)) if k != -1]
+        j = min(cands) if cands else -1
+    return j if j != -1 else n
+
+
 # -- email ---------------------------------------------------------------------------------------
 _EMAIL = re.compile(
     r"(?<![\w.+%-])[\w][\w.+%-]{0,63}@"
@@ -355,14 +421,45 @@ _MAC_DOT = re.compile(r"\.[0-9A-Fa-f]{4}\.")
 _MAC_CISCO = re.compile(r"(?<![\w:.-])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w:.-])")
 
 
+def _gated_matches(
+    text: str, pat: re.Pattern[str], gates: list[re.Pattern[str]], offsets: tuple[int, ...]
+) -> list[re.Match[str]]:
+    """What ``pat.finditer(text)`` finds, trying ``pat`` only at ``offsets`` before each gate hit.
+
+    ``pat`` starts with a character class, so a plain finditer would attempt it at almost every
+    position; the gates are literal-led (fast C search) and every match of ``pat`` contains one.
+    """
+    starts: set[int] = set()
+    for g in gates:
+        for gm in g.finditer(text):
+            gs = gm.start()
+            for off in offsets:
+                if gs - off >= 0:
+                    starts.add(gs - off)
+    found: list[re.Match[str]] = []
+    last = 0
+    for st in sorted(starts):
+        if st < last:
+            continue
+        m = pat.match(text, st)
+        if m is not None:
+            found.append(m)
+            last = m.end()
+    return found
+
+
 def find_macs(text: str, out: list[Cand]) -> None:
     hits = []
-    if (text.count(":") >= 5 and _MAC_COLON.search(text)) or (
-        text.count("-") >= 5 and _MAC_DASH.search(text)
-    ):
-        hits.extend(_MAC.finditer(text))
-    if _MAC_DOT.search(text):
-        hits.extend(_MAC_CISCO.finditer(text))
+    gates = []
+    if text.count(":") >= 5:
+        gates.append(_MAC_COLON)
+    if text.count("-") >= 5:
+        gates.append(_MAC_DASH)
+    if gates:
+        # The gate ":hh:hh:" covers separators 1-3, 2-4 or 3-5 of a MAC.
+        hits.extend(_gated_matches(text, _MAC, gates, (2, 5, 8)))
+    if "." in text:
+        hits.extend(_gated_matches(text, _MAC_CISCO, [_MAC_DOT], (4, 9)))
     for m in hits:
         v = m.group().lower()
         if v in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "00-00-00-00-00-00", "ff-ff-ff-ff-ff-ff"):
@@ -384,55 +481,52 @@ _BTC_HINTS = ("btc", "bitcoin", "wallet", "crypto", "bc1", "tb1")
 def find_crypto(text: str, out: list[Cand], lower: str | None = None) -> None:
     if lower is None:
         lower = text.lower()
-    if not (
-        "btc" in lower
-        or "bitcoin" in lower
-        or "wallet" in lower
-        or "crypto" in lower
-        or "bc1" in lower
-        or "tb1" in lower
-    ):
-        it = iter(())
-    else:
-        it = _BTC.finditer(text)
-    for m in it:
-        v = m.group()
-        if (v[0] in "13" and base58check_ok(v)) or (v[0] in "bt" and bech32_ok(v)):
-            out.append(("CRYPTO", m.start(), m.end(), 0.95, "btc"))
+    for lo, hi in hint_windows(lower, _BTC_HINTS):
+        for m in _BTC.finditer(text, lo, hi):
+            v = m.group()
+            if (v[0] in "13" and base58check_ok(v)) or (v[0] in "bt" and bech32_ok(v)):
+                out.append(("CRYPTO", m.start(), m.end(), 0.95, "btc"))
     if "0x" in text:
-        for m in _ETH.finditer(text):
-            ctx = _ETH_CONTEXT.search(text, max(0, m.start() - 40), m.start())
-            out.append(("CRYPTO", m.start(), m.end(), 0.85 if ctx else 0.55, "eth"))
+        i = text.find("0x")
+        while i != -1:
+            # Literal-led: only where "0x" occurs (the regex alone would try every position).
+            m = _ETH.match(text, i)
+            if m:
+                ctx = _ETH_CONTEXT.search(text, max(0, i - 40), i)
+                out.append(("CRYPTO", i, m.end(), 0.85 if ctx else 0.55, "eth"))
+                i = text.find("0x", m.end())
+            else:
+                i = text.find("0x", i + 1)
 
 
 # -- DEA registration numbers (MEDICAL_LICENSE) ------------------------------------------------
 _DEA = re.compile(r"(?<![\w-])[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}(?![\w-])")
 _DEA_CONTEXT = re.compile(r"(?i)\b(?:dea|prescriber|license|licence|registration|npi|provider)\b")
+_DEA_HINTS = ("dea", "prescri", "licen", "registration")
 
 
 def find_dea(text: str, out: list[Cand], lower: str | None = None) -> None:
     if lower is None:
         lower = text.lower()
-    if not ("dea" in lower or "prescri" in lower or "licen" in lower or "registration" in lower):
-        return
-    for m in _DEA.finditer(text):
-        if dea_ok(m.group()):
-            ctx = _DEA_CONTEXT.search(text, max(0, m.start() - 40), m.start())
-            out.append(("MEDICAL_LICENSE", m.start(), m.end(), 0.85 if ctx else 0.55, "dea"))
+    for lo, hi in hint_windows(lower, _DEA_HINTS):
+        for m in _DEA.finditer(text, lo, hi):
+            if dea_ok(m.group()):
+                ctx = _DEA_CONTEXT.search(text, max(0, m.start() - 40), m.start())
+                out.append(("MEDICAL_LICENSE", m.start(), m.end(), 0.85 if ctx else 0.55, "dea"))
 
 
 # -- VIN ---------------------------------------------------------------------------------------
 _VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w-])")
+_VIN_HINTS = ("vin", "vehicle", "chassis")
 
 
 def find_vins(text: str, out: list[Cand], lower: str | None = None) -> None:
     if lower is None:
         lower = text.lower()
-    if not ("vin" in lower or "vehicle" in lower or "chassis" in lower):
-        return
-    for m in _VIN.finditer(text):
-        if vin_ok(m.group()):
-            out.append(("VEHICLE_ID", m.start(), m.end(), 0.75, "vin"))
+    for lo, hi in hint_windows(lower, _VIN_HINTS):
+        for m in _VIN.finditer(text, lo, hi):
+            if vin_ok(m.group()):
+                out.append(("VEHICLE_ID", m.start(), m.end(), 0.75, "vin"))
 
 
 # -- URLs that carry personal data --------------------------------------------------------------
@@ -443,10 +537,13 @@ _URL_PII = re.compile(
 )
 
 
+_SCHEME_SEP = re.compile("://")
+
+
 def find_urls(text: str, out: list[Cand]) -> None:
     if "://" not in text:
         return
-    for m in _URL.finditer(text):
+    for m in _gated_matches(text, _URL, [_SCHEME_SEP], (3, 4, 5)):
         v = m.group().rstrip(".,;:!?")
         if _URL_PII.search(v) or "%40" in v or ("@" in v.split("?", 1)[-1] and "?" in v):
             out.append(("URL", m.start(), m.start() + len(v), 0.8, "url"))
