@@ -503,3 +503,52 @@ def test_import_paths_and_lightness():
     src = str(Path(guardllm.__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=src)
+
+
+def test_chat_stream_token_forms_next_to_punctuation(server, guard, openai_client):
+    """Tokens right before or after punctuation, in the tolerant forms models produce
+    (bare, Markdown-escaped, HTML-escaped, lower case): any chunking restores exactly
+    what the non-streamed answer restores."""
+    client = guardllm.openai.wrap(openai_client, guard)
+    e, s = guard.mask(EMAIL), guard.mask(SSN)
+    bare_e, bare_s = e.strip("[]"), s.strip("[]")
+    variants = [
+        f"{e}. {s}, ok",
+        f"({bare_e}), x.{bare_s}: '{e}'",
+        f'"{e}"{s}!{bare_e}?',
+        f"\\[{bare_e.replace('_', chr(92) + '_')}\\], &#91;{bare_s}&#93;.",
+        f"{e.lower()}]] {{{s}}} {e}",
+        f"a{bare_e}, {bare_e}b. end",
+    ]
+    rng = random.Random(3)
+    for text in variants:
+        server.script(Reply(text))
+        expected = _chat(client).choices[0].message.content
+        assert expected == guard.unmask(text)
+        for size in (1, 2, 3):
+            server.script(Reply(text, chunk_size=size))
+            assert _collect_chat_stream(_chat(client, stream=True))[0] == expected
+        for _ in range(4):
+            cuts = sorted(rng.sample(range(1, len(text)), rng.randint(1, len(text) - 1)))
+            pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+            server.script(Reply(text, chunks=pieces))
+            assert _collect_chat_stream(_chat(client, stream=True))[0] == expected
+
+
+def test_stream_shows_a_leading_token_as_soon_as_it_closes(server, guard, openai_client):
+    """At one character per event, the caller sees the restored value on the event that
+    carries the token's closing bracket: fewer events behind the raw stream than the
+    token is long (the bench measures the same in milliseconds)."""
+    token = guard.mask(EMAIL)
+
+    def shown(client):
+        server.script(Reply(f"{token} is on file.", chunk_size=1))
+        return ["".join(c.delta.content or "" for c in chunk.choices) for chunk in _chat(client, stream=True)]
+
+    raw = shown(openai_client)
+    guarded = shown(guardllm.openai.wrap(openai_client, guard))
+    raw_first = next(i for i, piece in enumerate(raw) if piece)
+    first = next(i for i, piece in enumerate(guarded) if piece)
+    assert first - raw_first == len(token) - 1  # the event that carries "]"
+    assert guarded[first] == EMAIL
+    assert "".join(guarded) == f"{EMAIL} is on file."

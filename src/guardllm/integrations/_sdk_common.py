@@ -181,6 +181,11 @@ class Masker:
 
 # -- response side ----------------------------------------------------------------------
 
+#: Characters after which a streamed text can be released even mid-word: none of them
+#: occurs inside any token surface form (``;`` does, in ``&#91;``, so it is not here),
+#: and ``]`` can only close one.
+_RELEASE_AFTER = frozenset("].,!?:)}\"'")
+
 
 @dataclass
 class _Flow:
@@ -293,15 +298,36 @@ class CallTrace:
         with self._lock:
             entry = self._restorers.get(key)
         if entry is None:
-            restorer = self.guard.stream_restorer(
-                scope=self.cfg.scope, to=self.cfg.to, principal=self.cfg.principal, purpose=self.cfg.purpose
-            )
-            entry = (restorer, self._flow("sink:answer", self.cfg.to))
+            entry = (self._new_restorer(), self._flow("sink:answer", self.cfg.to))
             with self._lock:
                 entry = self._restorers.setdefault(key, entry)
         restorer, flow = entry
         flow.texts.append(chunk)
-        return restorer.feed(chunk) if chunk else chunk
+        if not chunk:
+            return chunk
+        out = restorer.feed(chunk)
+        if chunk[-1] in _RELEASE_AFTER and restorer.pending and not self._surrogates_on():
+            # The restorer holds the trailing non-space run until a space arrives.  After
+            # one of these characters nothing held can still grow into a token (no token
+            # form contains them; ']' ends a bracketed one), so release it now: a stream
+            # that opens with "[EMAIL_1]" shows it when ']' arrives, not one event later.
+            # The next restorer starts with no look-behind, which is what these
+            # characters give a bare token too, so the output stays identical to
+            # restoring the whole text at once.
+            out += restorer.flush()
+            with self._lock:
+                self._restorers[key] = (self._new_restorer(), flow)
+        return out
+
+    def _new_restorer(self) -> Any:
+        return self.guard.stream_restorer(
+            scope=self.cfg.scope, to=self.cfg.to, principal=self.cfg.principal, purpose=self.cfg.purpose
+        )
+
+    def _surrogates_on(self) -> bool:
+        # Multi-word surrogates span punctuation ("Smith, John"): never release early then.
+        check = getattr(self.guard, "_surrogates_on", None)
+        return True if check is None else bool(check())
 
     def flush(self, key: Any) -> str:
         """End the stream ``key``: whatever was held back, restored."""
