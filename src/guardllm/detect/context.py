@@ -13,7 +13,7 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 
-from guardllm.detect.pii import hint_windows
+from guardllm.detect.pii import anchor_windows
 
 Cand = tuple[str, int, int, float, str]
 
@@ -605,11 +605,12 @@ def find_persons(
         if score >= 0.5:
             out.append(("PERSON", s, e, score, "person-context"))
             last_end = e
-    for lo, hi in hint_windows(text, _TITLE_HINTS):
+    # Both patterns begin at their trigger word: search only right around each occurrence.
+    for lo, hi in anchor_windows(text, _TITLE_HINTS, 0, 80):
         for m in _TITLE1.finditer(text, lo, hi):
             if not is_stop(m.group(1)):
                 out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
-    for lo, hi in hint_windows(lower, _LOWER_NAME_HINTS):
+    for lo, hi in anchor_windows(lower, _LOWER_NAME_HINTS, 4, 100):
         for m in _LOWER_NAME.finditer(text, lo, hi):
             # "hi, my name is john smith": typed in lower case, so only a known given name or an
             # email that spells it makes it a name.
@@ -635,7 +636,7 @@ def find_persons(
             out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
 
 
-_TITLE_HINTS = ("Mr", "Ms", "Dr", "Prof", "Miss", "Herr")
+_TITLE_HINTS = ("Mr", "Ms", "Mx", "Dr", "Prof", "Miss", "Mme", "Herr", "Frau")
 _LOWER_NAME_HINTS = ("name is", "i'm ", "i am ", "this is ", "call me ")
 _LOWER_NAME = re.compile(
     r"(?:[Mm]y name is|[Nn]ame is|\b[Ii]'m|\b[Ii] am|[Tt]his is|[Cc]all me)[ \t]+([a-z][a-z'-]{1,30}(?:[ \t][a-z][a-z'-]{1,30})?)\b"

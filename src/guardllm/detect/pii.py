@@ -93,6 +93,45 @@ def hint_windows(lower: str, hints: tuple[str, ...], radius: int = HINT_RADIUS) 
     return out
 
 
+def anchor_windows(s: str, hints: tuple[str, ...], before: int, after: int) -> list[tuple[int, int]]:
+    """Merged spans from ``before`` characters ahead of each hint to ``after`` past it.
+
+    For patterns whose every match begins near one of ``hints``: searching only these spans finds
+    the same matches as a whole-text search, at a cost that follows the hints, not the text size.
+    """
+    hits: list[int] = []
+    for h in hints:
+        i = s.find(h)
+        while i != -1:
+            hits.append(i)
+            i = s.find(h, i + 1)
+    if not hits:
+        return []
+    if len(hits) > 1:
+        hits.sort()
+    n = len(s)
+    out: list[tuple[int, int]] = []
+    for i in hits:
+        # A match starts at most ``before`` ahead of its hint (look-behinds still see further
+        # back); the end moves on to a blank so a long word is never cut.
+        lo = i - before if i > before else 0
+        hi = i + after
+        if hi >= n:
+            hi = n
+        else:
+            m = _BLANK.search(s, hi, hi + 256)
+            hi = m.start() if m else n
+        if out and lo <= out[-1][1]:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+_BLANK = re.compile(r"\s")
+
+
 def _snap_back(s: str, i: int) -> int:
     if i <= 0:
         return 0
@@ -431,7 +470,10 @@ def _gated_matches(
     """
     starts: set[int] = set()
     for g in gates:
-        for gm in g.finditer(text):
+        first = g.search(text)
+        if first is None:
+            continue  # the common case: no gate hit at all
+        for gm in g.finditer(text, first.start()):
             gs = gm.start()
             for off in offsets:
                 if gs - off >= 0:
@@ -458,7 +500,7 @@ def find_macs(text: str, out: list[Cand]) -> None:
     if gates:
         # The gate ":hh:hh:" covers separators 1-3, 2-4 or 3-5 of a MAC.
         hits.extend(_gated_matches(text, _MAC, gates, (2, 5, 8)))
-    if "." in text:
+    if "." in text and _MAC_DOT.search(text):
         hits.extend(_gated_matches(text, _MAC_CISCO, [_MAC_DOT], (4, 9)))
     for m in hits:
         v = m.group().lower()
