@@ -20,9 +20,9 @@ import binascii
 import itertools
 import json
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Iterator
 
 from guardllm.detect.finding import Finding
 from guardllm.detect.secret_rules import RULE_TYPES, SECRET_RULES, SecretRule
@@ -47,6 +47,9 @@ SECRET_TYPES: dict[str, str] = {
     "BASIC_AUTH": "BASIC_AUTH",
     "SESSION_TOKEN": "SESSION_TOKEN",
 }
+
+#: A raw hit: start, end, entity type, score, rule id, generic (assignment/header) or specific.
+_Hit = tuple[int, int, str, float, str, bool]
 
 _GENERIC = {"PASSWORD", "GENERIC_SECRET", "BEARER_TOKEN", "BASIC_AUTH", "SESSION_TOKEN"}
 
@@ -126,21 +129,37 @@ _HASH_CONTEXT = re.compile(
 )
 
 
+# Precompiled helpers for the value checks; the ASCII ones stand in for per-character
+# ``str.isdigit()``/``isalnum()`` loops, which they equal on ASCII input.
+_NOT_ALNUM_ASCII = re.compile(r"[^A-Za-z0-9]+")
+_DIGIT_ASCII = re.compile(r"[0-9]")
+_LOWER_ASCII = re.compile(r"[a-z]")
+_UPPER_ASCII = re.compile(r"[A-Z]")
+_RUN_OF_8 = re.compile(r"(.)\1{7}")
+_SEGMENT_SPLIT = re.compile(r"[-_.:/ ]+")
+_PLACEHOLDER_PARTS_RE = re.compile("|".join(re.escape(p) for p in _PLACEHOLDER_PARTS))
+_ABS_PATH = re.compile(r"(?:/[\w.@-]{1,64}){1,30}/?")
+_KEYBOARD_RUNS = ("qwerty", "qwertyuiop", "asdfgh", "asdfghjkl")
+
+
 def entropy(s: str) -> float:
     """Shannon entropy in bits per character."""
     if not s:
         return 0.0
     n = len(s)
-    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+    log2 = math.log2
+    return -sum([c / n * log2(c / n) for c in Counter(s).values()])
 
 
 def _sequential(s: str) -> bool:
     """``abcdef123456``, ``123456789``, ``qwerty``-style runs: obvious fillers, not secrets."""
-    t = [c for c in s.lower() if c.isalnum()]
+    low = s.lower()
+    t = _NOT_ALNUM_ASCII.sub("", low) if low.isascii() else "".join([c for c in low if c.isalnum()])
     if len(t) < 4:
         return False
-    steps = sum(1 for a, b in itertools.pairwise(t) if abs(ord(b) - ord(a)) == 1)
-    return steps >= 0.75 * (len(t) - 1) or "".join(t) in ("qwerty", "qwertyuiop", "asdfgh", "asdfghjkl")
+    codes = list(map(ord, t))
+    steps = list(map(operator.sub, codes[1:], codes))
+    return steps.count(1) + steps.count(-1) >= 0.75 * (len(t) - 1) or t in _KEYBOARD_RUNS
 
 
 def is_placeholder(value: str) -> bool:
@@ -151,15 +170,21 @@ def is_placeholder(value: str) -> bool:
     low = v.lower()
     if low in _PLACEHOLDER_WORDS or low.strip("_-.!") in _PLACEHOLDER_WORDS:
         return True
-    if any(p in low for p in _PLACEHOLDER_PARTS):
+    if _PLACEHOLDER_PARTS_RE.search(low):
         return True
     if _CODE_REF.match(v) or _ENV_NAME.match(v):
         return True
-    if any(w in _PLACEHOLDER_SEGMENTS for w in re.split(r"[-_.:/ ]+", low)):
+    if not _PLACEHOLDER_SEGMENTS.isdisjoint(_SEGMENT_SPLIT.split(low)):
         return True
     if len(set(low)) <= 2 and len(low) >= 3:
         return True
     return _sequential(v)
+
+
+def _has_digit(s: str) -> bool:
+    if s.isascii():
+        return _DIGIT_ASCII.search(s) is not None
+    return any(c.isdigit() for c in s)
 
 
 def _random_enough(body: str, min_entropy: float) -> bool:
@@ -168,14 +193,19 @@ def _random_enough(body: str, min_entropy: float) -> bool:
     low = body.lower()
     if "xxxx" in low or "example" in low or "0000000" in low:
         return False
-    if re.search(r"(.)\1{7}", body):
+    if _RUN_OF_8.search(body):
         return False
-    # "xxx-xxxx_xxx" style masks, broken up by separators
-    alnum = sum(c.isalnum() for c in body)
-    if alnum and low.count("x") * 3 >= alnum and alnum >= 6:
-        return False
+    # "xxx-xxxx_xxx" style masks, broken up by separators (needs 2+ x's to reach a third of 6+)
+    xs = low.count("x")
+    if xs >= 2:
+        if body.isascii():
+            alnum = len(_NOT_ALNUM_ASCII.sub("", body))
+        else:
+            alnum = sum([c.isalnum() for c in body])
+        if alnum and xs * 3 >= alnum and alnum >= 6:
+            return False
     # Long random bodies contain a digit; identifier-like letter runs do not.
-    if len(body) >= 24 and not any(c.isdigit() for c in body):
+    if len(body) >= 24 and not _has_digit(body):
         return False
     return True
 
@@ -188,25 +218,30 @@ def _generic_value_ok(v: str) -> bool:
         return False
     if v.startswith(("http://", "https://", "./", "~/", "file:")):
         return False
-    if (
-        v.startswith("/")
-        and re.fullmatch(r"(?:/[\w.@-]{1,64}){1,30}/?", v)
-        and (v.count("/") >= 3 or "." in v)
-    ):
+    if v.startswith("/") and _ABS_PATH.fullmatch(v) and (v.count("/") >= 3 or "." in v):
         return False
     if v.isdigit() or (v.isalpha() and (v.islower() or v.isupper())):
         return False
     # Real tokens carry digits; words, identifiers and prose fragments do not.
-    if not any(c.isdigit() for c in v) and (len(v) < 20 or _WORDISH.match(v)):
+    has_digit = _has_digit(v)
+    if not has_digit and (len(v) < 20 or _WORDISH.match(v)):
         return False
-    classes = sum(
-        (
-            any(c.islower() for c in v),
-            any(c.isupper() for c in v),
-            any(c.isdigit() for c in v),
-            any(not c.isalnum() for c in v),
+    if v.isascii():
+        classes = (
+            (_LOWER_ASCII.search(v) is not None)
+            + (_UPPER_ASCII.search(v) is not None)
+            + has_digit
+            + (_NOT_ALNUM_ASCII.search(v) is not None)
         )
-    )
+    else:
+        classes = sum(
+            (
+                any(c.islower() for c in v),
+                any(c.isupper() for c in v),
+                has_digit,
+                any(not c.isalnum() for c in v),
+            )
+        )
     if classes < 2:
         return False
     return entropy(v) >= (3.0 if len(v) >= 12 else 2.5)
@@ -346,20 +381,26 @@ def _trie_pattern(words: list[str]) -> str:
     return build(trie)
 
 
-def _closure(lits: dict[str, set[int]]) -> dict[str, tuple[int, ...]]:
-    # The trie reports the longest literal at a position; every shorter literal that is a prefix
-    # of it matched there too.
-    return {w: tuple(sorted({i for p, rs in lits.items() if w.startswith(p) for i in rs})) for w in lits}
+def _closure(lits: dict[str, set[int]], cased: bool) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
+    """literal -> (rules it surely admits, rules that still need their keyword test).
+
+    The trie reports the longest literal at a position; every shorter literal that is a prefix of
+    it matched there too.  A rule is admitted outright when one of its keywords is inside the
+    (lower-cased) literal, since the literal's presence then proves the keyword's.
+    """
+    out: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    for w in lits:
+        rules = sorted({i for p, rs in lits.items() if w.startswith(p) for i in rs})
+        wl = w.lower() if cased else w
+        sure = tuple(i for i in rules if any(k in wl for k in SECRET_RULES[i].keywords))
+        out[w] = (sure, tuple(i for i in rules if i not in sure))
+    return out
 
 
-def _build_gates() -> tuple[
-    re.Pattern[str],
-    dict[str, tuple[int, ...]],
-    re.Pattern[str],
-    dict[str, tuple[int, ...]],
-    tuple[tuple[str, tuple[int, ...]], ...],
-    tuple[tuple[str, tuple[int, ...]], ...],
-]:
+_Gate = dict[str, tuple[tuple[int, ...], tuple[int, ...]]]
+
+
+def _build_gates() -> tuple[re.Pattern[str], _Gate, re.Pattern[str], _Gate, _Gate, _Gate]:
     by_cs: dict[str, set[int]] = {}  # case-sensitive literal after a non-alphanumeric, on text
     by_ci: dict[str, set[int]] = {}  # lower-case literal after a non-letter, on low
     any_cs: dict[str, set[int]] = {}  # literal anywhere in text
@@ -379,19 +420,19 @@ def _build_gates() -> tuple[
                 any_ci.setdefault(lit, set()).add(i)
             else:
                 any_cs.setdefault(lit, set()).add(i)
-    cs_re = re.compile("[^A-Za-z0-9](?=(" + _trie_pattern(sorted(by_cs)) + "))")
-    ci_re = re.compile("[^a-z](?=(" + _trie_pattern(sorted(by_ci)) + "))")
-    return (
-        cs_re,
-        _closure(by_cs),
-        ci_re,
-        _closure(by_ci),
-        tuple((k, tuple(sorted(v))) for k, v in sorted(any_cs.items())),
-        tuple((k, tuple(sorted(v))) for k, v in sorted(any_ci.items())),
-    )
+    # The first-character look-ahead fails most positions before the trie's alternation is walked.
+    cs_first = "[" + "".join(sorted({re.escape(w[0]) for w in by_cs})) + "]"
+    ci_first = "[" + "".join(sorted({re.escape(w[0]) for w in by_ci})) + "]"
+    cs_re = re.compile(f"[^A-Za-z0-9](?={cs_first})(?=({_trie_pattern(sorted(by_cs))}))")
+    ci_re = re.compile(f"[^a-z](?={ci_first})(?=({_trie_pattern(sorted(by_ci))}))")
+    any_cs_c = {k: v for k, v in _closure(any_cs, True).items()}
+    any_ci_c = {k: v for k, v in _closure(any_ci, False).items()}
+    return cs_re, _closure(by_cs, True), ci_re, _closure(by_ci, False), any_cs_c, any_ci_c
 
 
-_GATE_CS, _BY_CS, _GATE_CI, _BY_CI, _ANY_CS, _ANY_CI = _build_gates()
+_GATE_CS, _BY_CS, _GATE_CI, _BY_CI, _ANY_CS_MAP, _ANY_CI_MAP = _build_gates()
+_ANY_CS = tuple(_ANY_CS_MAP.items())
+_ANY_CI = tuple(_ANY_CI_MAP.items())
 _RULE_KEYWORDS: tuple[tuple[str, ...], ...] = tuple(r.keywords for r in SECRET_RULES)
 _GROUPED: tuple[bool, ...] = tuple("s" in r.regex.groupindex for r in SECRET_RULES)
 _KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in SECRET_RULES for k in r.keywords}))
@@ -401,28 +442,30 @@ _BY_KEYWORD: dict[str, tuple[int, ...]] = {
 _HEX_32_64 = re.compile(r"[0-9a-fA-F]{32,64}")
 
 
-def _provider_todo(text: str, low: str) -> list[int]:
+def _provider_todo(text: str, low: str, exotic: bool) -> list[int]:
     """Indices (table order) of the rules whose keyword is in ``low`` and whose literal can start a match."""
-    if not text.isascii() and _CASE_EXOTIC.search(text):
+    if exotic:
         # Exact path: one substring test per keyword (what the gate stands in for).
         return sorted({i for k in _KEYWORDS if k in low for i in _BY_KEYWORD[k]})
-    cand: set[int] = set()
-    for lit in set(_GATE_CS.findall("\n" + text)):
-        cand.update(_BY_CS[lit])
-    for lit in set(_GATE_CI.findall("\n" + low)):
-        cand.update(_BY_CI[lit])
-    for lit, rules in _ANY_CS:
-        if lit in text:
-            cand.update(rules)
-    for lit, rules in _ANY_CI:
-        if lit in low:
-            cand.update(rules)
+    gates = [_BY_CS[w] for w in set(_GATE_CS.findall("\n" + text))]
+    gates += [_BY_CI[w] for w in set(_GATE_CI.findall("\n" + low))]
+    gates += [g for w, g in _ANY_CS if w in text]
+    gates += [g for w, g in _ANY_CI if w in low]
+    if not gates:
+        return []
+    sure: set[int] = set()
+    check: set[int] = set()
+    for s, c in gates:
+        sure.update(s)
+        check.update(c)
     kws = _RULE_KEYWORDS
-    return [i for i in sorted(cand) if any(k in low for k in kws[i])]
+    check.difference_update(sure)
+    sure.update(i for i in check if any(k in low for k in kws[i]))
+    return sorted(sure)
 
 
-def _provider_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
-    for i in _provider_todo(text, low):
+def _provider_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
+    for i in _provider_todo(text, low, exotic):
         rule = SECRET_RULES[i]
         grouped = _GROUPED[i]
         for m in rule.regex.finditer(text):
@@ -433,7 +476,7 @@ def _provider_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, 
                 continue
             if grouped and _HEX_32_64.fullmatch(value) and _HASH_CONTEXT.search(text[max(0, s - 40) : s]):
                 continue
-            yield s, e, rule.entity_type, rule.score, rule.id, False
+            out.append((s, e, rule.entity_type, rule.score, rule.id, False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,7 +489,7 @@ _PUTTY = re.compile(
 )
 
 
-def _pem_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+def _pem_hits(text: str, out: list[_Hit]) -> None:
     if "PRIVATE KEY" in text:
         next_end: dict[str, int] = {}  # label -> position of its next END marker (-1: none left)
         covered = -1
@@ -460,7 +503,7 @@ def _pem_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
                 next_end[end_marker] = end
             if end >= 0:
                 covered = end + len(end_marker)
-                yield m.start(), covered, "PRIVATE_KEY", 1.0, "private-key-block", False
+                out.append((m.start(), covered, "PRIVATE_KEY", 1.0, "private-key-block", False))
             else:
                 # Truncated block (a paste cut short): fail closed over the base64 body that follows.
                 b = _PEM_BODY.match(text, m.end())
@@ -468,10 +511,10 @@ def _pem_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
                 while stop > m.end() and text[stop - 1] in " \t\r\n":
                     stop -= 1
                 covered = max(stop, m.end())
-                yield m.start(), covered, "PRIVATE_KEY", 0.95, "private-key-block", False
+                out.append((m.start(), covered, "PRIVATE_KEY", 0.95, "private-key-block", False))
     if "PuTTY-User-Key-File" in text:
         for m in _PUTTY.finditer(text):
-            yield m.start(), m.end(), "PRIVATE_KEY", 1.0, "putty-private-key", False
+            out.append((m.start(), m.end(), "PRIVATE_KEY", 1.0, "putty-private-key", False))
 
 
 _JWT = re.compile(
@@ -487,13 +530,13 @@ def _b64url_json(seg: str) -> object:
         return None
 
 
-def _jwt_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+def _jwt_hits(text: str, out: list[_Hit]) -> None:
     if "eyJ" not in text:
         return
     for m in _JWT.finditer(text):
         header = _b64url_json(m.group().split(".", 1)[0])
         if isinstance(header, dict) and "alg" in header:
-            yield m.start(), m.end(), "JWT", 0.95, "jwt", False
+            out.append((m.start(), m.end(), "JWT", 0.95, "jwt", False))
 
 
 # Password inside a URL's userinfo: the last '@' before the host wins (passwords may hold '@').
@@ -502,7 +545,7 @@ _URL_CRED = re.compile(
 )
 
 
-def _url_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+def _url_hits(text: str, out: list[_Hit]) -> None:
     if "://" not in text:
         return
     for m in _URL_CRED.finditer(text):
@@ -512,7 +555,7 @@ def _url_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
             continue  # ://:8080@ is a port, not a password
         if is_placeholder(pw) or (pw.startswith("%") and pw.endswith("%")):
             continue
-        yield s, s + len(pw), "PASSWORD", 0.9, "url-credentials", True
+        out.append((s, s + len(pw), "PASSWORD", 0.9, "url-credentials", True))
 
 
 _AUTH_HEADER = re.compile(
@@ -527,7 +570,7 @@ _SESSION_NAME = re.compile(
 )
 
 
-def _header_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+def _header_hits(text: str, low: str, out: list[_Hit]) -> None:
     if "auth" in low or "bearer" in low:
         seen: set[int] = set()
         for m in _AUTH_HEADER.finditer(text):
@@ -537,15 +580,15 @@ def _header_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, st
             if is_placeholder(v):
                 continue
             if m.group("scheme").lower() == "basic":
-                yield s, s + len(v), "BASIC_AUTH", 0.9, "http-basic-auth", True
+                out.append((s, s + len(v), "BASIC_AUTH", 0.9, "http-basic-auth", True))
             elif _generic_value_ok(v) or (len(v) >= 20 and entropy(v) >= 3.5):
-                yield s, s + len(v), "BEARER_TOKEN", 0.9, "http-authorization", True
+                out.append((s, s + len(v), "BEARER_TOKEN", 0.9, "http-authorization", True))
         for m in _BEARER.finditer(text):
             s = m.start("s")
             v = m.group("s").rstrip(".,")
             if s in seen or is_placeholder(v) or entropy(v) < 3.0:
                 continue
-            yield s, s + len(v), "BEARER_TOKEN", 0.85, "bearer-token", True
+            out.append((s, s + len(v), "BEARER_TOKEN", 0.85, "bearer-token", True))
     if "cookie" in low:
         for m in _COOKIE.finditer(text):
             base = m.start("v")
@@ -554,7 +597,7 @@ def _header_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, st
                 if not _SESSION_NAME.search(name) or len(v) < 8 or is_placeholder(v) or entropy(v) < 2.5:
                     continue
                 s = base + p.start("v")
-                yield s, s + len(v), "SESSION_TOKEN", 0.85, "cookie-session", True
+                out.append((s, s + len(v), "SESSION_TOKEN", 0.85, "cookie-session", True))
 
 
 # key = value assignments.  Anchored on the credential word so ordinary text costs little.
@@ -563,6 +606,15 @@ _ASSIGN = re.compile(
     r"(?P<sep>:=|=>|=|:|\s(?i:is|was)\s{1,3}:?)\s{0,3}"
     r"(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n]{1,300}?)(?P=q)|(?P<v>[^\s\"'`,;<>]{1,300}))"
 )
+_ASSIGN_LOW = re.compile(
+    _ASSIGN.pattern.replace(
+        "(?i:pass|pwd|pw|secret|token|key|credential|auth|bearer)",
+        "(?:pass|pwd|pw|secret|token|key|credential|auth|bearer)",
+        1,
+    )
+)
+assert _ASSIGN_LOW.pattern != _ASSIGN.pattern
+_LOWER_IDENT = re.compile(r"[a-z_]+")
 _PREV_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,20}$")
 _KEY_BACK = re.compile(r"[A-Za-z0-9_.-]{0,60}$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -605,11 +657,15 @@ def _classify_key(key: str) -> str | None:
     return None
 
 
-def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
-    for m in _ASSIGN.finditer(text):
-        back = _KEY_BACK.search(text, max(0, m.start() - 60), m.start())
-        kstart = back.start() if back else m.start()
-        key = text[kstart : m.start("suf") + len(m.group("suf"))]
+def _assignment_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
+    # On the lower-cased text the credential words are plain literals, which lets the regex engine
+    # skip to their first letters instead of trying a case-folded alternation at every position.
+    # Spans are the same as on ``text`` (one char per char); values are read from ``text``.
+    for m in _ASSIGN.finditer(text) if exotic else _ASSIGN_LOW.finditer(low):
+        mstart = m.start()
+        back = _KEY_BACK.search(text, max(0, mstart - 60), mstart)
+        kstart = back.start() if back else mstart
+        key = text[kstart : m.end("suf")]
         etype = _classify_key(key)
         if etype is None and kstart > 1 and text[kstart - 1] == " ":
             # Prose labels with a space: "API key: ...", "Secret Key: ...", "access token: ..."
@@ -619,15 +675,20 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
                 etype = _classify_key(key)
         if etype is None:
             continue
-        prose = m.group("sep").strip().lower().startswith(("is", "was"))
+        sep_start, sep_end = m.span("sep")
+        sep = text[sep_start:sep_end]
+        quoted = m.start("q") >= 0
+        prose = sep.strip().lower().startswith(("is", "was"))
         # A bare "pass:" / "pw:" is as likely prose ("callers pass: dicts") as a key.
         prose = prose or key.strip().lower() in ("pass", "pw")
-        if m.group("q") is not None:
-            v, s = m.group("qv"), m.start("qv")
-            v = v.strip()
-            s = m.start("qv") + (len(m.group("qv")) - len(m.group("qv").lstrip()))
+        if quoted:
+            qs, qe = m.span("qv")
+            qv = text[qs:qe]
+            v = qv.strip()
+            s = qs + (len(qv) - len(qv.lstrip()))
         else:
-            v, s = m.group("v"), m.start("v")
+            s, ve = m.span("v")
+            v = text[s:ve]
             for esc in ("\\n", "\\r", "\\t", '\\"'):
                 cut = v.find(esc)
                 if cut >= 0:
@@ -639,12 +700,12 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
                 continue  # a call, subscript or literal in code: not a value
             if prose:
                 v = v.rstrip("!?")
-        if m.group("q") is None and _TYPE_HINT.fullmatch(v):
+        if not quoted and _TYPE_HINT.fullmatch(v):
             continue  # token: JiraOauth2Token (a type annotation)
-        if m.group("q") is None and (v.isalpha() or re.fullmatch(r"[a-z_]+", v or "-")):
+        if not quoted and (v.isalpha() or _LOWER_IDENT.fullmatch(v or "-")):
             # Unquoted letters only: a variable (password = auth) or prose (password: Available when).
             after = text[s + len(v) : s + len(v) + 2]
-            code_sep = m.group("sep") == "=" and text[m.start("sep") - 1 : m.start("sep")] == " "
+            code_sep = sep == "=" and text[sep_start - 1 : sep_start] == " "
             if code_sep or (after[:1] == " " and after[1:2].isalpha()) or "_" in v:
                 continue
         if v == key or v == key.strip("-_"):
@@ -654,7 +715,9 @@ def _assignment_hits(text: str) -> Iterator[tuple[int, int, str, float, str, boo
                 continue
         elif not _generic_value_ok(v):
             continue
-        yield s, s + len(v), etype, 0.85 if etype == "PASSWORD" else 0.75, "credential-assignment", True
+        out.append(
+            (s, s + len(v), etype, 0.85 if etype == "PASSWORD" else 0.75, "credential-assignment", True)
+        )
 
 
 # Command lines, SQL and XML: places where a password follows a flag or tag rather than "=".
@@ -678,7 +741,7 @@ _XML_PW = re.compile(
 )
 
 
-def _extra_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str, bool]]:
+def _extra_hits(text: str, low: str, out: list[_Hit]) -> None:
     pats: list[tuple[re.Pattern[str], str]] = []
     if "-" in text and any(k in low for k in ("pass", "token", "key", "secret")):
         pats.append((_CLI_FLAG, "cli-flag"))
@@ -707,7 +770,7 @@ def _extra_hits(text: str, low: str) -> Iterator[tuple[int, int, str, float, str
                 etype = "PASSWORD"
             ok = _password_ok(v, strict=rid == "cli-flag") if etype == "PASSWORD" else _generic_value_ok(v)
             if ok:
-                yield s, s + len(v), etype, 0.8, rid, True
+                out.append((s, s + len(v), etype, 0.8, rid, True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -722,17 +785,27 @@ def find_secrets(text: str) -> list[Finding]:
     if not text:
         return []
     low = text.lower()
-    raw: list[tuple[int, int, str, float, str, bool]] = []
-    raw.extend(_provider_hits(text, low))
-    raw.extend(_pem_hits(text))
-    raw.extend(_jwt_hits(text))
-    raw.extend(_url_hits(text))
-    raw.extend(_header_hits(text, low))
-    raw.extend(_assignment_hits(text))
-    raw.extend(_extra_hits(text, low))
+    # Non-ASCII letters that case-fold onto ASCII ones (or lower() to two chars) break the
+    # lower-cased fast paths; such texts take the exact ones.
+    exotic = not text.isascii() and _CASE_EXOTIC.search(text) is not None
+    raw: list[_Hit] = []
+    _provider_hits(text, low, exotic, raw)
+    # Each structural rule runs only when the literal its regex needs is present.
+    if "PRIVATE KEY" in text or "PuTTY-User-Key-File" in text:
+        _pem_hits(text, raw)
+    if "eyJ" in text:
+        _jwt_hits(text, raw)
+    if "://" in text:
+        _url_hits(text, raw)
+    if "auth" in low or "bearer" in low or "cookie" in low:
+        _header_hits(text, low, raw)
+    _assignment_hits(text, low, exotic, raw)
+    _extra_hits(text, low, raw)
+    if not raw:
+        return []
     # start asc, longer first, specific before generic: the first of a same-span group wins.
     raw.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[5], -h[3]))
-    kept: list[tuple[int, int, str, float, str, bool]] = []
+    kept: list[_Hit] = []
     max_end = -1
     for h in raw:
         if h[1] <= h[0]:
