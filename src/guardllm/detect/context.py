@@ -13,7 +13,7 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 
-from guardllm.detect.pii import anchor_windows
+from guardllm.detect.pii import matches_at
 
 Cand = tuple[str, int, int, float, str]
 
@@ -149,6 +149,34 @@ def tokens(text: str) -> frozenset[str]:
     )
 
 
+#: Every word some trigger test looks for (families register theirs): a text's words are reduced
+#: to these once, so the many set tests that follow run on a handful of words, not on all of them.
+_VOCAB: set[str] = set()
+
+
+def trigger_tokens(text: str) -> frozenset[str]:
+    """The words of ``text`` (as :func:`tokens` splits them) that any trigger test looks for."""
+    return frozenset(
+        _VOCAB.intersection(
+            text.replace(",", " ")
+            .replace(".", " ")
+            .replace(":", " ")
+            .replace("(", " ")
+            .replace('"', " ")
+            .replace("'", " ")
+            .replace("=", " ")
+            .replace("#", " ")
+            .replace(";", " ")
+            .split()
+        )
+    )
+
+
+def register_vocab(words: object) -> None:
+    """Add words that a caller will test against :func:`trigger_tokens` (module import time only)."""
+    _VOCAB.update(words)  # type: ignore[arg-type]
+
+
 class Family:
     """Trigger phrases indexed by their first word (in lower, Title and UPPER case) for a set test."""
 
@@ -161,6 +189,7 @@ class Family:
             for v in {first, first.title(), first.upper()}:
                 self.by_key.setdefault(v, []).append(ph)
         self.keys = frozenset(self.by_key)
+        _VOCAB.update(self.keys)
 
     def present(self, toks: frozenset[str]) -> list[str]:
         if self.keys.isdisjoint(toks):
@@ -605,28 +634,24 @@ def find_persons(
         if score >= 0.5:
             out.append(("PERSON", s, e, score, "person-context"))
             last_end = e
-    # Both patterns begin at their trigger word: search only right around each occurrence.
-    for lo, hi in anchor_windows(text, _TITLE_HINTS, 0, 80):
-        for m in _TITLE1.finditer(text, lo, hi):
-            if not is_stop(m.group(1)):
-                out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
-    for lo, hi in anchor_windows(lower, _LOWER_NAME_HINTS, 4, 100):
-        for m in _LOWER_NAME.finditer(text, lo, hi):
-            # "hi, my name is john smith": typed in lower case, so only a known given name or an
-            # email that spells it makes it a name.
-            words = m.group(1).split()
-            while words and is_stop(words[-1]):
-                words.pop()
-            if not words or is_stop(words[0]):
-                continue
-            s = m.start(1)
-            e = s + len(" ".join(words))
-            if text[s:e] != " ".join(words):
-                continue
-            if fold(words[0]) in FIRST_NAMES or (
-                emails and _spelled_by_email(text, s, e, emails, email_starts)
-            ):
-                out.append(("PERSON", s, e, 0.6, "person-context"))
+    # Both patterns begin at their trigger word: try them only there.
+    for m in matches_at(text, _TITLE1, text, _TITLE_HINTS):
+        if not is_stop(m.group(1)):
+            out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
+    for m in matches_at(text, _LOWER_NAME, lower, _LOWER_NAME_HINTS, (0, 3)):
+        # "hi, my name is john smith": typed in lower case, so only a known given name or an
+        # email that spells it makes it a name.
+        words = m.group(1).split()
+        while words and is_stop(words[-1]):
+            words.pop()
+        if not words or is_stop(words[0]):
+            continue
+        s = m.start(1)
+        e = s + len(" ".join(words))
+        if text[s:e] != " ".join(words):
+            continue
+        if fold(words[0]) in FIRST_NAMES or (emails and _spelled_by_email(text, s, e, emails, email_starts)):
+            out.append(("PERSON", s, e, 0.6, "person-context"))
     for p in anchors(lower, _ONE_NAME_WORDS, toks if toks is not None else tokens(text), _ONE_NAME_FAMILY):
         m = _STRONG1.match(text, p)
         if m and not is_stop(m.group(1)):
@@ -637,7 +662,7 @@ def find_persons(
 
 
 _TITLE_HINTS = ("Mr", "Ms", "Mx", "Dr", "Prof", "Miss", "Mme", "Herr", "Frau")
-_LOWER_NAME_HINTS = ("name is", "i'm ", "i am ", "this is ", "call me ")
+_LOWER_NAME_HINTS = ("name is", "i'm", "i am", "this is", "call me")
 _LOWER_NAME = re.compile(
     r"(?:[Mm]y name is|[Nn]ame is|\b[Ii]'m|\b[Ii] am|[Tt]his is|[Cc]all me)[ \t]+([a-z][a-z'-]{1,30}(?:[ \t][a-z][a-z'-]{1,30})?)\b"
 )
@@ -746,6 +771,7 @@ _PO_BOX = re.compile(
 
 
 _SUFFIX_WORDS = frozenset(_STREET_SUFFIX[3:-1].split("|"))
+_VOCAB.update(_SUFFIX_WORDS)
 _FR_WORDS = (
     "rue ",
     "avenue ",

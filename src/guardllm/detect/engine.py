@@ -266,7 +266,7 @@ class Detector:
             fn(text, out)
         for fn in self._lower_recognizers:
             fn(text, out, lower)
-        toks = context.tokens(text)
+        toks = context.trigger_tokens(text)
         if self._person:
             context.find_persons(text, lower, emails, out, toks)
         if self._location:

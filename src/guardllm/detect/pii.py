@@ -93,43 +93,36 @@ def hint_windows(lower: str, hints: tuple[str, ...], radius: int = HINT_RADIUS) 
     return out
 
 
-def anchor_windows(s: str, hints: tuple[str, ...], before: int, after: int) -> list[tuple[int, int]]:
-    """Merged spans from ``before`` characters ahead of each hint to ``after`` past it.
+def matches_at(
+    text: str, pat: re.Pattern[str], hay: str, hints: tuple[str, ...], offsets: tuple[int, ...] = (0,)
+) -> list[re.Match[str]]:
+    """What ``pat.finditer(text)`` finds when every match starts ``offsets`` before a hint in ``hay``.
 
-    For patterns whose every match begins near one of ``hints``: searching only these spans finds
-    the same matches as a whole-text search, at a cost that follows the hints, not the text size.
+    ``hay`` is ``text`` or its same-length lower-case copy.  Patterns that open with an alternation
+    of words get no prefix help from the regex engine (it tries every branch at every position);
+    anchoring them at the hint words costs a ``str.find`` per hint instead.
     """
-    hits: list[int] = []
+    starts: list[int] = []
     for h in hints:
-        i = s.find(h)
+        i = hay.find(h)
         while i != -1:
-            hits.append(i)
-            i = s.find(h, i + 1)
-    if not hits:
+            for off in offsets:
+                if i >= off:
+                    starts.append(i - off)
+            i = hay.find(h, i + 1)
+    if not starts:
         return []
-    if len(hits) > 1:
-        hits.sort()
-    n = len(s)
-    out: list[tuple[int, int]] = []
-    for i in hits:
-        # A match starts at most ``before`` ahead of its hint (look-behinds still see further
-        # back); the end moves on to a blank so a long word is never cut.
-        lo = i - before if i > before else 0
-        hi = i + after
-        if hi >= n:
-            hi = n
-        else:
-            m = _BLANK.search(s, hi, hi + 256)
-            hi = m.start() if m else n
-        if out and lo <= out[-1][1]:
-            if hi > out[-1][1]:
-                out[-1] = (out[-1][0], hi)
-        else:
-            out.append((lo, hi))
-    return out
-
-
-_BLANK = re.compile(r"\s")
+    starts.sort()
+    found: list[re.Match[str]] = []
+    last = 0
+    for st in starts:
+        if st < last:
+            continue
+        m = pat.match(text, st)
+        if m is not None:
+            found.append(m)
+            last = m.end() if m.end() > st else st + 1
+    return found
 
 
 def _snap_back(s: str, i: int) -> int:

@@ -519,6 +519,26 @@ _KV_REV = re.compile(
 )
 _SPACES = re.compile(r"[ \t]*")
 _IRRELEVANT_REV: set[str] = set()
+#: Reversed key -> (key, type, normalised key, is a label tail word) for keys that matter: keys
+#: repeat across texts (every JSON record has "email"), so each is classified once.
+_KEY_INFO_REV: dict[str, tuple[str, str | None, str, bool]] = {}
+
+
+def _key_info(rk: str) -> tuple[str, str | None, str, bool] | None:
+    info = _KEY_INFO_REV.get(rk)
+    if info is not None:
+        return info
+    key = rk[::-1]
+    etype = key_type(key)
+    tail = key.lower() in _TAIL_WORDS
+    if etype is None and not tail:
+        if len(_IRRELEVANT_REV) < 4096:
+            _IRRELEVANT_REV.add(rk)
+        return None
+    info = (key, etype, norm_key(key), tail)
+    if len(_KEY_INFO_REV) < 4096:
+        _KEY_INFO_REV[rk] = info
+    return info
 
 
 def find_key_values(text: str, out: list[Cand]) -> None:
@@ -531,23 +551,21 @@ def find_key_values(text: str, out: list[Cand]) -> None:
         # Most keys name nothing sensitive (id, status, level): answer those from a small cache.
         if rk in _IRRELEVANT_REV:
             continue
-        key = rk[::-1]
-        etype = key_type(key)
-        if etype is None and key.lower() not in _TAIL_WORDS:
-            if len(_IRRELEVANT_REV) < 4096:
-                _IRRELEVANT_REV.add(rk)
+        info = _key_info(rk)
+        if info is None:
             continue
-        if key.lower() in _TAIL_WORDS:
+        key, etype, k, tail = info
+        if tail:
             # "Date of birth:", "Pt Name:", "Home address:": the label is several words.
             longer = _multiword_key(text, n - km.end(2), key)
-            if longer != key and key_type(longer) is not None:
-                key = longer
-                etype = key_type(longer)
+            if longer != key:
+                lt = key_type(longer)
+                if lt is not None:
+                    key, etype, k = longer, lt, norm_key(longer)
         if etype is None or etype not in VALUE_OK:
             continue
         sep = n - 1 - km.start()  # offset of the separator in the forward text
         vs = _SPACES.match(text, sep + 1).end()
-        k = norm_key(key)
         span = _extract_value(text, vs, etype, k)
         if span:
             score = 0.85
