@@ -142,13 +142,24 @@ _ABS_PATH = re.compile(r"(?:/[\w.@-]{1,64}){1,30}/?")
 _KEYBOARD_RUNS = ("qwerty", "qwertyuiop", "asdfgh", "asdfghjkl")
 
 
+# n -> [c/n * log2(c/n) for c in 0..n], so entropy() sums table entries in C (same floats, same
+# order as computing each term).
+_ENTROPY_TERMS: dict[int, list[float]] = {}
+
+
 def entropy(s: str) -> float:
     """Shannon entropy in bits per character."""
     if not s:
         return 0.0
     n = len(s)
-    log2 = math.log2
-    return -sum([c / n * log2(c / n) for c in Counter(s).values()])
+    counts = Counter(s).values()
+    if n > 256:
+        return -sum([c / n * math.log2(c / n) for c in counts])
+    terms = _ENTROPY_TERMS.get(n)
+    if terms is None:
+        terms = [0.0] + [c / n * math.log2(c / n) for c in range(1, n + 1)]
+        _ENTROPY_TERMS[n] = terms
+    return -sum(map(terms.__getitem__, counts))
 
 
 def _sequential(s: str) -> bool:
@@ -381,58 +392,74 @@ def _trie_pattern(words: list[str]) -> str:
     return build(trie)
 
 
-def _closure(lits: dict[str, set[int]], cased: bool) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
-    """literal -> (rules it surely admits, rules that still need their keyword test).
-
-    The trie reports the longest literal at a position; every shorter literal that is a prefix of
-    it matched there too.  A rule is admitted outright when one of its keywords is inside the
-    (lower-cased) literal, since the literal's presence then proves the keyword's.
-    """
-    out: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-    for w in lits:
-        rules = sorted({i for p, rs in lits.items() if w.startswith(p) for i in rs})
-        wl = w.lower() if cased else w
-        sure = tuple(i for i in rules if any(k in wl for k in SECRET_RULES[i].keywords))
-        out[w] = (sure, tuple(i for i in rules if i not in sure))
-    return out
+#: What finding a gate literal admits: (a case-exact literal that must also be in the text, or
+#: None; rules admitted outright; rules that still need their keyword test).
+_Entry = tuple[str | None, tuple[int, ...], tuple[int, ...]]
 
 
-_Gate = dict[str, tuple[tuple[int, ...], tuple[int, ...]]]
+def _entry(found: str, cased: str | None, rules: set[int]) -> _Entry:
+    # A rule is admitted outright when one of its keywords is inside the found (lower-cased)
+    # literal: the literal's presence proves the keyword's.
+    ordered = sorted(rules)
+    sure = tuple(i for i in ordered if any(k in found for k in SECRET_RULES[i].keywords))
+    return cased, sure, tuple(i for i in ordered if i not in sure)
 
 
-def _build_gates() -> tuple[re.Pattern[str], _Gate, re.Pattern[str], _Gate, _Gate, _Gate]:
-    by_cs: dict[str, set[int]] = {}  # case-sensitive literal after a non-alphanumeric, on text
-    by_ci: dict[str, set[int]] = {}  # lower-case literal after a non-letter, on low
-    any_cs: dict[str, set[int]] = {}  # literal anywhere in text
-    any_ci: dict[str, set[int]] = {}  # literal anywhere in low
+def _build_gates() -> tuple[
+    re.Pattern[str], dict[str, tuple[_Entry, ...]], tuple[tuple[str | None, tuple], ...]
+]:
+    bounded: dict[tuple[str, str | None], set[int]] = {}  # (lower literal, exact case or None) -> rules
+    anywhere: dict[tuple[str, bool], set[int]] = {}  # (literal, case-exact?) -> rules
     for i, rule in enumerate(SECRET_RULES):
         trig = _triggers(rule.regex.pattern)
         if trig is None:
             for k in rule.keywords:  # no literal: the keyword test alone decides
-                any_ci.setdefault(k, set()).add(i)
+                anywhere.setdefault((k, False), set()).add(i)
             continue
         for lit, ci, boundary in trig:
-            if not ci and boundary == "alnum":
-                by_cs.setdefault(lit, set()).add(i)
-            elif boundary is not None:
-                by_ci.setdefault(lit.lower(), set()).add(i)
-            elif ci:
-                any_ci.setdefault(lit, set()).add(i)
+            if boundary is not None:
+                # Both boundaries rule out a letter before the literal; on the lower-cased text
+                # "after a non-letter" is the weaker (so safe) test for either.
+                bounded.setdefault((lit.lower(), None if ci else lit), set()).add(i)
             else:
-                any_cs.setdefault(lit, set()).add(i)
-    # The first-character look-ahead fails most positions before the trie's alternation is walked.
-    cs_first = "[" + "".join(sorted({re.escape(w[0]) for w in by_cs})) + "]"
-    ci_first = "[" + "".join(sorted({re.escape(w[0]) for w in by_ci})) + "]"
-    cs_re = re.compile(f"[^A-Za-z0-9](?={cs_first})(?=({_trie_pattern(sorted(by_cs))}))")
-    ci_re = re.compile(f"[^a-z](?={ci_first})(?=({_trie_pattern(sorted(by_ci))}))")
-    any_cs_c = {k: v for k, v in _closure(any_cs, True).items()}
-    any_ci_c = {k: v for k, v in _closure(any_ci, False).items()}
-    return cs_re, _closure(by_cs, True), ci_re, _closure(by_ci, False), any_cs_c, any_ci_c
+                anywhere.setdefault((lit.lower() if ci else lit, not ci), set()).add(i)
+    # One trie over every bounded literal, lower-cased.  The trie reports the longest literal at a
+    # position; every shorter one that is a prefix of it matched there too.
+    words = sorted({w for w, _ in bounded})
+    by_word = {
+        w: tuple(_entry(w, cased, rules) for (p, cased), rules in sorted(bounded.items()) if w.startswith(p))
+        for w in words
+    }
+    first = "[" + "".join(sorted({re.escape(w[0]) for w in words})) + "]"
+    # The first-character look-ahead fails most positions before the alternation is walked.
+    gate = re.compile(f"[^a-z](?={first})(?=({_trie_pattern(words)}))")
+    # Anywhere-literals are plain substring tests, grouped under a shared 3-letter guard so most
+    # texts pay one test per group.
+    items = [
+        (lit, cased, _entry(lit.lower(), None, rules)) for (lit, cased), rules in sorted(anywhere.items())
+    ]
+    groups: list[tuple[str | None, tuple]] = []
+    left = items
+    while left:
+        grams: dict[str, list] = {}
+        for it in left:
+            lw = it[0].lower()
+            for g in {lw[j : j + 3] for j in range(len(lw) - 2)}:
+                grams.setdefault(g, []).append(it)
+        best = max(sorted(grams), key=lambda g: len(grams[g]), default=None)
+        if best is None or len(grams[best]) < 2:
+            groups += [(None, (it,)) for it in left]
+            break
+        groups.append((best, tuple(grams[best])))
+        left = [it for it in left if it not in grams[best]]
+    return gate, by_word, tuple(groups)
 
 
-_GATE_CS, _BY_CS, _GATE_CI, _BY_CI, _ANY_CS_MAP, _ANY_CI_MAP = _build_gates()
-_ANY_CS = tuple(_ANY_CS_MAP.items())
-_ANY_CI = tuple(_ANY_CI_MAP.items())
+_GATE, _BY_WORD, _ANY_GROUPS = _build_gates()
+_ANY_SINGLE = tuple((m[0], m[2]) for g, ms in _ANY_GROUPS if g is None for m in ms if not m[1])
+_ANY_GROUPED = tuple((g, ms) for g, ms in _ANY_GROUPS if g is not None) + tuple(
+    (m[0].lower(), (m,)) for g, ms in _ANY_GROUPS if g is None for m in ms if m[1]
+)
 _RULE_KEYWORDS: tuple[tuple[str, ...], ...] = tuple(r.keywords for r in SECRET_RULES)
 _GROUPED: tuple[bool, ...] = tuple("s" in r.regex.groupindex for r in SECRET_RULES)
 _KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in SECRET_RULES for k in r.keywords}))
@@ -447,17 +474,23 @@ def _provider_todo(text: str, low: str, exotic: bool) -> list[int]:
     if exotic:
         # Exact path: one substring test per keyword (what the gate stands in for).
         return sorted({i for k in _KEYWORDS if k in low for i in _BY_KEYWORD[k]})
-    gates = [_BY_CS[w] for w in set(_GATE_CS.findall("\n" + text))]
-    gates += [_BY_CI[w] for w in set(_GATE_CI.findall("\n" + low))]
-    gates += [g for w, g in _ANY_CS if w in text]
-    gates += [g for w, g in _ANY_CI if w in low]
-    if not gates:
+    entries: list[_Entry] = []
+    for w in set(_GATE.findall("\n" + low)):
+        entries += _BY_WORD[w]
+    for lit, e in _ANY_SINGLE:
+        if lit in low:
+            entries.append(e)
+    for guard, members in _ANY_GROUPED:
+        if guard in low:
+            entries += [e for lit, cased, e in members if lit in (text if cased else low)]
+    if not entries:
         return []
     sure: set[int] = set()
     check: set[int] = set()
-    for s, c in gates:
-        sure.update(s)
-        check.update(c)
+    for cased, s, c in entries:
+        if cased is None or cased in text:
+            sure.update(s)
+            check.update(c)
     kws = _RULE_KEYWORDS
     check.difference_update(sure)
     sure.update(i for i in check if any(k in low for k in kws[i]))
@@ -616,7 +649,7 @@ _ASSIGN_LOW = re.compile(
 assert _ASSIGN_LOW.pattern != _ASSIGN.pattern
 _LOWER_IDENT = re.compile(r"[a-z_]+")
 _PREV_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,20}$")
-_KEY_BACK = re.compile(r"[A-Za-z0-9_.-]{0,60}$")
+_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _LAST_WORD_EXCLUDE = frozenset(
@@ -642,8 +675,10 @@ _KEY_QUALIFIERS = frozenset(
 
 
 def _classify_key(key: str) -> str | None:
-    words = [w for w in _WORD_SPLIT.split(_CAMEL.sub("_", key).lower()) if w]
-    if not words or words[-1] in _LAST_WORD_EXCLUDE or any(w in _ANY_WORD_EXCLUDE for w in words):
+    if _UPPER_ASCII.search(key):  # camelCase boundaries need a capital
+        key = _CAMEL.sub("_", key)
+    words = [w for w in _WORD_SPLIT.split(key.lower()) if w]
+    if not words or words[-1] in _LAST_WORD_EXCLUDE or not _ANY_WORD_EXCLUDE.isdisjoint(words):
         return None
     if words[-1] in ("pass", "pw") or any(w.endswith(_PASSWORD_WORDS) for w in words):
         return "PASSWORD"
@@ -663,8 +698,14 @@ def _assignment_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None
     # Spans are the same as on ``text`` (one char per char); values are read from ``text``.
     for m in _ASSIGN.finditer(text) if exotic else _ASSIGN_LOW.finditer(low):
         mstart = m.start()
-        back = _KEY_BACK.search(text, max(0, mstart - 60), mstart)
-        kstart = back.start() if back else mstart
+        # Start of the key: the run of key characters (at most 60) ending at the match, or
+        # ending at a newline just before it -- what ``[A-Za-z0-9_.-]{0,60}$`` searched over
+        # that window finds, computed with one rstrip.
+        lo = max(0, mstart - 60)
+        window = text[lo:mstart]
+        if window.endswith("\n"):
+            window = window[:-1]
+        kstart = lo + len(window.rstrip(_KEY_CHARS))
         key = text[kstart : m.end("suf")]
         etype = _classify_key(key)
         if etype is None and kstart > 1 and text[kstart - 1] == " ":
@@ -722,7 +763,7 @@ def _assignment_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None
 
 # Command lines, SQL and XML: places where a password follows a flag or tag rather than "=".
 _CLI_FLAG = re.compile(
-    r"(?<![\w-])--?(?i:password|passwd|pass|token|api-key|apikey|secret|client-secret|auth-token|access-token)"
+    r"-(?<![\w-]-)-?(?i:password|passwd|pass|token|api-key|apikey|secret|client-secret|auth-token|access-token)"
     r"(?:=| {1,3})(?:'(?P<sq>[^'\n]{3,200})'|\"(?P<dq>[^\"\n]{3,200})\"|(?P<s>[^\s'\"]{3,200}))"
 )
 _MYSQL_P = re.compile(
