@@ -86,12 +86,15 @@ def is_stop(word: str) -> bool:
     return word.lower().strip(".'’") in STOP
 
 
+_NON_BLANK = re.compile(r"\S+")
+
+
 def _trim_name(text: str, s: int, e: int, *, min_words: int = 1) -> tuple[int, int] | None:
     """Drop stop words at both ends of a NAME match; None when too little is left."""
     seg = text[s:e].split()
     if len(seg) >= min_words and not is_stop(seg[0]) and not is_stop(seg[-1]):
         return s, e
-    words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
+    words = [(m.start() + s, m.end() + s) for m in _NON_BLANK.finditer(text[s:e])]
     while words and is_stop(text[words[0][0] : words[0][1]]):
         words.pop(0)
     while words and is_stop(text[words[-1][0] : words[-1][1]]):

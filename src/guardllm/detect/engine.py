@@ -428,3 +428,9 @@ def _resolve_cluster(cluster: list[Cand]) -> list[list[Any]]:
         else:
             merged.append(c)
     return merged
+
+
+# Compile the secret rules when the detection package loads (``guardllm.scan`` is first touched),
+# not inside the first scan() call: it takes ~0.1-0.2 s, a stall the first request of a service
+# (or the first text of a benchmark) would otherwise pay.
+_get_secret_finder()

@@ -231,6 +231,9 @@ def _nanp_ok(d: str) -> bool:
     return len(d) == 10 and d[0] >= "2" and d[3] >= "2"
 
 
+_GROUP_SEP = re.compile(r"[ -]")
+
+
 def find_phones(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
     for m in _PHONE.finditer(text, pos, len(text) if endpos is None else endpos):
         s, e = m.span()
@@ -261,7 +264,7 @@ def find_phones(text: str, out: list[Cand], pos: int = 0, endpos: int | None = N
                 continue
             if not 10 <= len(d) <= 11 or d[1] == "0":
                 continue
-            groups = re.split(r"[ -]", v)
+            groups = _GROUP_SEP.split(v)
             if any(len(g) > 8 for g in groups) or ("-" in v and len(groups) == 3 and len(groups[0]) == 4):
                 continue
             if _neg_before(text, s):

@@ -341,11 +341,11 @@ def _aba_ok(v: str, k: str) -> bool:
 
 
 def _passport_ok(v: str, k: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z0-9]{6,10}", v.upper())) and _HAS_DIGIT.search(v) is not None
+    return bool(_ALNUM_6_10.fullmatch(v.upper())) and _HAS_DIGIT.search(v) is not None
 
 
 def _dl_ok(v: str, k: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z0-9-]{4,16}", v.upper())) and len(_NON_DIGIT.sub("", v)) >= 3
+    return bool(_ALNUM_DASH_4_16.fullmatch(v.upper())) and len(_NON_DIGIT.sub("", v)) >= 3
 
 
 def _iban_ok(v: str, k: str) -> bool:
@@ -361,9 +361,7 @@ def _vin_ok(v: str, k: str) -> bool:
 
 
 def _plate_ok(v: str, k: str) -> bool:
-    return (
-        bool(re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]", v.upper())) and _HAS_DIGIT.search(v) is not None
-    )
+    return bool(_PLATE_SHAPE.fullmatch(v.upper())) and _HAS_DIGIT.search(v) is not None
 
 
 VALUE_OK: dict[str, Callable[[str, str], bool]] = {
@@ -396,6 +394,14 @@ def value_type(key: str, value: str) -> str | None:
     if ok is None:
         return None
     return t if ok(value.strip(), norm_key(key)) else None
+
+
+# Precompiled: inline ``re.fullmatch(pattern, ...)`` pays a cache lookup on every call.
+_ALNUM_6_10 = re.compile(r"[A-Z0-9]{6,10}")
+_ALNUM_DASH_4_16 = re.compile(r"[A-Z0-9-]{4,16}")
+_PLATE_SHAPE = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]")
+_LABEL_WORD_SEP = re.compile(r"[ \t'.]")
+_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,40}")
 
 
 # -- key/value pairs in text ---------------------------------------------------------------------
@@ -633,7 +639,7 @@ def find_labels(
         m = _LABEL.match(text, p)
         if m is None or (seen is not None and (m.end() in seen or m.end() + 1 in seen)):
             continue
-        first = re.split(r"[ \t'.]", m.group("label").lower(), maxsplit=1)[0]
+        first = _LABEL_WORD_SEP.split(m.group("label").lower(), maxsplit=1)[0]
         etype = _LABEL_TYPES.get(first)
         if etype is None:
             continue
@@ -778,8 +784,6 @@ def find_tables(text: str, out: list[Cand]) -> None:
             checked += 1
             if line.count(",") >= 1 and len(line) < 400 and "=" not in line and ":" not in line:
                 names = [c.strip().strip('"') for c in line.split(",")]
-                if all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_ ]{0,40}", c) for c in names) and any(
-                    key_type(c) for c in names
-                ):
+                if all(_COLUMN_NAME.fullmatch(c) for c in names) and any(key_type(c) for c in names):
                     _table_rows(text, pos, line, ",", le + 1, out)
             pos = le + 1
