@@ -5,11 +5,18 @@ an unwrapped client and to a ``guardllm``-wrapped one, one SSE event every
 ``--delay`` seconds.  We measure, per run, the time from the request to the first
 non-empty text delta the caller sees, and the time to the end of the stream.
 
-The restorer holds back only a suffix that could still become a token, so:
+The SDK wrappers hold back only what could still become a token, so:
 
-* an answer that starts with ordinary text should show no extra wait;
-* an answer that *starts with* a token must wait until the token is complete:
-  at most one token-length of events (``len(token) / chunk_size``) later than raw.
+* an answer that starts with ordinary text waits at most while its first characters
+  could still be the start of a bare ``LABEL_N`` (a few characters), never for the
+  whole first word;
+* an answer that *starts with* a token must wait until the token is complete (its
+  ``]``): less than one token-length of events (``len(token) / chunk_size``) later
+  than raw.
+
+"extra ev" is the exact number of extra SSE events before the first text (the same
+every run); "extra ev(t)" the same delay measured in time, divided by the event
+interval.  Results: ``bench/results/stream.json``.
 
 Run:  python bench/bench_stream.py [--runs 15] [--delay 0.004] [--json bench/results/stream.json]
 """
@@ -132,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     answers = {
         "text first": f"Sure, the address on file is {token}; shall I write to it?",
         "token first": f"{token} is the address on file; shall I write to it?",
-        # The restorer holds a whole non-space run until a space (or a character that
-        # ends any token, see _sdk_common._RELEASE_AFTER): a first word longer than a
-        # token shows how far that is from the one-token-length goal.
+        # A first word longer than a token: the guard's restorer alone holds a whole
+        # non-space run until a space (13 events here); the SDK layer releases what
+        # cannot become a token (_sdk_common._EagerRestorer), so it shows early.
         "long word": f"Unfortunately {token} bounced; shall I retry?",
     }
     results: list[dict[str, Any]] = []

@@ -552,3 +552,132 @@ def test_stream_shows_a_leading_token_as_soon_as_it_closes(server, guard, openai
     assert first - raw_first == len(token) - 1  # the event that carries "]"
     assert guarded[first] == EMAIL
     assert "".join(guarded) == f"{EMAIL} is on file."
+
+
+def test_chat_stream_random_texts_match_non_streamed(server, guard, openai_client):
+    """Random texts glued from words, label prefixes, bare/escaped/cased tokens and
+    punctuation, often with no space between them, under random chunkings (1 char
+    included): the streamed answer always equals the non-streamed one."""
+    client = guardllm.openai.wrap(openai_client, guard)
+    e, s = guard.mask(EMAIL), guard.mask(SSN)
+    be, bs = e.strip("[]"), s.strip("[]")
+    atoms = [
+        e,
+        s,
+        be,
+        bs,
+        e.lower(),
+        be.lower(),
+        f"x{be}",
+        f"{be}x",
+        f"{be}_",
+        "EMA",
+        "Email",
+        "SS",
+        "URLs",
+        "e",
+        "n",
+        "Unfortunately",
+        "a-b",
+        "-",
+        "(",
+        ")",
+        ",",
+        ".",
+        ";",
+        "'",
+        '"',
+        "_",
+        "[",
+        "]",
+        "\\",
+        f"&#91;{be}&#93;",
+        f"\\[{be.replace('_', chr(92) + '_')}\\]",
+        f"%5B{be}%5D",
+        f"{be.replace('_', chr(92) + '_')}",
+        "[EMAIL_99]",
+        "1",
+        "&",
+        "%",
+        "#",
+    ]
+    joins = ["", "", "", " ", "\n", "-"]
+    rng = random.Random(2024)
+    for _ in range(30):
+        text = "".join(rng.choice(atoms) + rng.choice(joins) for _ in range(rng.randint(3, 12)))
+        if len(text) < 2:
+            continue
+        server.script(Reply(text))
+        expected = _chat(client).choices[0].message.content
+        assert expected == guard.unmask(text)
+        for size in (1, rng.randint(2, 5)):
+            server.script(Reply(text, chunk_size=size))
+            assert _collect_chat_stream(_chat(client, stream=True))[0] == expected, (size, text)
+        cuts = sorted(rng.sample(range(1, len(text)), rng.randint(1, len(text) - 1)))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        server.script(Reply(text, chunks=pieces))
+        assert _collect_chat_stream(_chat(client, stream=True))[0] == expected, (pieces, text)
+
+
+def test_stream_releases_a_long_first_word_early(server, guard, openai_client):
+    """A first word longer than a token is shown as it arrives (less a character or two
+    that could still start a bare LABEL_N), not when its space arrives."""
+    token = guard.mask(EMAIL)
+
+    def shown(client):
+        server.script(Reply(f"Unfortunately {token} bounced.", chunk_size=1))
+        return ["".join(c.delta.content or "" for c in chunk.choices) for chunk in _chat(client, stream=True)]
+
+    raw = shown(openai_client)
+    guarded = shown(guardllm.openai.wrap(openai_client, guard))
+    raw_first = next(i for i, piece in enumerate(raw) if piece)
+    first = next(i for i, piece in enumerate(guarded) if piece)
+    assert first - raw_first < len(token)
+    assert "".join(guarded) == f"Unfortunately {EMAIL} bounced."
+
+
+def test_chat_stream_early_release_keeps_bare_token_lookbehind(server, guard, openai_client):
+    """A bare LABEL_N glued to a word ("xEMAIL_1") is not a token in the whole text;
+    releasing "x" early must not let the rest restore as one.  And a label's start
+    ("-EM") is held until the token is complete or cannot be one."""
+    client = guardllm.openai.wrap(openai_client, guard)
+    bare = guard.mask(EMAIL).strip("[]")
+    phone = guard.mask("+1 415-555-0132").strip("[]")  # "PHO": no label starts with "O"
+    for pieces in (
+        ["-PHO", f"{phone[3:]} y"],
+        ["PH", "O", f"{phone[3:]}."],
+        ["xE", f"{bare[1:]} y"],
+        ["x", f"{bare} y"],
+        ["x-", f"{bare} y"],
+        ["ab", "c", f"{bare}, y"],
+        ["-EM", f"{bare[2:]} y"],
+        ["(Ema", f"{bare[3:].lower()})"],
+    ):
+        text = "".join(pieces)
+        server.script(Reply(text))
+        expected = _chat(client).choices[0].message.content
+        assert expected == guard.unmask(text)
+        server.script(Reply(text, chunks=pieces))
+        assert _collect_chat_stream(_chat(client, stream=True))[0] == expected, pieces
+
+
+def test_chat_stream_with_surrogates_matches_non_streamed(server, openai_client):
+    """With realistic surrogates (multi-word, no brackets) nothing is released early:
+    1-char and random chunkings still give the non-streamed answer."""
+    from guardllm import Guard
+
+    guard = Guard(policy={"default_action": "surrogate"}, store="memory://")
+    client = guardllm.openai.wrap(openai_client, guard)
+    text = guard.mask(f"Mail {EMAIL}, SSN {SSN}; card {CARD}. Thanks!")
+    server.script(Reply(text))
+    expected = _chat(client).choices[0].message.content
+    assert expected == f"Mail {EMAIL}, SSN {SSN}; card {CARD}. Thanks!"
+    rng = random.Random(5)
+    for size in (1, 2, 3):
+        server.script(Reply(text, chunk_size=size))
+        assert _collect_chat_stream(_chat(client, stream=True))[0] == expected
+    for _ in range(5):
+        cuts = sorted(rng.sample(range(1, len(text)), rng.randint(1, len(text) - 1)))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        server.script(Reply(text, chunks=pieces))
+        assert _collect_chat_stream(_chat(client, stream=True))[0] == expected
