@@ -568,22 +568,28 @@ def find_persons(
     email_starts = [es for es, _ in emails]
     last_end = -1
     for m in NAME2.finditer(text):
-        span = _trim_name(text, m.start(), m.end(), min_words=2)
-        if span is None:
-            # "Server Akça", "Grace Price": a given name that is also a word still counts when a
-            # nearby email spells the name.
-            if emails and _spelled_by_email(text, m.start(), m.end(), emails, email_starts):
-                out.append(("PERSON", m.start(), m.end(), 0.8, "person-email"))
-            continue
-        s, e = span
+        s, e = m.span()
+        words = m.group().split()
+        w0 = words[0].lower()
+        if w0.strip(".'’") in STOP or words[-1].lower().strip(".'’") in STOP:
+            span = _trim_name(text, s, e, min_words=2)
+            if span is None:
+                # "Server Akça", "Grace Price": a given name that is also a word still counts when a
+                # nearby email spells the name.
+                if emails and _spelled_by_email(text, s, e, emails, email_starts):
+                    out.append(("PERSON", s, e, 0.8, "person-email"))
+                continue
+            s, e = span
+            w0 = text[s:e].split(None, 1)[0].lower()
         score = 0.0
         trig = None
-        # "Cardholder Zebediah Marlowe": a capitalised trigger word glued to the front of the name.
-        first = text[s:e].split(None, 1)
-        while len(first) == 2 and first[0].lower() in _ONE_WORD_TRIGGERS and len(first[1].split()) >= 2:
-            trig = first[0].lower()
-            s = e - len(first[1])
-            first = first[1].split(None, 1)
+        if w0 in _ONE_WORD_TRIGGERS:
+            # "Cardholder Zebediah Marlowe": a capitalised trigger word glued to the front of the name.
+            first = text[s:e].split(None, 1)
+            while len(first) == 2 and first[0].lower() in _ONE_WORD_TRIGGERS and len(first[1].split()) >= 2:
+                trig = first[0].lower()
+                s = e - len(first[1])
+                first = first[1].split(None, 1)
         if trig is None:
             trig = _trigger_before(lower, s)
         if trig is not None:

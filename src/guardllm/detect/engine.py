@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from guardllm.detect import context, pii, structure
-from guardllm.detect.finding import Finding
+from guardllm.detect.finding import Finding, make_finding
 from guardllm.detect.types import ALL_TYPES, is_secret
 from guardllm.errors import DetectionError, InputError
 
@@ -378,7 +378,7 @@ class Detector:
             result.append(cluster[0])  # type: ignore[arg-type]
         else:
             result.extend(_resolve_cluster(cluster))
-        return [Finding(c[0], c[1], c[2], c[3], text[c[1] : c[2]], c[4]) for c in result]
+        return [make_finding(c[0], c[1], c[2], c[3], text[c[1] : c[2]], c[4]) for c in result]
 
 
 _START = itemgetter(1)

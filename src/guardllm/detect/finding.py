@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +62,26 @@ def redacted_preview(value: str, entity_type: str = "") -> str:
         return "*" * n
     keep = 4 if n >= 20 and not entity_type.startswith(("PERSON", "EMAIL", "PHONE")) else 1
     return f"{value[:keep]}…[{n}]"
+
+
+_FIELDS = ("entity_type", "start", "end", "score", "text", "recognizer", "field_path")
+if tuple(f.name for f in fields(Finding)) != _FIELDS:  # pragma: no cover - guards make_finding
+    raise RuntimeError("Finding fields changed: update make_finding")
+_new = object.__new__
+_set_type, _set_start, _set_end, _set_score, _set_text, _set_rec, _set_path = (
+    Finding.__dict__[name].__set__ for name in _FIELDS
+)
+
+
+def make_finding(entity_type: str, start: int, end: int, score: float, text: str, recognizer: str) -> Finding:
+    """``Finding(...)`` for free text (``field_path=None``), built without the frozen-dataclass
+    ``__init__`` (seven ``object.__setattr__`` calls): the engine makes one per finding."""
+    f = _new(Finding)
+    _set_type(f, entity_type)
+    _set_start(f, start)
+    _set_end(f, end)
+    _set_score(f, score)
+    _set_text(f, text)
+    _set_rec(f, recognizer)
+    _set_path(f, None)
+    return f

@@ -571,7 +571,9 @@ def find_key_values(text: str, out: list[Cand]) -> None:
         if etype is None or etype not in VALUE_OK:
             continue
         sep = n - 1 - km.start()  # offset of the separator in the forward text
-        vs = _SPACES.match(text, sep + 1).end()
+        vs = sep + 1
+        if vs < n and text[vs] in " \t":
+            vs = _SPACES.match(text, vs).end()
         span = _extract_value(text, vs, etype, k)
         if span:
             score = 0.85
