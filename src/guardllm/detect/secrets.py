@@ -23,6 +23,7 @@ import math
 import operator
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from guardllm.detect.finding import Finding
 from guardllm.detect.secret_rules import RULE_TYPES, SECRET_RULES, SecretRule
@@ -497,11 +498,82 @@ def _provider_todo(text: str, low: str, exotic: bool) -> list[int]:
     return sorted(sure)
 
 
+def _rule_leads(rule: SecretRule) -> tuple[tuple[str, bool], ...] | None:
+    """(literal, case-exact) pairs one of which starts every match of ``rule``, or None."""
+    trig = _triggers(rule.regex.pattern)
+    if trig is None:
+        return None
+    return tuple(sorted({(lit.lower() if ci else lit, not ci) for lit, ci, _b in trig}))
+
+
+def _lead_finder(lits: list[str]) -> re.Pattern[str]:
+    """A regex whose matches start exactly where one of ``lits`` starts (overlaps included).
+
+    Each alternative consumes only its first character and looks ahead for the rest, so the
+    engine gets a first-character set to skip by and a later occurrence is never swallowed.
+    """
+    by_first: dict[str, list[str]] = {}
+    for lit in sorted(set(lits)):
+        by_first.setdefault(lit[0], []).append(re.escape(lit[1:]))
+    alts = [
+        re.escape(c) + ("(?=" + "|".join(rest) + ")" if all(rest) else "") for c, rest in by_first.items()
+    ]
+    return re.compile("|".join(alts))
+
+
+def _rule_lead_finders(i: int) -> tuple[tuple[re.Pattern[str], bool], ...] | None:
+    leads = _rule_leads(SECRET_RULES[i])
+    if leads is None:
+        return None
+    cased = [lit for lit, c in leads if c]
+    folded = [lit for lit, c in leads if not c]
+    return tuple((_lead_finder(lits), c) for lits, c in ((cased, True), (folded, False)) if lits)
+
+
+_LEAD_FINDERS = tuple(_rule_lead_finders(i) for i in range(len(SECRET_RULES)))
+# Past this many lead occurrences the regex engine's own scan is cheaper than one match() each.
+_MAX_LEAD_TRIES = 32
+
+
+def _lead_matches(
+    rx: re.Pattern[str], text: str, low: str, finders: tuple[tuple[re.Pattern[str], bool], ...]
+) -> list[re.Match[str]]:
+    """``list(rx.finditer(text))``, trying only where one of the rule's lead literals occurs.
+
+    Most rule regexes open with a look-behind, which denies the engine its literal-prefix scan,
+    so ``finditer`` would attempt a match at every position.  Every match starts at a lead, so
+    matching at the leads (left to right, resuming after each match) yields the same matches.
+    """
+    starts: list[int] = []
+    for finder, cased in finders:
+        starts += [m.start() for m in finder.finditer(text if cased else low)]
+    if not starts:
+        return []
+    if len(starts) > _MAX_LEAD_TRIES:
+        return list(rx.finditer(text, min(starts)))
+    if len(finders) > 1:
+        starts = sorted(set(starts))
+    found: list[re.Match[str]] = []
+    pos = 0
+    for p in starts:
+        if p >= pos:
+            m = rx.match(text, p)
+            if m is not None:
+                found.append(m)
+                pos = m.end()
+    return found
+
+
 def _provider_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
     for i in _provider_todo(text, low, exotic):
         rule = SECRET_RULES[i]
         grouped = _GROUPED[i]
-        for m in rule.regex.finditer(text):
+        finders = _LEAD_FINDERS[i]
+        if finders is None or exotic:
+            matches: Iterable[re.Match[str]] = rule.regex.finditer(text)
+        else:
+            matches = _lead_matches(rule.regex, text, low, finders)
+        for m in matches:
             s, e = m.span("s") if grouped else m.span()
             value = text[s:e]
             body = value[rule.body_start :]
