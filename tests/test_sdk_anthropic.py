@@ -259,7 +259,14 @@ def test_passthrough_and_options(server, guard, anthropic_client):
 
 @pytest.mark.parametrize(
     "path",
-    ["with_raw_response.messages", "messages.with_raw_response", "beta.messages", "messages.batches.create"],
+    [
+        "with_raw_response.messages",
+        "messages.with_raw_response",
+        "beta.messages",
+        "beta.sessions",
+        "messages.batches.create",
+        "with_streaming_response.beta",
+    ],
 )
 def test_unguarded_entry_points_fail_closed(guard, anthropic_client, path):
     obj = guardllm.anthropic.wrap(anthropic_client, guard)

@@ -381,6 +381,12 @@ def test_with_options_stays_guarded(server, guard, openai_client):
         "with_streaming_response.responses",
         "beta.chat",
         "completions.create",
+        "with_raw_response.beta",
+        "with_raw_response.conversations",
+        "with_streaming_response.realtime",
+        "realtime.connect",
+        "conversations.items.create",
+        "conversations.with_raw_response",
     ],
 )
 def test_unguarded_entry_points_fail_closed(guard, openai_client, path):
@@ -394,6 +400,8 @@ def test_parse_fails_closed(guard, openai_client):
     client = guardllm.openai.wrap(openai_client, guard)
     with pytest.raises(GuardError):
         client.chat.completions.parse(model="gpt-test", messages=[{"role": "user", "content": PROMPT}])
+    with pytest.raises(GuardError):  # the Responses WebSocket mode
+        client.responses.connect()
 
 
 def test_embeddings_input_masked(server, guard, openai_client):
@@ -681,3 +689,46 @@ def test_chat_stream_with_surrogates_matches_non_streamed(server, openai_client)
         pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
         server.script(Reply(text, chunks=pieces))
         assert _collect_chat_stream(_chat(client, stream=True))[0] == expected
+
+
+def test_conversations_with_items_fail_closed_and_reads_pass(server, guard, openai_client):
+    client = guardllm.openai.wrap(openai_client, guard)
+    with pytest.raises(GuardError):
+        client.conversations.create(items=[{"type": "message", "role": "user", "content": PROMPT}])
+    assert server.requests == []  # refused before anything was sent
+    with pytest.raises(openai.NotFoundError):  # the fake has no conversations endpoint: it got there
+        client.conversations.retrieve("conv_1")
+
+
+def test_prompt_variables_and_prediction_are_masked(server, guard, openai_client):
+    client = guardllm.openai.wrap(openai_client, guard)
+    server.script(Reply("ok"), Reply("ok"))
+    client.responses.create(
+        model="gpt-test",
+        prompt={
+            "id": "pmpt_1",
+            "variables": {"customer": EMAIL, "note": {"type": "input_text", "text": f"SSN {SSN}"}},
+        },
+    )
+    sent = server.requests[-1].body["prompt"]
+    assert sent["id"] == "pmpt_1" and sent["variables"]["customer"].startswith("[")
+    _chat(client, prediction={"type": "content", "content": f"Dear {EMAIL2},"})
+    assert server.requests[-1].body["prediction"]["content"].startswith("Dear [")
+    assert_no_raw(server.all_request_text())
+
+
+async def test_async_stream_helpers(server, guard, async_openai_client):
+    """AsyncOpenAI's chat.completions.stream and responses.stream helpers are restored too."""
+    client = guardllm.openai.wrap(async_openai_client, guard)
+    server.script(Reply(echo_last_user, chunk_size=1), Reply(echo_last_user, chunk_size=2))
+    async with client.chat.completions.stream(
+        model="gpt-test", messages=[{"role": "user", "content": PROMPT}]
+    ) as s:
+        deltas = "".join([e.delta async for e in s if e.type == "content.delta"])
+        final = await s.get_final_completion()
+    assert deltas == final.choices[0].message.content == f"You said: {PROMPT}"
+    async with client.responses.stream(model="gpt-test", input=PROMPT) as rs:
+        text = "".join([e.delta async for e in rs if e.type == "response.output_text.delta"])
+        response = await rs.get_final_response()
+    assert text == response.output_text == f"You said: {PROMPT}"
+    assert_no_raw(server.all_request_text())

@@ -122,7 +122,10 @@ class GuardedAnthropic(Proxy):
     def beta(self) -> Any:
         return Fence(
             self._target.beta,
-            {"messages": "beta messages are not guarded; use the wrapped client's messages"},
+            {
+                "messages": "beta messages are not guarded; use the wrapped client's messages",
+                "sessions": "agent session events are not masked; use the wrapped client's messages",
+            },
         )
 
     @property

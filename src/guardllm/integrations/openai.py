@@ -62,6 +62,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["GuardedOpenAI", "wrap"]
 
 _RAW = "it would return the provider's raw response without restoring it; call the method directly"
+#: Resources whose raw-response twins would send conversation content unmasked.
+_CONTENT_RESOURCES = ("chat", "responses", "embeddings", "completions", "beta", "conversations", "realtime")
+_CONV = (
+    "conversation items are not masked here; add them through responses.create(conversation=...), "
+    "which masks them"
+)
 _PARSE = "structured-output parsing is not covered by the guard yet; use create() and parse the restored text"
 
 
@@ -155,17 +161,22 @@ class GuardedOpenAI(Proxy):
 
     @property
     def with_raw_response(self) -> Any:
-        return Fence(
-            self._target.with_raw_response,
-            {"chat": _RAW, "responses": _RAW, "embeddings": _RAW, "completions": _RAW},
-        )
+        return Fence(self._target.with_raw_response, dict.fromkeys(_CONTENT_RESOURCES, _RAW))
 
     @property
     def with_streaming_response(self) -> Any:
+        return Fence(self._target.with_streaming_response, dict.fromkeys(_CONTENT_RESOURCES, _RAW))
+
+    @property
+    def realtime(self) -> Any:
         return Fence(
-            self._target.with_streaming_response,
-            {"chat": _RAW, "responses": _RAW, "embeddings": _RAW, "completions": _RAW},
+            self._target.realtime,
+            {"connect": "Realtime sessions are not guarded; use chat.completions / responses"},
         )
+
+    @property
+    def conversations(self) -> Any:
+        return _Conversations(self._target.conversations)
 
     def with_options(self, **kwargs: Any) -> GuardedOpenAI:
         """Same as the SDK's ``with_options``; the copy is guarded with the same settings."""
@@ -291,7 +302,7 @@ def _is_stream(result: Any) -> bool:
 
 def _json_view(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The JSON-ish part of the masked kwargs (what lineage counts as sent)."""
-    keys = ("messages", "input", "instructions", "tools", "functions", "system")
+    keys = ("messages", "input", "instructions", "tools", "functions", "system", "prompt", "prediction")
     return {k: kwargs[k] for k in keys if k in kwargs and isinstance(kwargs[k], (str, list, dict))}
 
 
@@ -308,6 +319,10 @@ def _mask_chat_request(m: Masker, kwargs: dict[str, Any]) -> dict[str, Any]:
         out["functions"] = [_mask_function_def(m, f) for f in to_plain(out["functions"])]
     if isinstance(out.get("user"), str):
         out["user"] = m.text(out["user"])
+    if isinstance(out.get("prediction"), dict):  # predicted output: text the model is shown
+        prediction = dict(to_plain(out["prediction"]))
+        prediction["content"] = m.parts(prediction.get("content"))
+        out["prediction"] = prediction
     return out
 
 
@@ -512,6 +527,14 @@ def _mask_responses_request(m: Masker, kwargs: dict[str, Any]) -> dict[str, Any]
         ]
     if isinstance(out.get("user"), str):
         out["user"] = m.text(out["user"])
+    if isinstance(out.get("prompt"), dict) and isinstance(out["prompt"].get("variables"), dict):
+        # Reusable prompt templates: the variables are substituted into the prompt server-side.
+        prompt = dict(out["prompt"])
+        prompt["variables"] = {
+            k: m.text(v) if isinstance(v, str) else m.part(to_plain(v))
+            for k, v in prompt["variables"].items()
+        }
+        out["prompt"] = prompt
     return out
 
 
@@ -685,6 +708,32 @@ class _Responses(_Resource):
 
     def compact(self, *args: Any, **kwargs: Any) -> Any:
         raise openai_guard_error("responses.compact", "compaction input is not guarded")
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        raise openai_guard_error(
+            "responses.connect", "WebSocket mode is not guarded; use responses.create(stream=True)"
+        )
+
+
+class _Conversations(Proxy):
+    """Reading conversations passes through; writing items would send them unmasked."""
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("items"):
+            raise openai_guard_error("conversations.create(items=...)", _CONV)
+        return self._target.create(*args, **kwargs)
+
+    @property
+    def items(self) -> Any:
+        return Fence(self._target.items, {"create": _CONV})
+
+    @property
+    def with_raw_response(self) -> Any:
+        raise openai_guard_error("conversations.with_raw_response", _RAW)
+
+    @property
+    def with_streaming_response(self) -> Any:
+        raise openai_guard_error("conversations.with_streaming_response", _RAW)
 
 
 # -- Embeddings -------------------------------------------------------------------------
