@@ -145,6 +145,8 @@ def _timeline(result: Any) -> list[str]:
             out.append(_rule("what the DATABASE RECEIVED (via sql_db_query: read-only, row limit added)"))
             out += _labelled("sql", ev.sql)
     out.append(_rule("what the USER SEES"))
+    for i, text in enumerate(result.streamed, 1):  # --stream: restored as the chunks arrived
+        out += _labelled(f"stream {i}", text)
     out += _labelled("answer", result.answer)
     return out
 

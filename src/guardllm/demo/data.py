@@ -8,6 +8,7 @@ detector treats it as a secret.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 CUSTOMERS: list[tuple[int, str, str, str, str, float, str]] = [
@@ -68,7 +69,8 @@ def create_demo_db(path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
-    with sqlite3.connect(path) as conn:
+    # closing(): sqlite3's own context manager commits but leaves the connection open
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.executescript(SCHEMA)
         conn.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?)", CUSTOMERS)
     return path

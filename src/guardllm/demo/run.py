@@ -27,6 +27,7 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,8 @@ class DemoResult:
     key_note: str
     workdir: Path | None
     db_path: Path
+    #: With ``stream=True``: per model turn, the text a streaming UI showed (restored).
+    streamed: list[str] = field(default_factory=list)
 
     @property
     def audit_ok(self) -> bool:
@@ -196,7 +199,7 @@ def _token_pairs(result: DemoResult) -> list[tuple[int, str, str, str]]:
     lines = [ln for ln in table.splitlines() if ln.startswith("|")]
     columns = [c.strip() for c in lines[0].strip("|").split("|")]
     masked = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]
-    with sqlite3.connect(result.db_path) as conn:  # the demo's own copy, read raw to line them up
+    with closing(sqlite3.connect(result.db_path)) as conn:  # the demo's own copy, read raw to line up
         raw_rows = conn.execute(query).fetchall()
     token_re = re.compile(r"\[[A-Z][A-Z0-9_:]*\]")
     secrets = raw_values()
@@ -389,7 +392,8 @@ def run_demo(
             "callbacks": [handler, _recorder(timeline)],
             "recursion_limit": 12,
         }
-        state = _invoke(agent, {"messages": [HumanMessage(question)]}, config, stream, use_async)
+        view = _StreamView(guard) if stream else None
+        state = _invoke(agent, {"messages": [HumanMessage(question)]}, config, view, use_async)
     except BaseException:
         conn.close()
         guard.close()
@@ -399,6 +403,7 @@ def run_demo(
     answer = _message_text(state["messages"][-1]) if state.get("messages") else ""
     run_id = str(handler.last_root_run_id)
     return DemoResult(
+        streamed=["".join(turn) for turn in view.turns] if view is not None else [],
         question=question,
         answer=answer,
         events=list(timeline.events),
@@ -414,21 +419,70 @@ def run_demo(
     )
 
 
-def _invoke(agent: Any, inputs: dict[str, Any], config: dict[str, Any], stream: bool, use_async: bool) -> Any:
+class _StreamView:
+    """What a streaming UI shows: model text chunks restored for the user as they arrive.
+
+    The middleware restores the final answer in the agent state; streamed message
+    chunks (``stream_mode="messages"``) come straight from the model and hold tokens.
+    A UI restores them with ``guard.stream_restorer()``, which holds back only a suffix
+    that could still become a token, so a token split across chunks shows whole.
+    """
+
+    def __init__(self, guard: Any) -> None:
+        self.guard = guard
+        self.turns: list[list[str]] = []  # per model turn: the restored pieces shown
+        self._restorer: Any = None
+        self._step: Any = None
+
+    def feed(self, chunk: Any, meta: dict[str, Any]) -> None:
+        if type(chunk).__name__ != "AIMessageChunk" or not isinstance(chunk.content, str):
+            return
+        step = (meta.get("langgraph_step"), meta.get("langgraph_node"))
+        if step != self._step:
+            self.flush()
+            self._step = step
+            self._restorer = self.guard.stream_restorer(scope=THREAD_ID, to="user", principal=PRINCIPAL)
+            self.turns.append([])
+        piece = self._restorer.feed(chunk.content)
+        if piece:
+            self.turns[-1].append(piece)
+
+    def flush(self) -> None:
+        if self._restorer is not None:
+            rest = self._restorer.flush()
+            if rest:
+                self.turns[-1].append(rest)
+            self._restorer = None
+
+
+def _invoke(
+    agent: Any, inputs: dict[str, Any], config: dict[str, Any], view: _StreamView | None, use_async: bool
+) -> Any:
+    modes = ["values", "messages"]
+
+    def take(last: Any, item: Any) -> Any:
+        mode, data = item
+        if mode == "values":
+            return data  # each "values" update is the whole state; the last one is final
+        view.feed(*data)  # type: ignore[union-attr]
+        return last
+
     if not use_async:
-        if not stream:
+        if view is None:
             return agent.invoke(inputs, config=config)
         last: Any = {}
-        for state in agent.stream(inputs, config=config, stream_mode="values"):
-            last = state  # each "values" update is the whole state; the last one is final
+        for item in agent.stream(inputs, config=config, stream_mode=modes):
+            last = take(last, item)
+        view.flush()
         return last
 
     async def go() -> Any:
-        if not stream:
+        if view is None:
             return await agent.ainvoke(inputs, config=config)
         last: Any = {}
-        async for state in agent.astream(inputs, config=config, stream_mode="values"):
-            last = state
+        async for item in agent.astream(inputs, config=config, stream_mode=modes):
+            last = take(last, item)
+        view.flush()
         return last
 
     return asyncio.run(go())
