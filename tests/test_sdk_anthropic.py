@@ -294,3 +294,33 @@ def test_lineage_per_call(server, guard, anthropic_client):
         ("tool:send_email", "revealed"),
     } <= statuses
     assert_no_raw(dumps(graph))
+
+
+def test_tool_loop_lineage_in_one_run(server, guard, anthropic_client):
+    run_id = "0190a0e0-0000-7000-8000-0000000000bb"
+    client = guardllm.anthropic.wrap(anthropic_client, guard, run_id=run_id)
+    server.script(Reply("", tool_calls=[ToolCall("send_email", {"to": guard.mask(EMAIL)})]), Reply("done"))
+    first = _create(client)
+    tool_use = _tools(first)[0]
+    _create(
+        client,
+        messages=[
+            *MSGS,
+            {"role": "assistant", "content": first.content},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": tool_use.id, "content": f"sent to {EMAIL}"}
+                ],
+            },
+        ],
+    )
+    assert_no_raw(server.all_request_text())
+    graph = guard.lineage(run_id).to_dict()
+    llms = sorted(n["id"] for n in graph["nodes"] if n["kind"] == "llm")
+    assert len(llms) == 2
+    edges = {(e["source"], e["target"], e["label"]): e for e in graph["edges"]}
+    assert (llms[0], "tool:send_email", "tool_call") in edges
+    back = edges[("tool:send_email", llms[1], "tool_result")]
+    assert back["status"] == "masked" and back["entity_types"] == ["EMAIL_ADDRESS"]
+    assert_no_raw(dumps(graph))

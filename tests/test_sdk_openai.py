@@ -732,3 +732,44 @@ async def test_async_stream_helpers(server, guard, async_openai_client):
         response = await rs.get_final_response()
     assert text == response.output_text == f"You said: {PROMPT}"
     assert_no_raw(server.all_request_text())
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_tool_loop_lineage_in_one_run(server, guard, openai_client, api):
+    """A two-call tool loop recorded into one run: user -> llm:1 -> tool:send_email
+    (tool_call) and tool:send_email -> llm:2 (tool_result, masked), like the callback
+    handler's graph of an agent run."""
+    run_id = "0190a0e0-0000-7000-8000-0000000000aa"
+    client = guardllm.openai.wrap(openai_client, guard, run_id=run_id)
+    server.script(Reply("", tool_calls=[ToolCall("send_email", {"to": guard.mask(EMAIL)})]), Reply("done"))
+    result = json.dumps({"delivered_to": EMAIL, "card": CARD})
+    if api == "chat":
+        first = _chat(client).choices[0].message
+        call = first.tool_calls[0]
+        _chat_msgs = [
+            {"role": "user", "content": PROMPT},
+            first,
+            {"role": "tool", "tool_call_id": call.id, "content": result},
+        ]
+        client.chat.completions.create(model="gpt-test", messages=_chat_msgs)
+    else:
+        first = client.responses.create(model="gpt-test", input=PROMPT)
+        call = next(o for o in first.output if o.type == "function_call")
+        items = [
+            {"role": "user", "content": PROMPT},
+            *first.output,
+            {"type": "function_call_output", "call_id": call.call_id, "output": result},
+        ]
+        client.responses.create(model="gpt-test", input=items)
+    assert_no_raw(server.all_request_text())
+    graph = guard.lineage(run_id).to_dict()
+    llms = sorted(n["id"] for n in graph["nodes"] if n["kind"] == "llm")
+    assert len(llms) == 2
+    edges = {(e["source"], e["target"], e["label"]): e for e in graph["edges"]}
+    to_tool = [e for (s, t, lb), e in edges.items() if t == "tool:send_email" and lb == "tool_call"]
+    assert to_tool and to_tool[0]["source"] == llms[0]
+    back = edges[("tool:send_email", llms[1], "tool_result")]
+    assert back["status"] == "masked"
+    assert back["entity_types"] == ["CREDIT_CARD", "EMAIL_ADDRESS"]  # the masked tool output
+    assert back["fingerprints"] and back["tokens"] > 0
+    assert_no_raw(dumps(graph))

@@ -308,14 +308,15 @@ class CallTrace:
         self._lock = threading.Lock()
         self._finished = False
         self._prefixes: Any = _UNSET
+        self.tool_results: list[tuple[str, str]] = []
 
     # request
-    def sent(self, masked_request: Any) -> None:
-        """Remember what is about to leave (already masked) for lineage."""
-        try:
-            self.request_text = json.dumps(masked_request, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            self.request_text = str(masked_request)
+    def sent(self, masked_request: Any, tool_results: Iterable[tuple[str, Any]] = ()) -> None:
+        """Remember what is about to leave (already masked) for lineage; ``tool_results``
+        are ``(tool name, masked output)`` pairs found in it, each drawn as an edge from
+        that tool to this call, as the callback handler draws them."""
+        self.request_text = _as_text(masked_request)
+        self.tool_results = [(name or "unknown", _as_text(out)) for name, out in tool_results]
 
     # recipients
     def _flow(self, target: str, recipient: str) -> _Flow:
@@ -492,6 +493,20 @@ class CallTrace:
             tokens=n_in,
             label="prompt",
         )
+        for name, text in self.tool_results:
+            tool_node = f"tool:{name}"
+            rec.node(run, tool_node, "tool", name, **common)
+            t, f = _types_fps(self._refs(text))
+            rec.edge(
+                run,
+                tool_node,
+                self.llm_node,
+                entity_types=t,
+                fingerprints=f,
+                status="masked",
+                tokens=count_tokens(text),
+                label="tool_result",
+            )
         answer_counts: dict[str, int] = {}
         for flow in list(self._flows.values()):
             text = "".join(flow.texts)
@@ -546,6 +561,15 @@ class CallTrace:
             counts={"request_tokens": n_in, "masked_entities": len(sent), **answer_counts},
             detail=f"{cfg.provider}.{self.operation}" + (f" error={type(error).__name__}" if error else ""),
         )
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _types_fps(refs: Iterable[Any]) -> tuple[list[str], list[str]]:

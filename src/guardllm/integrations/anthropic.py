@@ -217,6 +217,23 @@ def _mask_tool(m: Masker, tool: Any) -> Any:
     return tool
 
 
+def _tool_results(masked: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(tool name, masked content)`` for each ``tool_result`` block, named through the
+    ``tool_use`` block it answers."""
+    names: dict[Any, str] = {}
+    out: list[tuple[str, Any]] = []
+    for msg in masked.get("messages") or []:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        for block in content if isinstance(content, list) else []:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") in _TOOL_BLOCKS:
+                names[block.get("id")] = block.get("name")
+            elif block.get("type") in ("tool_result", "mcp_tool_result"):
+                out.append((names.get(block.get("tool_use_id")) or "unknown", block.get("content")))
+    return out
+
+
 # -- response ---------------------------------------------------------------------------
 
 
@@ -332,7 +349,8 @@ class _Messages(Proxy):
                     k: masked[k]
                     for k in ("system", "messages", "tools")
                     if k in masked and isinstance(masked[k], (str, list))
-                }
+                },
+                _tool_results(masked),
             )
         except BaseException as exc:
             trace.finish(exc)

@@ -224,7 +224,7 @@ class _Resource(Proxy):
         trace = self._cfg.start_call(operation, kwargs.get("model"), stream=stream)
         try:
             masked = type(self)._mask(self._cfg.masker(), kwargs)
-            trace.sent(_json_view(masked))
+            trace.sent(_json_view(masked), _tool_results(masked))
         except BaseException as exc:
             trace.finish(exc)
             raise
@@ -304,6 +304,34 @@ def _json_view(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The JSON-ish part of the masked kwargs (what lineage counts as sent)."""
     keys = ("messages", "input", "instructions", "tools", "functions", "system", "prompt", "prediction")
     return {k: kwargs[k] for k in keys if k in kwargs and isinstance(kwargs[k], (str, list, dict))}
+
+
+def _tool_results(masked: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(tool name, masked output)`` for each tool result in a (masked) request: chat
+    ``tool`` / ``function`` messages and Responses ``*_call_output`` items, named through
+    the call they answer."""
+    out: list[tuple[str, Any]] = []
+    names: dict[Any, str] = {}
+    for msg in masked.get("messages") or []:
+        if not isinstance(msg, dict):
+            continue
+        for tc in msg.get("tool_calls") or []:
+            if isinstance(tc, dict):
+                fn = tc.get("function") or tc.get("custom") or {}
+                names[tc.get("id")] = fn.get("name") if isinstance(fn, dict) else None
+        if msg.get("role") == "tool":
+            out.append((names.get(msg.get("tool_call_id")) or "unknown", msg.get("content")))
+        elif msg.get("role") == "function":
+            out.append((msg.get("name") or "unknown", msg.get("content")))
+    items = masked.get("input")
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") in ("function_call", "custom_tool_call"):
+            names[item.get("call_id")] = item.get("name")
+        elif item.get("type") in ("function_call_output", "custom_tool_call_output"):
+            out.append((names.get(item.get("call_id")) or "unknown", item.get("output")))
+    return out
 
 
 # -- Chat Completions -------------------------------------------------------------------
