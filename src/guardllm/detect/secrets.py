@@ -136,6 +136,7 @@ _NOT_ALNUM_ASCII = re.compile(r"[^A-Za-z0-9]+")
 _DIGIT_ASCII = re.compile(r"[0-9]")
 _LOWER_ASCII = re.compile(r"[a-z]")
 _UPPER_ASCII = re.compile(r"[A-Z]")
+_LOWER_OR_DIGIT_ASCII = re.compile(r"[a-z0-9]")
 _RUN_OF_8 = re.compile(r"(.)\1{7}")
 _SEGMENT_SPLIT = re.compile(r"[-_.:/ ]+")
 _PLACEHOLDER_PARTS_RE = re.compile("|".join(re.escape(p) for p in _PLACEHOLDER_PARTS))
@@ -169,7 +170,7 @@ def _sequential(s: str) -> bool:
     t = _NOT_ALNUM_ASCII.sub("", low) if low.isascii() else "".join([c for c in low if c.isalnum()])
     if len(t) < 4:
         return False
-    codes = list(map(ord, t))
+    codes = t.encode() if t.isascii() else list(map(ord, t))
     steps = list(map(operator.sub, codes[1:], codes))
     return steps.count(1) + steps.count(-1) >= 0.75 * (len(t) - 1) or t in _KEYBOARD_RUNS
 
@@ -226,7 +227,7 @@ def _generic_value_ok(v: str) -> bool:
     """A value under a credential-named key: must look random, not like an id, hash, date or word."""
     if len(v) < 8 or is_placeholder(v):
         return False
-    if _UUID.match(v) or _VERSIONISH.match(v) or _DATEISH.match(v) or _DOTTED_IDENT.match(v):
+    if _UUID.match(v) or _VERSIONISH.match(v) or _DATEISH.match(v) or ("." in v and _DOTTED_IDENT.match(v)):
         return False
     if v.startswith(("http://", "https://", "./", "~/", "file:")):
         return False
@@ -545,11 +546,14 @@ def _lead_matches(
     matching at the leads (left to right, resuming after each match) yields the same matches.
     """
     starts: list[int] = []
+    dense = False
     for finder, cased in finders:
-        starts += [m.start() for m in finder.finditer(text if cased else low)]
+        found = list(itertools.islice(finder.finditer(text if cased else low), _MAX_LEAD_TRIES + 1))
+        starts += [m.start() for m in found]
+        dense = dense or len(found) > _MAX_LEAD_TRIES
     if not starts:
         return []
-    if len(starts) > _MAX_LEAD_TRIES:
+    if dense or len(starts) > _MAX_LEAD_TRIES:
         return list(rx.finditer(text, min(starts)))
     if len(finders) > 1:
         starts = sorted(set(starts))
@@ -747,8 +751,8 @@ _KEY_QUALIFIERS = frozenset(
 
 
 def _classify_key(key: str) -> str | None:
-    if _UPPER_ASCII.search(key):  # camelCase boundaries need a capital
-        key = _CAMEL.sub("_", key)
+    if _UPPER_ASCII.search(key) and _LOWER_OR_DIGIT_ASCII.search(key):
+        key = _CAMEL.sub("_", key)  # every camelCase boundary has a capital and a lower/digit
     words = [w for w in _WORD_SPLIT.split(key.lower()) if w]
     if not words or words[-1] in _LAST_WORD_EXCLUDE or not _ANY_WORD_EXCLUDE.isdisjoint(words):
         return None
@@ -802,14 +806,15 @@ def _assignment_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None
         else:
             s, ve = m.span("v")
             v = text[s:ve]
-            for esc in ("\\n", "\\r", "\\t", '\\"'):
-                cut = v.find(esc)
-                if cut >= 0:
-                    v = v[:cut]
+            if "\\" in v:
+                for esc in ("\\n", "\\r", "\\t", '\\"'):
+                    cut = v.find(esc)
+                    if cut >= 0:
+                        v = v[:cut]
             if kstart > 0 and text[kstart - 1] in "?&":
                 v = v.split("&", 1)[0]
             v = v.rstrip(".)]}")
-            if any(c in v for c in "([{"):
+            if "(" in v or "[" in v or "{" in v:
                 continue  # a call, subscript or literal in code: not a value
             if prose:
                 v = v.rstrip("!?")
