@@ -324,3 +324,29 @@ def test_tool_loop_lineage_in_one_run(server, guard, anthropic_client):
     back = edges[("tool:send_email", llms[1], "tool_result")]
     assert back["status"] == "masked" and back["entity_types"] == ["EMAIL_ADDRESS"]
     assert_no_raw(dumps(graph))
+
+
+async def test_async_errors_are_sdk_exceptions(server, guard, async_anthropic_client):
+    client = guardllm.anthropic.wrap(async_anthropic_client, guard)
+    server.script(Error(500, "boom", echo_request=True), Error(429, "slow down", echo_request=True))
+    with pytest.raises(anthropic.InternalServerError) as info:
+        await _create(client)
+    assert_no_raw(_exception_text(info.value))
+    with pytest.raises(anthropic.RateLimitError) as info:
+        async with client.messages.stream(model="claude-test", max_tokens=256, messages=MSGS) as stream:
+            await stream.until_done()
+    assert_no_raw(_exception_text(info.value))
+
+
+def test_stream_helper_broken_stream(server, guard, anthropic_client):
+    client = guardllm.anthropic.wrap(anthropic_client, guard)
+    server.script(BrokenStream(Reply(echo_last_user, chunk_size=2), after_events=6, mode="error_event"))
+    received = ""
+    with pytest.raises(anthropic.APIStatusError) as info:
+        with client.messages.stream(model="claude-test", max_tokens=256, messages=MSGS) as stream:
+            for text in stream.text_stream:
+                received += text
+    assert_no_raw(_exception_text(info.value))
+    assert f"You said: {PROMPT}".startswith(received)
+    llm = next(n for n in guard.lineage(client.last_run_id).to_dict()["nodes"] if n["kind"] == "llm")
+    assert "error" in dumps(llm)

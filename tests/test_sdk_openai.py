@@ -773,3 +773,59 @@ def test_tool_loop_lineage_in_one_run(server, guard, openai_client, api):
     assert back["entity_types"] == ["CREDIT_CARD", "EMAIL_ADDRESS"]  # the masked tool output
     assert back["fingerprints"] and back["tokens"] > 0
     assert_no_raw(dumps(graph))
+
+
+def test_responses_broken_stream_raises_what_the_sdk_raises(server, guard, openai_client):
+    """A dropped Responses stream fails with exactly the bare SDK's exception type, with
+    no raw value in it, after showing only restored text."""
+    types, received = [], ""
+    for c in (openai_client, guardllm.openai.wrap(openai_client, guard)):
+        server.script(BrokenStream(Reply(echo_last_user, chunk_size=2), after_events=8, mode="disconnect"))
+        received = ""
+        with pytest.raises(Exception) as info:  # the type is compared below
+            for ev in c.responses.create(model="gpt-test", input=PROMPT, stream=True):
+                if ev.type == "response.output_text.delta":
+                    received += ev.delta
+        types.append(type(info.value))
+    assert types[0] is types[1] and issubclass(types[1], openai.APIConnectionError)
+    assert_no_raw(_exception_text(info.value))
+    assert f"You said: {PROMPT}".startswith(received)
+
+
+def test_responses_error_event_reaches_caller_like_the_sdk(server, guard, openai_client):
+    """The SDK yields a Responses ``error`` event instead of raising; so does the wrapper,
+    after the restored text held back so far, and the event carries no raw value."""
+    seen = []
+    for c in (openai_client, guardllm.openai.wrap(openai_client, guard)):
+        server.script(BrokenStream(Reply(echo_last_user, chunk_size=2), after_events=8, mode="error_event"))
+        events = list(c.responses.create(model="gpt-test", input=PROMPT, stream=True))
+        seen.append(events)
+    raw, guarded = seen
+    assert raw[-1].type == guarded[-1].type == "error"
+    text = "".join(ev.delta for ev in guarded if ev.type == "response.output_text.delta")
+    assert text and f"You said: {PROMPT}".startswith(text)
+    assert_no_raw(guarded[-1].model_dump_json())
+
+
+def test_stream_helper_http_error_is_sdk_exception(server, guard, openai_client):
+    client = guardllm.openai.wrap(openai_client, guard)
+    server.script(Error(503, "overloaded", echo_request=True))
+    with pytest.raises(openai.APIStatusError) as info:
+        with client.chat.completions.stream(model="gpt-test", messages=[{"role": "user", "content": PROMPT}]):
+            pass
+    assert info.value.status_code == 503
+    assert_no_raw(_exception_text(info.value))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_responses_stream_random_boundaries(server, guard, openai_client, seed):
+    client = guardllm.openai.wrap(openai_client, guard)
+    masked = guard.mask(f"Hi {EMAIL}, re {SSN} and {EMAIL2}!")
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(1, len(masked)), rng.randint(1, len(masked) - 1)))
+    pieces = [masked[a:b] for a, b in zip([0, *cuts], [*cuts, len(masked)], strict=True)]
+    server.script(Reply(masked), Reply(masked, chunks=pieces))
+    plain = client.responses.create(model="gpt-test", input="hi").output_text
+    with client.responses.create(model="gpt-test", input="hi", stream=True) as stream:
+        text = "".join(ev.delta for ev in stream if ev.type == "response.output_text.delta")
+    assert text == plain == guard.unmask(masked)

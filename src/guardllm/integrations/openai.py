@@ -699,6 +699,10 @@ def _responses_steps(trace: CallTrace) -> tuple[Callable[[Any], list[Any]], Call
             elif getattr(part, "type", None) == "refusal":
                 part = part.model_copy(update={"refusal": trace.restore_text(part.refusal, record=False)})
             return [ev.model_copy(update={"part": part})]
+        if kind == "error":
+            # The SDK hands a Responses error event to the caller (it does not raise):
+            # show what was held back first, so the text before the error is complete.
+            return [*tail(None), ev]
         if kind == "response.output_item.done":
             return [ev.model_copy(update={"item": _restore_response_item(trace, ev.item, False)})]
         if getattr(ev, "response", None) is not None and kind in (
