@@ -156,11 +156,9 @@ def scan_stream_located(
 
 
 def _shift(f: Finding, delta: int) -> Finding:
-    if not delta:
-        return f
-    from dataclasses import replace
+    from guardllm.detect.finding import shift_finding
 
-    return replace(f, start=f.start + delta, end=f.end + delta)
+    return shift_finding(f, delta)
 
 
 def scan_stream(
