@@ -155,12 +155,7 @@ def _side_by_side(result: Any) -> list[str]:
     views = result.value_map()
     if not views:
         return []
-    called = list(dict.fromkeys(name for name, _ in result.tool_calls))
-    # tools in the order the model called them, whatever order their threads ran in
-    order = {name: i for i, name in enumerate(_requested_tools(result) + called)}
-    parties = sorted(
-        views[0].got, key=lambda p: -1 if p == "model" else 1e9 if p == "user" else order.get(p, 1e6)
-    )
+    parties = list(views[0].got)  # model, tools in the order the model called them, user
     cols = ["value", *parties]
     cells = []
     for v in views:
@@ -186,12 +181,30 @@ def _side_by_side(result: Any) -> list[str]:
     return out
 
 
-def _requested_tools(result: Any) -> list[str]:
-    names: list[str] = []
-    for msgs in result.model_saw[-1:]:
-        for m in msgs:
-            names += [c["name"] for c in getattr(m, "tool_calls", None) or []]
-    return list(dict.fromkeys(names))
+def _summary(summary: Any) -> list[str]:
+    """``AuditSummary`` rows, laid out for 100 columns."""
+    rows = [
+        [
+            r["principal"],
+            r["entity_type"],
+            *(str(r[k]) for k in ("raw", "masked", "refused", "blocked")),
+            ", ".join(r["raw_to"]) or "-",
+        ]
+        for r in summary
+    ]
+    if not rows:
+        return ["  no mask or reveal records"]
+    head = ["principal", "entity type", "raw", "masked", "refused", "blocked", "raw to"]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+
+    def line(row: list[str]) -> str:
+        cells = [
+            c.rjust(w) if 2 <= i <= 5 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        return "  " + "  ".join(cells).rstrip()
+
+    return [line(head), *(line(r) for r in rows)]
 
 
 def _fit_tree(text: str) -> str:
@@ -315,6 +328,8 @@ def run(args: argparse.Namespace) -> int:
             *_side_by_side(result),
             _rule(f"LINEAGE of run {result.run_id}" + (" (Mermaid)" if args.mermaid else "")),
             result.lineage.to_mermaid() if args.mermaid else _fit_tree(result.lineage.to_text()),
+            _rule("AUDIT: who saw which types raw (guard.audit.summary())"),
+            *_summary(result.guard.audit.summary()),
             _rule("AUDIT verification and CHECKS"),
             *_check_lines(checks),
         ]

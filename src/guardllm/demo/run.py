@@ -137,7 +137,9 @@ class DemoResult:
         answer mention (every value of those customers' rows).
         """
         pairs = _token_pairs(self)
-        tools = sorted({n for n, _ in self.tool_calls if n != "sql_db_query"})
+        # tools in the order the model asked for them, whatever order their threads ran in
+        called = [n for n, _ in self.tool_calls if n != "sql_db_query"]
+        tools = list(dict.fromkeys([n for n in self._requested_tools() if n in called] + called))
         seen = self.model_saw_text()
         views: list[tuple[int, ValueView]] = []
         for row, column, raw, token in pairs:
@@ -149,6 +151,13 @@ class DemoResult:
         # the rows (customers) the tools or the answer mention, every value of them
         rows = {r for r, v in views if any(f != "-" for k, f in v.got.items() if k != "model")}
         return [v for r, v in views if r in rows]
+
+    def _requested_tools(self) -> list[str]:
+        names: list[str] = []
+        for msgs in self.model_saw[-1:]:
+            for m in msgs:
+                names += [c["name"] for c in getattr(m, "tool_calls", None) or []]
+        return names
 
     def close(self) -> None:
         self.guard.close()
