@@ -644,7 +644,7 @@ def find_persons(
             out.append(("PERSON", s, e, score, "person-context"))
             last_end = e
     # Both patterns begin at their trigger word: try them only there.
-    for m in matches_at(text, _TITLE1, text, _TITLE_HINTS):
+    for m in matches_at(text, _TITLE1, text, _TITLE_HINTS, gate=_TITLE_GATE):
         if not is_stop(m.group(1)):
             out.append(("PERSON", m.start(1), m.end(1), 0.75, "person-title"))
     for m in matches_at(text, _LOWER_NAME, lower, _LOWER_NAME_HINTS, (0, 3)):
@@ -671,6 +671,8 @@ def find_persons(
 
 
 _TITLE_HINTS = ("Mr", "Ms", "Mx", "Dr", "Prof", "Miss", "Mme", "Herr", "Frau")
+# No title begins inside another (they start with an upper-case letter that none contains).
+_TITLE_GATE = re.compile("|".join(_TITLE_HINTS))
 _LOWER_NAME_HINTS = ("name is", "i'm", "i am", "this is", "call me")
 _LOWER_NAME = re.compile(
     r"(?:[Mm]y name is|[Nn]ame is|\b[Ii]'m|\b[Ii] am|[Tt]his is|[Cc]all me)[ \t]+([a-z][a-z'-]{1,30}(?:[ \t][a-z][a-z'-]{1,30})?)\b"

@@ -94,7 +94,12 @@ def hint_windows(lower: str, hints: tuple[str, ...], radius: int = HINT_RADIUS) 
 
 
 def matches_at(
-    text: str, pat: re.Pattern[str], hay: str, hints: tuple[str, ...], offsets: tuple[int, ...] = (0,)
+    text: str,
+    pat: re.Pattern[str],
+    hay: str,
+    hints: tuple[str, ...],
+    offsets: tuple[int, ...] = (0,),
+    gate: re.Pattern[str] | None = None,
 ) -> list[re.Match[str]]:
     """What ``pat.finditer(text)`` finds when every match starts ``offsets`` before a hint in ``hay``.
 
@@ -103,13 +108,22 @@ def matches_at(
     anchoring them at the hint words costs a ``str.find`` per hint instead.
     """
     starts: list[int] = []
-    for h in hints:
-        i = hay.find(h)
-        while i != -1:
+    if gate is not None:
+        # One pass of a literal alternation finds every hint (when no hint can begin inside
+        # another's occurrence, non-overlapping matches are all of them).
+        for g in gate.finditer(hay):
+            i = g.start()
             for off in offsets:
                 if i >= off:
                     starts.append(i - off)
-            i = hay.find(h, i + 1)
+    else:
+        for h in hints:
+            i = hay.find(h)
+            while i != -1:
+                for off in offsets:
+                    if i >= off:
+                        starts.append(i - off)
+                i = hay.find(h, i + 1)
     if not starts:
         return []
     starts.sort()
