@@ -22,7 +22,16 @@ import json
 import math
 import operator
 import re
-from collections import Counter
+
+try:  # the C helper Counter itself uses; a plain dict fill skips Counter's Python-level setup
+    from _collections import _count_elements
+except ImportError:  # pragma: no cover - other Python implementations
+
+    def _count_elements(mapping: dict[str, int], iterable: str) -> None:  # type: ignore[misc]
+        for c in iterable:
+            mapping[c] = mapping.get(c, 0) + 1
+
+
 from collections.abc import Iterable
 
 from guardllm.detect.finding import Finding
@@ -154,7 +163,9 @@ def entropy(s: str) -> float:
     if not s:
         return 0.0
     n = len(s)
-    counts = Counter(s).values()
+    tally: dict[str, int] = {}
+    _count_elements(tally, s)
+    counts = tally.values()
     if n > 256:
         return -sum([c / n * math.log2(c / n) for c in counts])
     terms = _ENTROPY_TERMS.get(n)
@@ -352,9 +363,11 @@ def _triggers(pattern: str) -> list[tuple[str, bool, str | None]] | None:
     the literal, ``"alpha"`` when it rules out letters, else None.  None overall: no usable literal.
     """
     try:
-        data = list(_sre_p.parse(pattern).data)
+        parsed = _sre_p.parse(pattern)
     except Exception:  # pragma: no cover - every rule compiled at import already
         return None
+    data = list(parsed.data)
+    global_ci = bool(parsed.state.flags & _sre_c.SRE_FLAG_IGNORECASE)
     if len(data) == 1 and data[0][0] is _sre_c.BRANCH:
         branches = [list(alt.data) for alt in data[0][1][1]]
     else:
@@ -368,7 +381,7 @@ def _triggers(pattern: str) -> list[tuple[str, bool, str | None]] | None:
             if chars is not None and _ASCII_ALPHA <= chars:
                 boundary = "alnum" if _ASCII_ALNUM <= chars else "alpha"
             seq = seq[1:]
-        lits, _full = _leads(seq, False)
+        lits, _full = _leads(seq, global_ci)
         if any(len(s) < 2 for s, _ in lits):
             return None
         out += [(s, ci, boundary) for s, ci in lits]
@@ -499,14 +512,6 @@ def _provider_todo(text: str, low: str, exotic: bool) -> list[int]:
     return sorted(sure)
 
 
-def _rule_leads(rule: SecretRule) -> tuple[tuple[str, bool], ...] | None:
-    """(literal, case-exact) pairs one of which starts every match of ``rule``, or None."""
-    trig = _triggers(rule.regex.pattern)
-    if trig is None:
-        return None
-    return tuple(sorted({(lit.lower() if ci else lit, not ci) for lit, ci, _b in trig}))
-
-
 def _lead_finder(lits: list[str]) -> re.Pattern[str]:
     """A regex whose matches start exactly where one of ``lits`` starts (overlaps included).
 
@@ -522,23 +527,26 @@ def _lead_finder(lits: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(alts))
 
 
-def _rule_lead_finders(i: int) -> tuple[tuple[re.Pattern[str], bool], ...] | None:
-    leads = _rule_leads(SECRET_RULES[i])
-    if leads is None:
+_Finders = tuple[tuple[re.Pattern[str], bool], ...]
+
+
+def _pattern_lead_finders(pattern: str) -> _Finders | None:
+    """Lead finders (on the text when case-exact, on the lower-cased text otherwise), or None."""
+    trig = _triggers(pattern)
+    if trig is None:
         return None
+    leads = sorted({(lit.lower() if ci else lit, not ci) for lit, ci, _b in trig})
     cased = [lit for lit, c in leads if c]
     folded = [lit for lit, c in leads if not c]
     return tuple((_lead_finder(lits), c) for lits, c in ((cased, True), (folded, False)) if lits)
 
 
-_LEAD_FINDERS = tuple(_rule_lead_finders(i) for i in range(len(SECRET_RULES)))
+_LEAD_FINDERS = tuple(_pattern_lead_finders(r.regex.pattern) for r in SECRET_RULES)
 # Past this many lead occurrences the regex engine's own scan is cheaper than one match() each.
 _MAX_LEAD_TRIES = 32
 
 
-def _lead_matches(
-    rx: re.Pattern[str], text: str, low: str, finders: tuple[tuple[re.Pattern[str], bool], ...]
-) -> list[re.Match[str]]:
+def _lead_matches(rx: re.Pattern[str], text: str, low: str, finders: _Finders) -> list[re.Match[str]]:
     """``list(rx.finditer(text))``, trying only where one of the rule's lead literals occurs.
 
     Most rule regexes open with a look-behind, which denies the engine its literal-prefix scan,
@@ -639,10 +647,10 @@ def _b64url_json(seg: str) -> object:
         return None
 
 
-def _jwt_hits(text: str, out: list[_Hit]) -> None:
+def _jwt_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
     if "eyJ" not in text:
         return
-    for m in _JWT.finditer(text):
+    for m in _scan(_JWT, text, low, exotic):
         header = _b64url_json(m.group().split(".", 1)[0])
         if isinstance(header, dict) and "alg" in header:
             out.append((m.start(), m.end(), "JWT", 0.95, "jwt", False))
@@ -679,10 +687,10 @@ _SESSION_NAME = re.compile(
 )
 
 
-def _header_hits(text: str, low: str, out: list[_Hit]) -> None:
+def _header_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
     if "auth" in low or "bearer" in low:
         seen: set[int] = set()
-        for m in _AUTH_HEADER.finditer(text):
+        for m in _scan(_AUTH_HEADER, text, low, exotic):
             v = m.group("s").rstrip(".,\"'")
             s = m.start("s")
             seen.add(s)
@@ -692,14 +700,14 @@ def _header_hits(text: str, low: str, out: list[_Hit]) -> None:
                 out.append((s, s + len(v), "BASIC_AUTH", 0.9, "http-basic-auth", True))
             elif _generic_value_ok(v) or (len(v) >= 20 and entropy(v) >= 3.5):
                 out.append((s, s + len(v), "BEARER_TOKEN", 0.9, "http-authorization", True))
-        for m in _BEARER.finditer(text):
+        for m in _scan(_BEARER, text, low, exotic):
             s = m.start("s")
             v = m.group("s").rstrip(".,")
             if s in seen or is_placeholder(v) or entropy(v) < 3.0:
                 continue
             out.append((s, s + len(v), "BEARER_TOKEN", 0.85, "bearer-token", True))
     if "cookie" in low:
-        for m in _COOKIE.finditer(text):
+        for m in _scan(_COOKIE, text, low, exotic):
             base = m.start("v")
             for p in _COOKIE_PAIR.finditer(m.group("v")):
                 name, v = p.group("n"), p.group("v")
@@ -768,7 +776,9 @@ def _classify_key(key: str) -> str | None:
     return None
 
 
-def _assignment_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
+def _assignment_hits(
+    text: str, low: str, exotic: bool, out: list[_Hit], covered: dict[int, int] | None = None
+) -> None:
     # On the lower-cased text the credential words are plain literals, which lets the regex engine
     # skip to their first letters instead of trying a case-folded alternation at every position.
     # Spans are the same as on ``text`` (one char per char); values are read from ``text``.
@@ -828,6 +838,8 @@ def _assignment_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None
                 continue
         if v == key or v == key.strip("-_"):
             continue  # keyword argument passed through: f(secret=secret)
+        if covered and covered.get(s, -1) >= s + len(v):
+            continue  # a provider format already reports this value
         if etype == "PASSWORD":
             if not _password_ok(v, strict=prose):
                 continue
@@ -859,7 +871,7 @@ _XML_PW = re.compile(
 )
 
 
-def _extra_hits(text: str, low: str, out: list[_Hit]) -> None:
+def _extra_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
     pats: list[tuple[re.Pattern[str], str]] = []
     if "-" in text and any(k in low for k in ("pass", "token", "key", "secret")):
         pats.append((_CLI_FLAG, "cli-flag"))
@@ -874,7 +886,7 @@ def _extra_hits(text: str, low: str, out: list[_Hit]) -> None:
     if "</" in text:
         pats.append((_XML_PW, "xml-credential"))
     for pat, rid in pats:
-        for m in pat.finditer(text):
+        for m in _scan(pat, text, low, exotic):
             grp = next((g for g in ("s", "sq", "dq") if g in pat.groupindex and m.group(g) is not None), None)
             if grp is None:
                 continue
@@ -889,6 +901,22 @@ def _extra_hits(text: str, low: str, out: list[_Hit]) -> None:
             ok = _password_ok(v, strict=rid == "cli-flag") if etype == "PASSWORD" else _generic_value_ok(v)
             if ok:
                 out.append((s, s + len(v), etype, 0.8, rid, True))
+
+
+# Structural regexes that open with a look-behind or a case-folded word get the same lead-literal
+# treatment as the provider rules (patterns with a plain literal prefix are already fast).
+_STRUCT_FINDERS: dict[re.Pattern[str], _Finders | None] = {
+    rx: _pattern_lead_finders(rx.pattern)
+    for rx in (_JWT, _AUTH_HEADER, _BEARER, _COOKIE, _MYSQL_P, _CURL_USER, _SQL_PW)
+}
+
+
+def _scan(rx: re.Pattern[str], text: str, low: str, exotic: bool) -> Iterable[re.Match[str]]:
+    """``rx.finditer(text)``, tried only at its lead literals when it has them."""
+    finders = _STRUCT_FINDERS.get(rx)
+    if finders is None or exotic:
+        return rx.finditer(text)
+    return _lead_matches(rx, text, low, finders)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -912,13 +940,20 @@ def find_secrets(text: str) -> list[Finding]:
     if "PRIVATE KEY" in text or "PuTTY-User-Key-File" in text:
         _pem_hits(text, raw)
     if "eyJ" in text:
-        _jwt_hits(text, raw)
+        _jwt_hits(text, low, exotic, raw)
     if "://" in text:
         _url_hits(text, raw)
     if "auth" in low or "bearer" in low or "cookie" in low:
-        _header_hits(text, low, raw)
-    _assignment_hits(text, low, exotic, raw)
-    _extra_hits(text, low, raw)
+        _header_hits(text, low, exotic, raw)
+    # A generic hit starting where a specific one starts and ending inside it is always dropped
+    # below (it sorts after the specific hit or whatever swallowed that), so assignments there
+    # skip their value checks.
+    covered: dict[int, int] = {}
+    for h in raw:
+        if not h[5] and covered.get(h[0], -1) < h[1]:
+            covered[h[0]] = h[1]
+    _assignment_hits(text, low, exotic, raw, covered)
+    _extra_hits(text, low, exotic, raw)
     if not raw:
         return []
     # start asc, longer first, specific before generic: the first of a same-span group wins.
