@@ -258,3 +258,55 @@ def test_cli_model_errors_are_clear(
     rc = main(["demo", "--workdir", str(tmp_path), "--model", spec])
     err = capsys.readouterr().err
     assert rc == 2 and message in err and "Traceback" not in err
+
+
+# -- --model PROVIDER:MODEL through the real SDKs, against a local fake provider ------------
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_cli_real_provider_path(
+    provider: str, stream: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """``--model openai:...`` / ``anthropic:...`` builds the provider's LangChain model from
+    the key in the environment; every HTTP request body that left the process is masked."""
+    pytest.importorskip(f"langchain_{provider}")
+    from guardllm.demo.scripted_model import SQL_QUERY
+    from tests.fake_llm_server import FakeLLMServer, Reply, ToolCall
+
+    server = FakeLLMServer().start()
+    try:
+        if provider == "openai":
+            monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+            for var in ("OPENAI_BASE_URL", "OPENAI_API_BASE"):
+                monkeypatch.setenv(var, server.openai_url)
+        else:
+            monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+            for var in ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_URL"):
+                monkeypatch.setenv(var, server.url)
+        server.script(
+            Reply("Looking it up.", tool_calls=[ToolCall("sql_db_query", {"query": SQL_QUERY}, id="c1")]),
+            Reply(
+                "",
+                tool_calls=[
+                    ToolCall("send_email", {"to": "[EMAIL_1]", "subject": "Balance", "body": "Hi"}, id="c2"),
+                    ToolCall("log_note", {"text": "Reminded [PERSON_1] <[EMAIL_1]>"}, id="c3"),
+                ],
+            ),
+            Reply("Done: I emailed [PERSON_1] at [EMAIL_1]."),
+        )
+        args = ["demo", "--workdir", str(tmp_path), "--model", f"{provider}:test-model", "--json"]
+        rc = main([*args, "--stream"] if stream else args)
+        data = json.loads(capsys.readouterr().out)
+        sent = server.all_request_text()
+        n_requests = len([r for r in server.requests if r.api != "count_tokens"])
+    finally:
+        server.stop()
+    assert rc == 0, data["checks"]
+    assert n_requests == 3
+    assert not _leaks(sent) and "[PERSON_1]" in sent and "[REDACTED:STRIPE_KEY]" in sent
+    assert [c["args"]["to"] for c in data["tool_calls"] if c["tool"] == "send_email"] == [TOP_EMAIL]
+    assert data["answer"] == f"Done: I emailed {TOP_NAME} at {TOP_EMAIL}."
+    assert data["model"] == f"{provider}:test-model"
+    if stream:  # what a streaming UI showed, restored as it arrived
+        assert data["streamed"][0] == "Looking it up." and data["streamed"][-1] == data["answer"]

@@ -287,6 +287,7 @@ def _as_json(result: Any, checks: list[tuple[bool | None, str]]) -> dict[str, An
         ],
         "tool_calls": [{"tool": n, "args": a} for n, a in result.tool_calls],
         "db_statements": result.db_statements,
+        "streamed": result.streamed,
         "answer": result.answer,
         "values": [asdict(v) for v in result.value_map()],
         "run_id": result.run_id,

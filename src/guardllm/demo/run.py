@@ -242,6 +242,18 @@ def _message_text(message: Any) -> str:
     return content
 
 
+def _answer_text(message: Any) -> str:
+    """The text a user reads: string content, or the text blocks of a content list."""
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(
+        part if isinstance(part, str) else str(part.get("text", ""))
+        for part in content
+        if isinstance(part, str) or (isinstance(part, dict) and part.get("type") == "text")
+    )
+
+
 class _Timeline:
     """Thread-safe, ordered record of boundary crossings (tools may run on worker threads)."""
 
@@ -409,7 +421,7 @@ def run_demo(
         raise
     conn.close()
 
-    answer = _message_text(state["messages"][-1]) if state.get("messages") else ""
+    answer = _answer_text(state["messages"][-1]) if state.get("messages") else ""
     run_id = str(handler.last_root_run_id)
     return DemoResult(
         streamed=["".join(turn) for turn in view.turns] if view is not None else [],
@@ -444,15 +456,16 @@ class _StreamView:
         self._step: Any = None
 
     def feed(self, chunk: Any, meta: dict[str, Any]) -> None:
-        if type(chunk).__name__ != "AIMessageChunk" or not isinstance(chunk.content, str):
+        if type(chunk).__name__ != "AIMessageChunk":
             return
+        text = _answer_text(chunk)  # str content, or Anthropic-style text blocks
         step = (meta.get("langgraph_step"), meta.get("langgraph_node"))
         if step != self._step:
             self.flush()
             self._step = step
             self._restorer = self.guard.stream_restorer(scope=THREAD_ID, to="user", principal=PRINCIPAL)
             self.turns.append([])
-        piece = self._restorer.feed(chunk.content)
+        piece = self._restorer.feed(text)
         if piece:
             self.turns[-1].append(piece)
 
