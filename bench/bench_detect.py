@@ -62,6 +62,14 @@ def adversarial_inputs(size: int) -> dict[str, str]:
         "1.1.1.1.": ("1." * (size // 2 + 1))[:size],
         "email_like": ("a@b." * (size // 4 + 1))[:size],
         "BEGIN_no_END": ("-----BEGIN PRIVATE KEY-----\n" + "QUJD" * size)[:size],
+        # Shapes that once drove a windowed or every-position regex search:
+        "colons": ":" * size,
+        "hex_colon": ("ab:" * (size // 3 + 1))[:size],
+        "long_local_at": (("a" * 64 + "@b.") * (size // 67 + 1))[:size],
+        "title_run": ("Mr " * (size // 3 + 1))[:size],
+        "name_is_run": ("my name is " * (size // 11 + 1))[:size],
+        "digit_space": ("1 " * (size // 2 + 1))[:size],
+        "csv_rows": ("name,email\n" + "a,b\n" * (size // 4))[:size],
     }
 
 
