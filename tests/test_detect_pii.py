@@ -162,3 +162,78 @@ def test_street_addresses_in_free_text(addr: str) -> None:
 )
 def test_label_punctuation_variants(text: str, etype: str, value: str) -> None:
     assert (etype, value) in found(text)
+
+
+# -- anchored scans: the same values as a whole-text regex search, found from their anchors ---------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The local part is the whole run of local-part characters before '@' (<= 64, starting
+        # with a letter/digit/underscore) and cannot begin inside the previous address.
+        ("a@b.com+c@d.com", [("EMAIL_ADDRESS", "a@b.com")]),
+        (".ana@x.io and _bo@x.io", [("EMAIL_ADDRESS", "_bo@x.io")]),
+        ("x" * 64 + "@example.org", [("EMAIL_ADDRESS", "x" * 64 + "@example.org")]),
+        ("x" * 65 + "@example.org", []),
+        ("see https://u:pw@host.example.com/x", []),
+    ],
+)
+def test_email_anchored_at_the_at_sign(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [p for p in found(text) if p[0] == "EMAIL_ADDRESS"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("gw fe80::1ff:fe23:4567:890a up", "fe80::1ff:fe23:4567:890a"),
+        ("peer [2001:db8::8a2e:370:7334]:443", "2001:db8::8a2e:370:7334"),
+        ("mapped ::ffff:192.0.2.128 ok", "::ffff:192.0.2.128"),
+    ],
+)
+def test_ipv6_found_from_its_colons(text: str, value: str) -> None:
+    assert ("IP_ADDRESS", value) in found(text)
+
+
+def test_ipv6_inside_a_longer_hex_run_is_not_an_address() -> None:
+    assert "IP_ADDRESS" not in types_of("sha deadbeefcafe12fe80::1ff:fe23:4567:890az")
+
+
+def test_mac_and_url_found_from_their_separators() -> None:
+    text = (
+        "nic aa-bb-cc-dd-ee-01 and 0a1b.2c3d.4e5f, not 00:00:00:00:00:00; "
+        "form https://shop.example.com/c?email=ana%40x.io&x=1 and https://docs.example.com/guide"
+    )
+    got = found(text)
+    assert ("MAC_ADDRESS", "aa-bb-cc-dd-ee-01") in got
+    assert ("MAC_ADDRESS", "0a1b.2c3d.4e5f") in got
+    assert ("URL", "https://shop.example.com/c?email=ana%40x.io&x=1") in got
+    assert all(v != "00:00:00:00:00:00" and "docs.example.com" not in v for _, v in got)
+
+
+@pytest.mark.parametrize("title", ["Mr", "Mrs.", "Dr", "Frau", "Herr", "Mme"])
+def test_title_before_a_name(title: str) -> None:
+    text = f"please ask {title} Okonkwo about it"
+    at = text.index("Okonkwo")
+    assert any(
+        f.entity_type == "PERSON" and f.start <= at and f.end >= at + len("Okonkwo")
+        for f in guardllm.scan(text)
+    )
+
+
+# -- word-gated recognizers in large texts --------------------------------------------------------
+_FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit\n"
+_BTC = "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
+
+
+def test_short_text_gates_on_a_hint_anywhere() -> None:
+    text = "wallet below\n" + _FILLER * 40 + f"pay to {_BTC}\n"
+    assert len(text) < 4096
+    assert ("CRYPTO", _BTC) in found(text)
+
+
+def test_large_text_gates_on_a_hint_nearby() -> None:
+    # Beyond 4 KB a hint word opens only the 2 KB around itself: one "wallet" at the top of a
+    # 10 MB log does not make every 34-character base58 run anywhere in it worth checking.
+    near = _FILLER * 200 + f"wallet {_BTC}\n" + _FILLER * 200
+    assert ("CRYPTO", _BTC) in found(near)
+    far = "wallet\n" + _FILLER * 200 + f"pay to {_BTC}\n" + _FILLER * 200
+    assert ("CRYPTO", _BTC) not in found(far)
