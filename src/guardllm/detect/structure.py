@@ -418,11 +418,19 @@ _ID_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9#/._-]{0,40}")
 _LINE_END = re.compile(r"[\n|\t]|  |\"|;")
 
 
+# _PREV_WORDS read backwards from the key: a match anchored at the key instead of a search that
+# retries every start position of the window (the longest match is the same words).
+_PREV_WORDS_REV = re.compile(r"(?:[ \t]+[A-Za-z']+){1,3}")
+
+
 def _multiword_key(text: str, s: int, key: str) -> str:
-    m = _PREV_WORDS.search(text, max(0, s - 40), s)
+    lo = max(0, s - 40)
+    # ``$`` also matched before a final newline: "Date of\nbirth:" read "Date of" as part of the key.
+    hi = s - 1 if s > lo and text[s - 1] == "\n" else s
+    m = _PREV_WORDS_REV.match(text[lo:hi][::-1])
     if not m:
         return key
-    words = m.group().split()
+    words = m.group()[::-1].split()
     for i in range(len(words)):
         cand = "".join(words[i:]) + key
         if norm_key(cand) in _K:
