@@ -409,3 +409,33 @@ def test_every_finding_type_is_declared() -> None:
     blob += "\npassword=" + rnd(12) + "\nAuthorization: Bearer " + rnd(40)
     for f in find_secrets(blob):
         assert f.entity_type in SECRET_TYPES
+
+
+# -- the literal gates and lead-literal matching must not lose a rule in any surroundings ----------
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda ex: f"config:\n{ex}\n",  # after a newline, mid-text
+        lambda ex: f"value={ex}; next",  # after '='
+        lambda ex: f"Grüße, Kelvin \u212a: {ex}",  # non-ASCII that case-folds onto ASCII (exact path)
+        lambda ex: f"café {ex} naïve",  # ordinary non-ASCII
+        lambda ex: (ex[:4] + " ") * 80 + ex,  # the rule's lead repeated many times (dense path)
+    ],
+    ids=["newline", "equals", "case-folding-unicode", "unicode", "dense-leads"],
+)
+def test_every_rule_found_in_surrounding_text(wrap) -> None:
+    # Wherever a rule's own regex matches its example, find_secrets must report that value.
+    missed, tried = [], 0
+    for rule in SECRET_RULES:
+        ex = rule.examples[0]
+        text = wrap(ex)
+        m = rule.regex.search(text, text.rindex(ex))
+        if m is None:
+            continue  # the surroundings break the format itself (e.g. a netrc line must start a line)
+        tried += 1
+        a, b = m.span("s") if "s" in rule.regex.groupindex else m.span()
+        mid = (a + b) // 2
+        if not any(f.start <= mid < f.end and f.entity_type == rule.entity_type for f in find_secrets(text)):
+            missed.append(rule.id)
+    assert not missed
+    assert tried >= len(SECRET_RULES) - 5

@@ -542,8 +542,10 @@ def _pattern_lead_finders(pattern: str) -> _Finders | None:
 
 
 _LEAD_FINDERS = tuple(_pattern_lead_finders(r.regex.pattern) for r in SECRET_RULES)
-# Past this many lead occurrences the regex engine's own scan is cheaper than one match() each.
-_MAX_LEAD_TRIES = 32
+# One match() per lead occurrence costs about what the engine's own scan spends on 64 characters,
+# so past one lead per 64 characters (and at least 32) the plain scan from the first lead is used.
+_MIN_LEAD_TRIES = 32
+_CHARS_PER_LEAD_TRY = 64
 
 
 def _lead_matches(rx: re.Pattern[str], text: str, low: str, finders: _Finders) -> list[re.Match[str]]:
@@ -553,15 +555,16 @@ def _lead_matches(rx: re.Pattern[str], text: str, low: str, finders: _Finders) -
     so ``finditer`` would attempt a match at every position.  Every match starts at a lead, so
     matching at the leads (left to right, resuming after each match) yields the same matches.
     """
+    cap = max(_MIN_LEAD_TRIES, len(text) // _CHARS_PER_LEAD_TRY)
     starts: list[int] = []
     dense = False
     for finder, cased in finders:
-        found = list(itertools.islice(finder.finditer(text if cased else low), _MAX_LEAD_TRIES + 1))
+        found = list(itertools.islice(finder.finditer(text if cased else low), cap + 1))
         starts += [m.start() for m in found]
-        dense = dense or len(found) > _MAX_LEAD_TRIES
+        dense = dense or len(found) > cap
     if not starts:
         return []
-    if dense or len(starts) > _MAX_LEAD_TRIES:
+    if dense or len(starts) > cap:
         return list(rx.finditer(text, min(starts)))
     if len(finders) > 1:
         starts = sorted(set(starts))
