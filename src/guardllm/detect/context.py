@@ -175,11 +175,6 @@ def trigger_tokens(text: str) -> frozenset[str]:
     )
 
 
-def register_vocab(words: object) -> None:
-    """Add words that a caller will test against :func:`trigger_tokens` (module import time only)."""
-    _VOCAB.update(words)  # type: ignore[arg-type]
-
-
 class Family:
     """Trigger phrases indexed by their first word (in lower, Title and UPPER case) for a set test."""
 
