@@ -310,3 +310,30 @@ def test_cli_real_provider_path(
     assert data["model"] == f"{provider}:test-model"
     if stream:  # what a streaming UI showed, restored as it arrived
         assert data["streamed"][0] == "Looking it up." and data["streamed"][-1] == data["answer"]
+
+
+def test_unguarded_run_leaks_and_the_checks_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The comparison run: same agent, no middleware, plain SQL tool.  The checks must fail
+    (so they can), the handler must record the leaks, and the exit code is 1."""
+    model = ScriptedAgentModel()
+    r = run_demo(model, workdir=tmp_path / "api", guarded=False)
+    try:
+        assert not r.guarded
+        assert TOP_EMAIL in r.model_saw_text() and RAW[-1] in r.model_saw_text()  # the API key too
+        assert r.tool_args("log_note")[0]["text"].count(TOP_EMAIL) == 1
+        assert r.lineage.leaks() and r.audit_ok
+        leaks = r.guard.audit.query(event="leak")
+        assert leaks and not _leaks(json.dumps([x.to_dict() for x in leaks], default=str))
+        assert not _leaks(r.lineage.to_json())  # lineage records the leak, never the value
+        views = {v.column: v for v in r.value_map()}
+        assert views["email"].got["model"] == "raw" and views["notes"].got["model"] == "raw"
+    finally:
+        r.close()
+    rc = main(["demo", "--workdir", str(tmp_path / "cli"), "--unguarded"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    checks = _sections(out)["AUDIT verification and CHECKS"]
+    assert "✗ no raw value from the customer table reached the model (7 of 17" in checks
+    assert "✗ log_note received tokens only" in checks and "leak records" in out

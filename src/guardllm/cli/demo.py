@@ -59,6 +59,14 @@ def register(subparsers: Any) -> None:
             "SQLite store with a throwaway demo key in a new temporary directory"
         ),
     )
+    p.add_argument(
+        "--unguarded",
+        action="store_true",
+        help=(
+            "for comparison: the same agent WITHOUT guardllm's middleware and with a plain SQL tool; "
+            "the callback handler still watches and records every leak (exits 1)"
+        ),
+    )
     p.add_argument("--workdir", metavar="DIR", help="where the demo database (and demo store) go")
     p.add_argument("--stream", action="store_true", help="run the agent with stream() instead of invoke()")
     p.add_argument("--async", dest="use_async", action="store_true", help="run the agent with ainvoke()")
@@ -133,16 +141,21 @@ def _timeline(result: Any) -> list[str]:
             for m in new:
                 out += _message_lines(m)
         elif ev.kind == "tool":
-            grant = {"send_email": "granted EMAIL_ADDRESS", "log_note": "granted nothing"}.get(ev.name, "")
+            grants = {"send_email": "granted EMAIL_ADDRESS", "log_note": "granted nothing"}
+            grant = grants.get(ev.name, "") if result.guarded else "no guard"
             out.append(_rule(f"what {ev.name} RECEIVED" + (f" ({grant})" if grant else "")))
             for k, v in ev.args.items():
                 out += _labelled(k, str(v))
         elif (
-            ev.kind == "db"
+            result.guarded
+            and ev.kind == "db"
             and ev.sql.lstrip().upper().startswith("SELECT")
             and "pragma" not in ev.sql.lower()
         ):
             out.append(_rule("what the DATABASE RECEIVED (via sql_db_query: read-only, row limit added)"))
+            out += _labelled("sql", ev.sql)
+        elif ev.kind == "db" and not result.guarded and not ev.sql.lstrip().upper().startswith("PRAGMA"):
+            out.append(_rule("what the DATABASE RECEIVED (plain SQL tool: runs anything as written)"))
             out += _labelled("sql", ev.sql)
     out.append(_rule("what the USER SEES"))
     for i, text in enumerate(result.streamed, 1):  # --stream: restored as the chunks arrived
@@ -207,6 +220,19 @@ def _summary(summary: Any) -> list[str]:
     return [line(head), *(line(r) for r in rows)]
 
 
+def _leak_records(audit: Any) -> list[str]:
+    """The handler's leak records (types only), when a raw value reached a model."""
+    from guardllm.audit import format_record
+
+    leaks = audit.query(event="leak")
+    if not leaks:
+        return []
+    lines = ["", f"  {len(leaks)} leak records (a raw value reached a model input):"]
+    for rec in leaks:
+        lines += _wrap(format_record(rec), 4)
+    return lines
+
+
 def _fit_tree(text: str) -> str:
     """Wrap a tree's long lines at 100 columns, continuing under the same tree prefix."""
     out: list[str] = []
@@ -253,8 +279,9 @@ def _checks(result: Any) -> list[tuple[bool | None, str]]:
         checks.append((None, "log_note was not called"))
     if email is not None or "name" in views:
         restored = any(v.got.get("user") == "raw" for v in views.values())
-        no_tokens = not any(v.token in result.answer for v in views.values())
-        checks.append((restored and no_tokens, "the user's answer has the values restored"))
+        no_tokens = not any(v.token != v.raw and v.token in result.answer for v in views.values())
+        says = "has the values restored" if result.guarded else "shows the real values"
+        checks.append((restored and no_tokens, f"the user's answer {says}"))
     leaked_edges = result.lineage.leaks()
     checks.append(
         (
@@ -281,6 +308,7 @@ def _as_json(result: Any, checks: list[tuple[bool | None, str]]) -> dict[str, An
 
     return {
         "model": result.model_name,
+        "guarded": result.guarded,
         "question": result.question,
         "model_saw": [
             [{"type": type(m).__name__, "text": m.content} for m in msgs] for msgs in result.model_saw
@@ -306,7 +334,14 @@ def run(args: argparse.Namespace) -> int:
         stream, use_async = True, True
     else:
         stream, use_async = args.stream, args.use_async
-    result = run_demo(args.model, store=args.store, workdir=args.workdir, stream=stream, use_async=use_async)
+    result = run_demo(
+        args.model,
+        store=args.store,
+        workdir=args.workdir,
+        stream=stream,
+        use_async=use_async,
+        guarded=not args.unguarded,
+    )
     try:
         checks = _checks(result)
         ok = _passed(checks)
@@ -317,7 +352,10 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join([*_labelled("answer", result.answer), *_check_lines(checks)]))
             return 0 if ok else 1
         out = [
-            "guardllm demo: a LangChain agent over a customer table, guarded by guardllm",
+            "guardllm demo: a LangChain agent over a customer table, guarded by guardllm"
+            if result.guarded
+            else "guardllm demo --unguarded: the same agent WITHOUT guardllm's middleware or SQL\n"
+            "masking; the callback handler only watches and records what leaks",
             f"  model     {result.model_name}",
             f"  database  {result.db_path} (bundled synthetic customers)",
             f"  store     {result.store_url}",
@@ -331,9 +369,12 @@ def run(args: argparse.Namespace) -> int:
             result.lineage.to_mermaid() if args.mermaid else _fit_tree(result.lineage.to_text()),
             _rule("AUDIT: who saw which types raw (guard.audit.summary())"),
             *_summary(result.guard.audit.summary()),
+            *_leak_records(result.guard.audit),
             _rule("AUDIT verification and CHECKS"),
             *_check_lines(checks),
         ]
+        if not result.guarded:
+            out += ["", "This run was unguarded on purpose; run 'guardllm demo' to see the difference."]
         if result.store_url.startswith("sqlite:"):
             out += ["", "Inspect it again later (lineage holds no values and needs no key):"]
             if args.store is None:

@@ -97,6 +97,8 @@ class DemoResult:
     db_path: Path
     #: With ``stream=True``: per model turn, the text a streaming UI showed (restored).
     streamed: list[str] = field(default_factory=list)
+    #: ``False`` for the unguarded comparison run.
+    guarded: bool = True
 
     @property
     def audit_ok(self) -> bool:
@@ -181,7 +183,10 @@ def _form(text: str, raw: str, token: str) -> str:
 
 
 def _token_pairs(result: DemoResult) -> list[tuple[int, str, str, str]]:
-    """(row, column, raw value, token) for the cells of the first SQL result the model saw."""
+    """(row, column, raw value, token) for the cells of the first SQL result the model saw.
+
+    A value the model got as it is (the unguarded run) is its own "token".
+    """
     import re
 
     from guardllm.demo.data import raw_values
@@ -217,8 +222,14 @@ def _token_pairs(result: DemoResult) -> list[tuple[int, str, str, str]]:
     for i, (mrow, rrow) in enumerate(zip(masked, raw_rows, strict=False)):
         for column, mcell, rcell in zip(columns, mrow, rrow, strict=False):
             rcell = str(rcell)
+            if mcell == rcell:  # went to the model as it is (the unguarded run)
+                for v in secrets:
+                    if v in rcell and v not in seen:
+                        seen.add(v)
+                        out.append((i, column, v, v))
+                continue
             tokens = token_re.findall(mcell)
-            if mcell == rcell or not tokens:
+            if not tokens:
                 continue
             hidden = [v for v in secrets if v in rcell and v != rcell]
             raw = hidden[0] if hidden and len(tokens) == 1 else rcell
@@ -303,6 +314,23 @@ def _tools(timeline: _Timeline) -> list[Any]:
     return [send_email, log_note]
 
 
+def _plain_sql_tool(conn: sqlite3.Connection) -> Any:
+    """What an unguarded agent uses: the query runs as written, rows go back raw."""
+    from langchain_core.tools import tool
+
+    @tool
+    def sql_db_query(query: str) -> str:
+        """Execute a SQL query against the database and get back the result."""
+        cur = conn.execute(query)
+        names = [d[0] for d in cur.description or ()]
+        rows = cur.fetchall()
+        lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        return "\n".join([*lines, f"({len(rows)} rows)"])
+
+    return sql_db_query
+
+
 def make_model(spec: str | None) -> tuple[Any, str]:
     """The chat model for ``spec`` and a display name.
 
@@ -356,6 +384,7 @@ def run_demo(
     stream: bool = False,
     use_async: bool = False,
     question: str = QUESTION,
+    guarded: bool = True,
 ) -> DemoResult:
     """Run the guarded agent once and return what crossed each boundary.
 
@@ -369,6 +398,9 @@ def run_demo(
             new temporary directory, left in place so the store can be inspected afterwards.
         stream / use_async: run the agent with ``stream`` / ``ainvoke`` instead of ``invoke``.
         question: the user's request.
+        guarded: ``False`` runs the same agent without the middleware and with a plain SQL
+            tool -- to compare.  The callback handler still watches: the model then sees
+            raw values, and lineage and audit record each as a leak.
     """
     from langchain.agents import create_agent
     from langchain_core.messages import HumanMessage
@@ -400,12 +432,10 @@ def run_demo(
     conn = sqlite3.connect(db_path, check_same_thread=False)
     conn.set_trace_callback(lambda sql: timeline.add("db", sql=sql))
     try:
-        tools = [guard.sql_tool(conn), *_tools(timeline)]
+        sql = guard.sql_tool(conn) if guarded else _plain_sql_tool(conn)
+        middleware = [guard.middleware(reveal={"send_email": ["EMAIL_ADDRESS"]})] if guarded else []
         agent = create_agent(
-            chat_model,
-            tools,
-            system_prompt=SYSTEM_PROMPT,
-            middleware=[guard.middleware(reveal={"send_email": ["EMAIL_ADDRESS"]})],
+            chat_model, [sql, *_tools(timeline)], system_prompt=SYSTEM_PROMPT, middleware=middleware
         )
         handler = guard.callback_handler()
         config: dict[str, Any] = {
@@ -425,6 +455,7 @@ def run_demo(
     run_id = str(handler.last_root_run_id)
     return DemoResult(
         streamed=["".join(turn) for turn in view.turns] if view is not None else [],
+        guarded=guarded,
         question=question,
         answer=answer,
         events=list(timeline.events),

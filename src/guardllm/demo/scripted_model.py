@@ -6,9 +6,9 @@ message it receives*.  That record is what the demo prints as "what the model
 saw", and what tests search for raw values.
 
 The script: query the customers table, then email the first customer with a
-balance and log a note about it, then answer.  It refers to people only through
-the placeholders it found in the tool output -- exactly what a real model does
-with guarded data.
+balance and log a note about it, then answer.  It refers to people by what it
+found in the tool output: the placeholders when guarded -- exactly what a real
+model does with guarded data -- and the raw values when not.
 """
 
 from __future__ import annotations
@@ -46,6 +46,25 @@ def _text(message: BaseMessage) -> str:
     return " ".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
 
 
+def _first_customer(table: str) -> tuple[str, str]:
+    """The name and email cells of the first row of the SQL tool's Markdown table.
+
+    Guarded, these are placeholders (``[PERSON_1]``, ``[EMAIL_1]``); unguarded
+    (``guardllm demo --unguarded``) the raw values -- the script works on what it got.
+    """
+    lines = [ln for ln in table.splitlines() if ln.startswith("|")]
+    if len(lines) >= 3:
+        head = [c.strip() for c in lines[0].strip("|").split("|")]
+        row = [c.strip() for c in lines[2].strip("|").split("|")]
+        cells = dict(zip(head, row, strict=False))
+        if cells.get("name") and cells.get("email"):
+            return cells["name"], cells["email"]
+    placeholders = _PLACEHOLDER.findall(table)
+    person = next((f"[{t}_{n}]" for t, n in placeholders if t == "PERSON"), "the customer")
+    email = next((f"[{t}_{n}]" for t, n in placeholders if t == "EMAIL"), "")
+    return person, email
+
+
 class ScriptedAgentModel(BaseChatModel):
     """Plays a fixed three-step agent script and records every input."""
 
@@ -76,9 +95,7 @@ class ScriptedAgentModel(BaseChatModel):
                 content="Let me look up customers with a balance due.",
                 tool_calls=[{"name": "sql_db_query", "args": {"query": SQL_QUERY}, "id": "call_sql_1"}],
             )
-        placeholders = _PLACEHOLDER.findall(_text(results[0]))
-        person = next((f"[{t}_{n}]" for t, n in placeholders if t == "PERSON"), "the customer")
-        email = next((f"[{t}_{n}]" for t, n in placeholders if t == "EMAIL"), "")
+        person, email = _first_customer(_text(results[0]))
         if len(results) == 1:
             return AIMessage(
                 content=f"{person} has the largest balance due. I will email them and log a note.",
