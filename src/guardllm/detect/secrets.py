@@ -420,13 +420,16 @@ def _entry(found: str, cased: str | None, rules: set[int]) -> _Entry:
     return cased, sure, tuple(i for i in ordered if i not in sure)
 
 
+_RULE_TRIGGERS = tuple(_triggers(r.regex.pattern) for r in SECRET_RULES)
+
+
 def _build_gates() -> tuple[
     re.Pattern[str], dict[str, tuple[_Entry, ...]], tuple[tuple[str | None, tuple], ...]
 ]:
     bounded: dict[tuple[str, str | None], set[int]] = {}  # (lower literal, exact case or None) -> rules
     anywhere: dict[tuple[str, bool], set[int]] = {}  # (literal, case-exact?) -> rules
     for i, rule in enumerate(SECRET_RULES):
-        trig = _triggers(rule.regex.pattern)
+        trig = _RULE_TRIGGERS[i]
         if trig is None:
             for k in rule.keywords:  # no literal: the keyword test alone decides
                 anywhere.setdefault((k, False), set()).add(i)
@@ -441,8 +444,15 @@ def _build_gates() -> tuple[
     # One trie over every bounded literal, lower-cased.  The trie reports the longest literal at a
     # position; every shorter one that is a prefix of it matched there too.
     words = sorted({w for w, _ in bounded})
+    by_literal: dict[str, list[tuple[str | None, set[int]]]] = {}
+    for (lit, cased), rules in sorted(bounded.items()):
+        by_literal.setdefault(lit, []).append((cased, rules))
     by_word = {
-        w: tuple(_entry(w, cased, rules) for (p, cased), rules in sorted(bounded.items()) if w.startswith(p))
+        w: tuple(
+            _entry(w, cased, rules)
+            for k in range(1, len(w) + 1)
+            for cased, rules in by_literal.get(w[:k], ())
+        )
         for w in words
     }
     first = "[" + "".join(sorted({re.escape(w[0]) for w in words})) + "]"
@@ -530,18 +540,45 @@ def _lead_finder(lits: list[str]) -> re.Pattern[str]:
 _Finders = tuple[tuple[re.Pattern[str], bool], ...]
 
 
-def _pattern_lead_finders(pattern: str) -> _Finders | None:
-    """Lead finders (on the text when case-exact, on the lower-cased text otherwise), or None."""
-    trig = _triggers(pattern)
+_LeadSpec = tuple[tuple[tuple[str, ...], bool], ...]
+
+
+def _lead_spec(trig: list[tuple[str, bool, str | None]] | None) -> _LeadSpec | None:
+    """Lead literals grouped into case-exact ones (searched in the text) and lower-cased ones."""
     if trig is None:
         return None
     leads = sorted({(lit.lower() if ci else lit, not ci) for lit, ci, _b in trig})
-    cased = [lit for lit, c in leads if c]
-    folded = [lit for lit, c in leads if not c]
-    return tuple((_lead_finder(lits), c) for lits, c in ((cased, True), (folded, False)) if lits)
+    cased = tuple(lit for lit, c in leads if c)
+    folded = tuple(lit for lit, c in leads if not c)
+    return tuple((lits, c) for lits, c in ((cased, True), (folded, False)) if lits)
 
 
-_LEAD_FINDERS = tuple(_pattern_lead_finders(r.regex.pattern) for r in SECRET_RULES)
+def _compile_finders(spec: _LeadSpec) -> _Finders:
+    return tuple((_lead_finder(list(lits)), c) for lits, c in spec)
+
+
+def _pattern_lead_finders(pattern: str) -> _Finders | None:
+    """Lead finders (on the text when case-exact, on the lower-cased text otherwise), or None."""
+    spec = _lead_spec(_triggers(pattern))
+    return None if spec is None else _compile_finders(spec)
+
+
+_LEAD_SPECS = tuple(_lead_spec(t) for t in _RULE_TRIGGERS)
+# Compiled on a rule's first use: most rules never run in a given process.  (Two threads may both
+# compile one; they store equal values.)
+_LEAD_FINDERS: list[_Finders | None] = [None] * len(SECRET_RULES)
+
+
+def _rule_finders(i: int) -> _Finders | None:
+    finders = _LEAD_FINDERS[i]
+    if finders is None:
+        spec = _LEAD_SPECS[i]
+        if spec is None:
+            return None
+        finders = _LEAD_FINDERS[i] = _compile_finders(spec)
+    return finders
+
+
 # One match() per lead occurrence costs about what the engine's own scan spends on 64 characters,
 # so past one lead per 64 characters (and at least 32) the plain scan from the first lead is used.
 _MIN_LEAD_TRIES = 32
@@ -583,7 +620,7 @@ def _provider_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
     for i in _provider_todo(text, low, exotic):
         rule = SECRET_RULES[i]
         grouped = _GROUPED[i]
-        finders = _LEAD_FINDERS[i]
+        finders = _rule_finders(i)
         if finders is None or exotic:
             matches: Iterable[re.Match[str]] = rule.regex.finditer(text)
         else:
