@@ -328,7 +328,11 @@ def test_two_threads_never_share_or_resolve_each_others_tokens(guard: Any) -> No
             for i in range(20):
                 ai = model.invoke([HumanMessage(f"customer email {email}, ticket {i}")], config=config)
                 call = ai.tool_calls[0]
-                tool.invoke({**call, "id": f"{thread_id}-{i}", "type": "tool_call"}, config=config)
+                # the body names the thread, so each delivery can be traced to its caller
+                args = {**call["args"], "body": thread_id}
+                tool.invoke(
+                    {**call, "args": args, "id": f"{thread_id}-{i}", "type": "tool_call"}, config=config
+                )
             results[thread_id] = call["args"]["to"]
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -346,6 +350,11 @@ def test_two_threads_never_share_or_resolve_each_others_tokens(guard: Any) -> No
     assert received == {ALICE_EMAIL, BOB_EMAIL}
     a_calls = log.calls[:]
     assert len(a_calls) == 40
+    # every delivery got its own thread's customer, never the other thread's
+    by_thread = {"thread-a": ALICE_EMAIL, "thread-b": BOB_EMAIL}
+    assert all(args["to"] == by_thread[args["body"]] for _, args in a_calls)
+    # and the model never saw either raw value
+    assert_no_raw(model.wrapped.seen_text())
     # Each thread issued its own token; replaying thread A's token in thread B's scope
     # does not resolve to A's value.
     token_a = results["thread-a"]
@@ -354,7 +363,9 @@ def test_two_threads_never_share_or_resolve_each_others_tokens(guard: Any) -> No
         config={"configurable": {"thread_id": "thread-c"}},
     )
     assert log.of("send_email")[-1]["to"] == token_a
-    assert guard.unmask(token_a, scope="thread-b", to="tool:send_email") in (token_a, BOB_EMAIL)
+    assert guard.unmask(token_a, scope="thread-c", to="user") == token_a
+    assert guard.unmask(token_a, scope="thread-b", to="user") != ALICE_EMAIL
+    assert guard.unmask(results["thread-b"], scope="thread-a", to="user") != BOB_EMAIL
     if results["thread-a"] == results["thread-b"]:
         # same surface form in both threads: each still resolved to its own value above
         assert guard.unmask(token_a, scope="thread-a", to="user") == ALICE_EMAIL

@@ -283,3 +283,84 @@ def test_agent_token_stream_shows_restored_text_only(guard: Any) -> None:
     assert f"I will email {ALICE_EMAIL} now." in streamed
     assert f"Done: I emailed {ALICE_EMAIL}" in streamed
     assert "[EMAIL" not in streamed
+
+
+def test_stream_is_not_buffered_whole(guard: Any) -> None:
+    """Restored text reaches the caller while the wrapped model is still streaming: only a
+    suffix that could still become a token is held back."""
+    state = {"finished": False}
+
+    class Slow(RecordingToolModel):
+        def _stream(self, messages: list[Any], stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+            yield from super()._stream(messages, stop, run_manager, **kw)
+            state["finished"] = True
+
+    model = wrap_chat_model(guard, Slow(chunk_size=1))
+    early = ""
+    for chunk in model.stream([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG):
+        if state["finished"]:
+            break
+        early += chunk.content if isinstance(chunk.content, str) else ""
+    # everything up to the token and the restored address itself arrived before the end
+    assert early.startswith(f"I will email {ALICE_EMAIL}")
+
+
+def test_one_character_tool_call_chunks_assemble_into_the_token(guard: Any) -> None:
+    """Tool-call arguments streamed one character at a time are assembled by LangChain
+    into the whole token (never restored by the model wrapper); the tool wrapper then
+    reveals it to the granted tool only."""
+    from langchain_core.tools import tool
+
+    from guardllm.integrations.langchain import wrap_tool
+
+    class CharArgs(RecordingToolModel):
+        def _chunks(self, message: AIMessage) -> Any:
+            for index, call in enumerate(message.tool_calls):
+                args = json.dumps(call["args"])
+                yield AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[{"name": call["name"], "args": "", "id": call["id"], "index": index}],
+                )
+                for ch in args:
+                    yield AIMessageChunk(
+                        content="", tool_call_chunks=[{"name": None, "args": ch, "id": None, "index": index}]
+                    )
+
+    inner = CharArgs()
+    model = wrap_chat_model(guard, inner)
+    chunks = list(model.stream([HumanMessage(f"email {ALICE_EMAIL}")], config=CFG))
+    assert len(chunks) > 20
+    full: Any = None
+    for c in chunks:
+        full = c if full is None else full + c
+    call = full.tool_calls[0]
+    assert call["name"] == "send_email" and call["args"]["to"].startswith("[EMAIL_")
+    assert_no_raw(dumps([c.tool_call_chunks for c in chunks]))
+    received: list[str] = []
+
+    @tool
+    def send_email(to: str, body: str) -> str:
+        """Send an email."""
+        received.append(to)
+        return "sent"
+
+    wrap_tool(guard, send_email, reveal=["EMAIL_ADDRESS"]).invoke({**call, "type": "tool_call"}, config=CFG)
+    assert received == [ALICE_EMAIL]
+    assert_no_raw(inner.seen_text())
+
+
+async def test_abatch_keeps_each_inputs_scope(guard: Any) -> None:
+    inner = Echo()
+    model = wrap_chat_model(guard, inner)
+    outs = await model.abatch(
+        [[HumanMessage(f"x {ALICE_EMAIL}")], [HumanMessage(f"y {BOB_EMAIL}")]],
+        config=[{"configurable": {"thread_id": "ab1"}}, {"configurable": {"thread_id": "ab2"}}],
+    )
+    assert [o.content for o in outs] == [f"x {ALICE_EMAIL}", f"y {BOB_EMAIL}"]
+    assert_no_raw(inner.seen_text())
+    tok_a = (
+        inner.seen[0][0].content.split()[-1]
+        if "x" in inner.seen[0][0].content
+        else inner.seen[1][0].content.split()[-1]
+    )
+    assert guard.unmask(tok_a, scope="ab1") == ALICE_EMAIL

@@ -102,3 +102,86 @@ def test_scope_and_principal_on_every_record() -> None:
     g = guard.lineage(runs.pop()).to_dict()
     assert all(n.get("scope") in ("scoped", None) for n in g["nodes"])
     assert any(n.get("principal") == "u-42" for n in g["nodes"])
+
+
+def _email_agent(guard: Any) -> tuple[Any, Any, Any, Any]:
+    from langchain.agents import create_agent
+
+    from tests.lc_support import SYSTEM_PROMPT, ToolLog, make_tools
+
+    log = ToolLog()
+    send_email, log_note = make_tools(log)
+    mw = guard.middleware(reveal={"send_email": ["EMAIL_ADDRESS"]})
+    model = RecordingToolModel()
+    agent = create_agent(model, [send_email, log_note], system_prompt=SYSTEM_PROMPT, middleware=[mw])
+    return agent, mw, model, log
+
+
+def test_scope_and_principal_on_every_lineage_node_and_audit_record() -> None:
+    """Middleware alone (no callback handler): the run is found through ``mw.last_run_id``;
+    every node of its graph and every audit record carries the thread's scope and the
+    principal from ``configurable``."""
+    from guardllm import Guard
+    from tests.lc_support import QUESTION
+
+    guard = Guard(store="memory://")
+    agent, mw, model, _ = _email_agent(guard)
+    agent.invoke(
+        {"messages": [HumanMessage(QUESTION)]},
+        config={"configurable": {"thread_id": "T-9", "principal": "svc-billing"}},
+    )
+    assert mw.last_run_id
+    g = guard.lineage(mw.last_run_id)
+    nodes = g.to_dict()["nodes"]
+    assert {n["kind"] for n in nodes} >= {"chain", "llm", "tool", "source", "sink"}
+    assert all(n.get("scope") == "T-9" and n.get("principal") == "svc-billing" for n in nodes), nodes
+    records = audit_records(guard)
+    assert records and all(r.get("scope") == "T-9" and r.get("principal") == "svc-billing" for r in records)
+    assert {r.get("run_id") for r in audit_records(guard, event="tool_call")} == {mw.last_run_id}
+    assert_no_raw(dumps(nodes) + dumps(records) + model.seen_text())
+
+
+def test_configured_run_id_joins_turns_into_one_graph() -> None:
+    import uuid
+
+    from guardllm import Guard
+    from tests.lc_support import QUESTION
+
+    guard = Guard(store="memory://")
+    agent, mw, model, _ = _email_agent(guard)
+    run = str(uuid.uuid4())
+    config = {"configurable": {"thread_id": "T-join", "guardllm_run_id": run}}
+    first = agent.invoke({"messages": [HumanMessage(QUESTION)]}, config=config)
+    agent.invoke({"messages": [*first["messages"], HumanMessage("Thanks!")]}, config=config)
+    assert mw.last_run_id == run
+    g = guard.lineage(run)
+    assert len(g.steps("llm")) == 4 and len(g.steps("tool")) == 4
+    assert_no_raw(model.seen_text() + g.to_json())
+
+
+def test_agent_token_stream_through_the_middleware_never_shows_a_raw_value() -> None:
+    """``stream_mode="messages"``: the middleware masks the request, so every streamed chunk
+    holds tokens, never raw values (the final state is restored; for restored token
+    streams wrap the model with ``guard.wrap_chat_model`` -- see test_lc_chat_models)."""
+    from guardllm import Guard
+    from tests.lc_support import QUESTION
+
+    guard = Guard(store="memory://")
+    agent, _, model, log = _email_agent(guard)
+    streamed: list[str] = []
+    final: dict[str, Any] = {}
+    for mode, item in agent.stream(
+        {"messages": [HumanMessage(QUESTION)]},
+        stream_mode=["messages", "values"],
+        config={"configurable": {"thread_id": "T-tok"}},
+    ):
+        if mode == "messages":
+            streamed.append(dumps(item[0].content) + dumps(getattr(item[0], "tool_call_chunks", [])))
+        else:
+            final = item
+    assert_no_raw("".join(streamed))
+    assert any("[EMAIL_" in s for s in streamed)
+    assert log.of("send_email")[0]["to"] == ALICE_EMAIL
+    assert_no_raw(dumps(log.of("log_note")))
+    assert ALICE_EMAIL in final["messages"][-1].content
+    assert_no_raw(model.seen_text())

@@ -17,7 +17,8 @@ Needs the ``agents`` extra (``pip install guardllm[agents]``): this module impor
 * Lineage: with :func:`guardllm.integrations.langchain.callback_handler` attached, the
   handler draws the graph from LangChain's events and the middleware tells it what it
   revealed; without one, the middleware records the same graph itself (one lineage run per
-  agent invocation, ids in ``state["guardllm_run_id"]``).
+  agent invocation; ``mw.last_run_id`` is the latest, ``configurable.guardllm_run_id``
+  chooses it).
 
 Note: tools called through the middleware receive revealed arguments in LangChain's own
 tool callbacks; wrap such tools with ``guard.wrap_tool`` as well to keep raw arguments out
@@ -117,6 +118,9 @@ class GuardMiddleware(AgentMiddleware):
         self.principal = principal
         self.purpose = purpose
         self._tool_guards: dict[str, Any] = {}
+        # The lineage run of the most recent invocation (``guard.lineage(mw.last_run_id)``);
+        # concurrent invocations should choose theirs with ``configurable.guardllm_run_id``.
+        self.last_run_id: str | None = None
         # Records the graph when no guardllm handler is attached to the run.
         self._recorder = GuardCallbackHandler(guard)
         self.tools = []
@@ -155,8 +159,14 @@ class GuardMiddleware(AgentMiddleware):
         ctx = self._ctx(config)
         registry.update(step, scope=ctx.scope, principal=ctx.principal)
         if handler is not None and step:
-            return {RUN_KEY: handler.root_run_id(step) or new_run_id()}
-        run_id = new_run_id()
+            run_id = handler.root_run_id(step) or new_run_id()
+            self.last_run_id = run_id
+            return {RUN_KEY: run_id}
+        # ``configurable.guardllm_run_id`` joins several invocations into one graph; the
+        # id must be a UUID because it doubles as the LangChain-style run id of the root.
+        asked = (config.get("configurable") or {}).get(RUN_KEY)
+        run_id = str(uuid.UUID(str(asked))) if asked else new_run_id()
+        self.last_run_id = run_id
         self._recorder.on_chain_start(
             {"name": "agent"},
             {},
