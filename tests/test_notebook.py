@@ -45,6 +45,8 @@ def executed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         if var.startswith("GUARDLLM_") or var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
             monkeypatch.delenv(var)
     # the kernel spec runs "python": make it this environment's interpreter
+    # run_demo() puts its database, store and throwaway key in a new temp dir: keep it here
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
@@ -74,12 +76,15 @@ def test_notebook_runs_offline(executed: Any) -> None:
     assert f"send_email received: {{'to': '{TOP_EMAIL}'" in outs[2]
     assert f"user sees: Done: I emailed {TOP_NAME} at {TOP_EMAIL}" in outs[2]
     assert "throwaway" in outs[2]
+    # the unguarded comparison: leaks recorded, without values
+    assert "raw values the model saw: 2 leaked flows" in outs[4] and "leak model" in outs[4]
+    assert not [v for v in raw_values() if v in outs[4]]
     # 4. lineage: rich display (SVG or Mermaid), tree, revealed flows
-    assert "<svg" in outs[4] or 'class="mermaid"' in outs[4]
-    assert "tool send_email" in outs[5] and "column customers.email" in outs[5]
-    assert "-> tool send_email ('EMAIL_ADDRESS',)" in outs[6]
+    assert "<svg" in outs[5] or 'class="mermaid"' in outs[5]
+    assert "tool send_email" in outs[6] and "column customers.email" in outs[6]
+    assert "-> tool send_email ('EMAIL_ADDRESS',)" in outs[7]
     # 5. audit
-    assert "audit log OK" in outs[7] and "raw to" in outs[7]
-    assert "reveal principal=support-agent scope=demo-thread recipient=tool:send_email" in outs[7]
+    assert "audit log OK" in outs[8] and "raw to" in outs[8]
+    assert "reveal principal=support-agent scope=demo-thread recipient=tool:send_email" in outs[8]
     # the model side never held a raw value: no token-free customer row was printed for it
     assert "[REDACTED:STRIPE_KEY]" in everything and raw_values()[-1] not in everything

@@ -13,6 +13,7 @@ model does with guarded data -- and the raw values when not.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -144,8 +145,6 @@ class ScriptedAgentModel(BaseChatModel):
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
         if reply.tool_calls:
-            import json
-
             yield ChatGenerationChunk(
                 message=AIMessageChunk(
                     content="",
