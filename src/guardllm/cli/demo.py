@@ -23,13 +23,18 @@ def register(subparsers: Any) -> None:
         "demo",
         help="run a guarded agent over a bundled customer table (offline) and show who saw what",
         description=(
-            "Run a LangChain agent (create_agent + guard.middleware() + guard.callback_handler()) "
-            "over a bundled SQLite customer table (names, emails, cards, an API key in a note) with "
-            "three tools: sql_db_query (guard.sql_tool, read-only, masked rows), send_email (granted "
-            "EMAIL_ADDRESS: gets the real address) and log_note (granted nothing: gets tokens). "
-            "Prints what the model saw, what each tool received, what the user sees, the lineage "
-            "tree and the audit verification. Offline by default: a scripted model plays the agent. "
-            "By default the store and a throwaway demo key go to a new temporary directory."
+            "Run a LangChain agent (create_agent + guard.middleware() + guard.callback_handler())\n"
+            "over a bundled SQLite customer table (names, emails, cards, an API key in a note)\n"
+            "with three tools:\n"
+            "  sql_db_query  guard.sql_tool(): read-only, rows go back masked\n"
+            "  send_email    granted EMAIL_ADDRESS: receives the real address\n"
+            "  log_note      granted nothing: receives tokens only\n"
+            "and print what the model saw, what each tool and the database received, what the\n"
+            "user sees, the lineage tree, the audit summary and verification, and pass/fail checks.\n\n"
+            "Offline by default: a scripted model plays the agent. The customer database, a fresh\n"
+            "store and a throwaway demo key go to a new temporary directory (kept, so you can\n"
+            "inspect it with 'guardllm lineage' and 'guardllm audit'); for real use make your own\n"
+            "key with 'guardllm keygen'."
         ),
         epilog=(
             "examples:\n"

@@ -402,7 +402,10 @@ def run_demo(
             tool -- to compare.  The callback handler still watches: the model then sees
             raw values, and lineage and audit record each as a leak.
     """
-    from langchain.agents import create_agent
+    try:
+        from langchain.agents import create_agent
+    except ImportError as exc:  # the core package has langchain-core only
+        raise InputError("the demo needs LangChain agents: pip install 'guardllm[demo]'") from exc
     from langchain_core.messages import HumanMessage
 
     from guardllm import Guard
