@@ -491,14 +491,15 @@ def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | 
         s += 1
     if e <= s:
         return None
-    v = text[s:e]
-    if etype in _SPACED_TYPES and not VALUE_OK[etype](v, k):
+    ok = VALUE_OK[etype]
+    if ok(text[s:e], k):
+        return s, e
+    if etype in _SPACED_TYPES:
         # "123 45 6789 please" : retry with the first token only
         im = _ID_VALUE.match(text, s)
-        if im and im.end() < e:
-            e = im.end()
-            v = text[s:e]
-    return (s, e) if VALUE_OK[etype](v, k) else None
+        if im and im.end() < e and ok(text[s : im.end()], k):
+            return s, im.end()
+    return None
 
 
 _ADDR_LINE = re.compile(r"\n[ \t]*([^\n:=|\t]{2,60})(?=\n|$)")
