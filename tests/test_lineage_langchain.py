@@ -75,3 +75,21 @@ def test_where_did_the_email_go(agent_run: tuple[Any, Any]) -> None:
     assert ("tool send_email", "revealed") in reached and ("tool log_note", "masked") in reached
     assert ("sink answer", "revealed") in reached
     assert ALICE_EMAIL.encode() not in guard.store.path.read_bytes()  # the SQLite file itself
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz `dot` not installed")
+def test_real_graphviz_renders_the_agent_graph(agent_run: tuple[Any, Any]) -> None:
+    """The DOT export is valid for the real Graphviz (no warnings), and the notebook display
+    is the SVG it draws, with the steps named and no raw value."""
+    import shutil
+    import subprocess
+
+    _, g = agent_run
+    proc = subprocess.run(
+        [shutil.which("dot") or "dot", "-Tsvg"], input=g.to_dot().encode(), capture_output=True, check=False
+    )
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr[:300]
+    html_out = g._repr_html_()
+    assert html_out.startswith('<div class="guardllm-lineage"><svg')
+    assert "send_email" in html_out and "log_note" in html_out and "EMAIL_ADDRESS" in html_out
+    assert_no_raw(html_out)
