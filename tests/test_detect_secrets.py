@@ -12,7 +12,13 @@ import pytest
 
 from guardllm.detect import types as entity_types
 from guardllm.detect.secret_rules import rand_body
-from guardllm.detect.secrets import SECRET_RULES, SECRET_TYPES, find_secrets, is_placeholder
+from guardllm.detect.secrets import (
+    SECRET_RULES,
+    SECRET_TYPES,
+    find_secret_spans,
+    find_secrets,
+    is_placeholder,
+)
 
 RNG = random.Random(20261128)
 ALNUM = string.ascii_letters + string.digits
@@ -439,3 +445,13 @@ def test_every_rule_found_in_surrounding_text(wrap) -> None:
             missed.append(rule.id)
     assert not missed
     assert tried >= len(SECRET_RULES) - 5
+
+
+def test_span_tuples_match_findings() -> None:
+    text = "\n".join(ex for r in SECRET_RULES for ex in r.examples) + "\nGrüße \u212a password=" + rnd(12)
+    want = [(f.entity_type, f.start, f.end, f.score, f.recognizer) for f in find_secrets(text)]
+    assert want and find_secret_spans(text) == want
+    assert find_secret_spans(text, text.lower()) == want
+    assert find_secret_spans(text, "short") == want  # a lower-cased text of another length is ignored
+    with pytest.raises(TypeError):
+        find_secret_spans(None)  # type: ignore[arg-type]

@@ -44,7 +44,14 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _sre_c  # type: ignore[no-redef]
     import sre_parse as _sre_p  # type: ignore[no-redef]
 
-__all__ = ["SECRET_RULES", "SECRET_TYPES", "SecretRule", "find_secrets", "is_placeholder"]
+__all__ = [
+    "SECRET_RULES",
+    "SECRET_TYPES",
+    "SecretRule",
+    "find_secret_spans",
+    "find_secrets",
+    "is_placeholder",
+]
 
 #: Every entity type ``find_secrets`` can emit, with its token label.
 SECRET_TYPES: dict[str, str] = {
@@ -968,12 +975,26 @@ def find_secrets(text: str) -> list[Finding]:
     """
     if not isinstance(text, str):
         raise TypeError(f"find_secrets() needs str, got {type(text).__name__}")
+    return [Finding(et, s, e, sc, text[s:e], rid) for et, s, e, sc, rid in find_secret_spans(text)]
+
+
+def find_secret_spans(text: str, lower: str | None = None) -> list[tuple[str, int, int, float, str]]:
+    """:func:`find_secrets` as ``(entity_type, start, end, score, rule_id)`` tuples.
+
+    For callers that keep their own candidate tuples (the detection engine): no
+    :class:`Finding` objects are built.  ``lower`` may pass ``text.lower()`` when the caller
+    already has it; a string of another length is ignored.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"find_secret_spans() needs str, got {type(text).__name__}")
     if not text:
         return []
-    low = text.lower()
+    low = lower if lower is not None and len(lower) == len(text) else text.lower()
     # Non-ASCII letters that case-fold onto ASCII ones (or lower() to two chars) break the
     # lower-cased fast paths; such texts take the exact ones.
     exotic = not text.isascii() and _CASE_EXOTIC.search(text) is not None
+    if exotic:
+        low = text.lower()
     raw: list[_Hit] = []
     _provider_hits(text, low, exotic, raw)
     # Each structural rule runs only when the literal its regex needs is present.
@@ -1007,4 +1028,4 @@ def find_secrets(text: str) -> list[Finding]:
             continue  # inside something already kept
         kept.append(h)
         max_end = max(max_end, h[1])
-    return [Finding(et, s, e, sc, text[s:e], rid) for s, e, et, sc, rid, _g in kept]
+    return [(et, s, e, sc, rid) for s, e, et, sc, rid, _g in kept]
