@@ -859,6 +859,10 @@ _EU_WORDS = (
 )
 _DE_SUFFIXES = tuple(w.rstrip() for w in _DE_WORDS)
 _BLANK_DIGIT = re.compile(r"[ \t]\d")
+_SPACE_DIGIT = re.compile(r" \d")
+_DE_BY_LAST: dict[str, tuple[str, ...]] = {}
+for _w in _DE_SUFFIXES:
+    _DE_BY_LAST[_w[-1]] = (*_DE_BY_LAST.get(_w[-1], ()), _w)
 _FR_FAMILY = Family(_FR_WORDS)
 _EU_FAMILY = Family(_EU_WORDS)
 _UK_FAMILY = Family(("flat ", "studio ", "apartment ", "unit ", "apt"))
@@ -924,11 +928,13 @@ def find_addresses(text: str, lower: str, out: list[Cand], toks: frozenset[str] 
             _type_first_street(text, p, out)
     # The street type is followed by the house number: look only where a blank precedes a digit
     # (one C pass for a literal-led pattern) instead of 18 ``str.find`` passes for the type words.
-    for dm in _BLANK_DIGIT.finditer(lower):
+    # (A literal-led " \d" is found several times faster than "[ \t]\d": use it when there is no tab.)
+    for dm in (_BLANK_DIGIT if "\t" in lower else _SPACE_DIGIT).finditer(lower):
         j = dm.start()
         while j > 0 and lower[j - 1] in " \t":
             j -= 1
-        if not lower.endswith(_DE_SUFFIXES, max(0, j - 9), j):
+        ends = _DE_BY_LAST.get(lower[j - 1]) if j else None
+        if ends is None or not lower.endswith(ends, j - 9 if j > 9 else 0, j):
             continue
         i = next(j - len(w) for w in _DE_SUFFIXES if lower.endswith(w, 0, j))
         # German street names end in the type word, glued or hyphenated: "Salzstraße 9", "Madlen-Ernst-Allee 24"
