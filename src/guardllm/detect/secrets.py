@@ -735,8 +735,9 @@ _SESSION_NAME = re.compile(
 
 
 def _header_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
-    if "auth" in low or "bearer" in low:
-        seen: set[int] = set()
+    # Each pattern needs its own word ("auth" is inside every Authorization spelling).
+    seen: set[int] = set()
+    if "auth" in low:
         for m in _scan(_AUTH_HEADER, text, low, exotic):
             v = m.group("s").rstrip(".,\"'")
             s = m.start("s")
@@ -747,6 +748,7 @@ def _header_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
                 out.append((s, s + len(v), "BASIC_AUTH", 0.9, "http-basic-auth", True))
             elif _generic_value_ok(v) or (len(v) >= 20 and entropy(v) >= 3.5):
                 out.append((s, s + len(v), "BEARER_TOKEN", 0.9, "http-authorization", True))
+    if "bearer" in low:
         for m in _scan(_BEARER, text, low, exotic):
             s = m.start("s")
             v = m.group("s").rstrip(".,")
