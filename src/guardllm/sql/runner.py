@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from guardllm.errors import BlockedError, GuardError, InputError
+from guardllm.detect.types import is_secret
+from guardllm.errors import BlockedError, DetectionError, GuardError, InputError
 from guardllm.sql.columns import classify_by_values, classify_column
 from guardllm.sql.database import Database, open_database
 from guardllm.sql.guardrails import (
@@ -49,6 +52,9 @@ log = logging.getLogger("guardllm.sql")
 #: Entity type used for a forbidden column whose values have no better type.
 CONFIDENTIAL = "CONFIDENTIAL"
 _ACTION_ORDER = {"tokenize": 0, "drop": 1, "block": 2}
+#: Checked queries remembered per tool, and the longest query text remembered.
+_CHECK_CACHE_SIZE = 256
+_CHECK_CACHE_MAX_CHARS = 8192
 
 
 @dataclass(slots=True)
@@ -186,12 +192,34 @@ class GuardedSql:
         ):
             raise InputError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
         self.timeout = timeout
+        self._checked: OrderedDict[str, tuple[SqlRules, CheckedQuery]] = OrderedDict()
+        self._checked_lock = threading.Lock()
 
     # ------------------------------------------------------------------ public
 
     def check(self, query: str) -> CheckedQuery:
-        """Run the guardrails only (no execution, no audit)."""
-        return check_query(query, self.rules, self.db.table_columns)
+        """Run the guardrails only (no execution, no audit).
+
+        An agent sends the same few queries again and again, and parsing, qualifying and
+        tracing one costs about a millisecond: a query that passed is remembered (bounded
+        LRU) and reused only while the rules are the same object and the schema of its
+        tables is unchanged.  Refusals are not remembered (they are re-checked).
+        """
+        with self._checked_lock:
+            hit = self._checked.get(query)
+            if hit is not None:
+                self._checked.move_to_end(query)
+        if hit is not None:
+            rules, checked = hit
+            if rules is self.rules and self.db.table_columns(checked.tables) == checked.schema:
+                return checked
+        checked = check_query(query, self.rules, self.db.table_columns)
+        if isinstance(query, str) and len(query) <= _CHECK_CACHE_MAX_CHARS:
+            with self._checked_lock:
+                self._checked[query] = (self.rules, checked)
+                while len(self._checked) > _CHECK_CACHE_SIZE:
+                    self._checked.popitem(last=False)
+        return checked
 
     def run(
         self,
@@ -287,13 +315,17 @@ class GuardedSql:
     ) -> tuple[list[str], list[list[Any]], list[ColumnFlow], list[str]]:
         """Mask the result column-aware; return kept names, masked rows, per-column flows, dropped names.
 
-        One ``mask_object`` call masks the whole table (one audit record; column names
-        are structure evidence for the detector).  Then every column the name, the
-        lineage, the rules or the values say is of one type gets each cell that is
-        not yet one whole token masked as that type (``mask_value``), so a value the
-        detector alone would miss still becomes the scope's token.
+        1. The distinct cells worth scanning go through the detector once, as one table
+           (column names are structure evidence).
+        2. Every column the name, the lineage, the rules or the values say is of one type
+           gets each cell the detector did not find whole planned as one value of that
+           type (a value the detector alone would miss still becomes the scope's token).
+        3. One ``mask_object`` call applies every finding: one vault pass and one audit
+           record for the whole table, instead of one ``mask_value`` (and one audit
+           record) per cell.
         """
         action = self.rules.forbidden_columns_action
+        policy = self.guard.policy
         flows: list[ColumnFlow] = []
         dropped: list[str] = []
         plans: list[tuple[int, str, str | None, bool]] = []  # (index, name, forced type, forbidden)
@@ -311,61 +343,130 @@ class GuardedSql:
                 etype = CONFIDENTIAL
             plans.append((i, name, etype, forbidden))
 
-        # Each distinct value of a column is scanned once (same value, same token anyway);
-        # None, booleans, blobs and small numbers (ids, counts, amounts) are not values to scan.
-        distinct: list[dict[Any, int]] = []
+        # Each distinct value of a column is planned once (same value, same token anyway);
+        # None, booleans, blobs and small numbers (ids, counts, amounts) are not scanned.
+        index: list[dict[Any, int]] = []  # per planned column: value key -> row of ``table``
         table: list[list[dict[str, Any]]] = []
+        keys: list[list[Any]] = []  # per planned column, per row: the value's key (None: not maskable)
+        extras: list[list[Any]] = []  # per planned column: keys of maskable cells not scanned
         for i, name, _t, _f in plans:
             seen: dict[Any, int] = {}
             cells_in: list[dict[str, Any]] = []
+            col_keys: list[Any] = []
+            extra: dict[Any, None] = {}
             for row in rows:
-                key = _cell_key(row[i])
-                if key is not None and key not in seen:
-                    seen[key] = len(cells_in)
-                    cells_in.append({name: _scannable(row[i])})
-            distinct.append(seen)
-            table.append(cells_in)
-        masked_table = self.guard.mask_object(table, scope=scope, principal=principal, source=self.recipient)
-
-        masked_cols: list[list[Any]] = []
-        for c, (i, name, etype, forbidden) in enumerate(plans):
-            raw = [row[i] for row in rows]
-            cells = []
-            for value in raw:
+                value = row[i]
                 key = _cell_key(value)
-                masked = masked_table[c][distinct[c][key]][name] if key is not None else None
-                cells.append(_shown(value, masked))
-            refs_by_token = self._refs_in(cells, scope)
-            whole = [_whole_type(cell, refs_by_token) for cell in cells]
+                if key is None:
+                    key = _force_key(value)  # a small number is still maskable as a typed value
+                    if key is not None:
+                        extra[key] = None
+                elif key not in seen:
+                    seen[key] = len(cells_in)
+                    cells_in.append({name: _scannable(value)})
+                col_keys.append(key)
+            index.append(seen)
+            table.append(cells_in)
+            keys.append(col_keys)
+            extras.append(list(extra))
+        by_cell: dict[tuple[int, int], list[Any]] = {}
+        for f in self._detect(table, scope, principal):
+            path = tuple(getattr(f, "path", ()) or ())
+            if len(path) == 3:
+                by_cell.setdefault((path[0], path[1]), []).append(f)
+        masks: dict[str, bool] = {}  # entity type -> does the policy mask it
+
+        def masked_type(etype: str) -> bool:
+            hit = masks.get(etype)
+            if hit is None:
+                hit = masks[etype] = is_secret(etype) or policy.action_for(etype) != "allow"
+            return hit
+
+        for c, (_i, name, etype, forbidden) in enumerate(plans):
+            # The type of the finding that covers each scanned cell whole (None: none does).
+            cover = [
+                _covering_type(by_cell.get((c, k), ()), _leaf_text(cell[name]), masked_type)
+                for k, cell in enumerate(table[c])
+            ]
             force = etype
             if force is None:
                 # Classification by values: most cells were one whole value of a type.
-                force = classify_by_values([w for v, w in zip(raw, whole, strict=True) if _maskable(v)])
-            if force is not None:
-                for r, value in enumerate(raw):
-                    if _maskable(value) and whole[r] is None:
-                        cells[r], extra = self._typed(
-                            value, force, forbidden, scope=scope, principal=principal
-                        )
-                        for ref in extra:
-                            refs_by_token[str(getattr(ref, "token", ""))] = ref
-            flow = flows[i]
-            for cell in cells:
-                if not isinstance(cell, str):
-                    continue
-                for token, ref in refs_by_token.items():
-                    if token and token in cell:
-                        flow.entity_types.add(str(getattr(ref, "entity_type", "")))
-                        fp = getattr(ref, "fingerprint", None)
-                        if fp:
-                            flow.fingerprints.add(str(fp))
-                        flow.tokens += cell.count(token)
-            if flow.tokens:
-                flow.status = "masked"
+                types = []
+                for key in keys[c]:
+                    if key is not None:
+                        k = index[c].get(key)
+                        types.append(cover[k] if k is not None else None)
+                force = classify_by_values(types)
+            if force is None:
+                continue
+            if forbidden and not masked_type(force):
+                # The policy lets this type through, but the SQL rules forbid the column.
+                force = CONFIDENTIAL
+            for key in extras[c]:  # not scanned: planned as a whole value only
+                index[c][key] = len(table[c])
+                table[c].append({name: _scannable(key[1])})
+                cover.append(None)
+            for k, cell in enumerate(table[c]):
+                if cover[k] is None:  # the detector did not find the whole cell: the column's type
+                    text = _leaf_text(cell[name])
+                    by_cell[(c, k)] = [_Planned(force, 0, len(text), text, (c, k, str(name)))]
+
+        findings = [f for fs in by_cell.values() for f in fs]
+        masker = self.guard.with_policy(self.guard.policy)  # same vault, audit, keys
+        masker.detector = _PlannedDetector(findings)
+        masked_table = masker.mask_object(table, scope=scope, principal=principal, source=self.recipient)
+        refs = self._refs_in(
+            [cell[name] for c, (_i, name, _t, _f) in enumerate(plans) for cell in masked_table[c]], scope
+        )
+
+        matcher = _TokenMatcher(refs)
+        masked_cols: list[list[Any]] = []
+        for c, (i, name, _etype, _forbidden) in enumerate(plans):
+            cells = []
+            col_index, col_masked = index[c], masked_table[c]
+            for row, key in zip(rows, keys[c], strict=True):
+                k = col_index.get(key) if key is not None else None
+                cells.append(_shown(row[i], col_masked[k][name] if k is not None else None))
+            _attribute(flows[i], cells, matcher)
             masked_cols.append(cells)
         names = [name for _i, name, _t, _f in plans]
         masked_rows = [[col[r] for col in masked_cols] for r in range(len(rows))]
         return names, masked_rows, flows, dropped
+
+    def _detect(self, table: Any, scope: str | None, principal: str | None) -> list[Any]:
+        """Findings of the guard's detector in ``table``; fail closed like the guard does."""
+        detector = getattr(self.guard, "detector", None)
+        try:
+            if detector is None:
+                from guardllm.detect import scan_object
+
+                return list(scan_object(table))
+            if hasattr(detector, "scan_object"):
+                return list(detector.scan_object(table))
+            out: list[Any] = []  # a text-only detector: cell by cell
+            for c, cells in enumerate(table):
+                for k, cell in enumerate(cells):
+                    for name, value in cell.items():
+                        if value is None:
+                            continue
+                        for f in detector.scan(_leaf_text(value)):
+                            out.append(_Planned(f.entity_type, f.start, f.end, "", (c, k, name)))
+            return out
+        except GuardError:
+            raise
+        except Exception as exc:
+            if not getattr(self.guard, "fail_open", False):
+                raise DetectionError(
+                    f"detection failed ({type(exc).__name__}); nothing was let through"
+                ) from None
+            self.guard.audit.record(
+                "fail_open",
+                principal=principal,
+                scope=scope,
+                source=self.recipient,
+                detail=type(exc).__name__,
+            )
+            return []  # typed columns are still masked whole below
 
     def _refs_in(self, cells: Sequence[Any], scope: str | None) -> dict[str, Any]:
         """Token -> TokenRef for every token of this scope in the column's masked cells."""
@@ -378,21 +479,6 @@ class GuardedSql:
         for m in _REDACTED.finditer(text):  # secrets / redact: nothing stored, the type is in the text
             refs.setdefault(m.group(0), _TypeOnly(m.group(0), m.group(1)))
         return refs
-
-    def _typed(
-        self, value: Any, etype: str, forbidden: bool, *, scope: str | None, principal: str | None
-    ) -> tuple[str, list[Any]]:
-        """The whole cell as one value of ``etype`` -- the same token as anywhere else in the scope."""
-        result = self.guard.mask_value(value, etype, scope=scope, principal=principal, source=self.recipient)
-        refs = list(getattr(result, "entities", ()) or ())
-        text = value if isinstance(value, str) else str(value)
-        if forbidden and (not refs or result.text == text):
-            # The policy lets this type through, but the SQL rules forbid the column: hide it anyway.
-            result = self.guard.mask_value(
-                value, CONFIDENTIAL, scope=scope, principal=principal, source=self.recipient
-            )
-            refs = list(getattr(result, "entities", ()) or ())
-        return result.text, refs
 
     # ------------------------------------------------------------------ records
 
@@ -571,6 +657,112 @@ class _TypeOnly:
     fingerprint: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A finding the SQL runner decided on (a typed column's cell, masked whole)."""
+
+    entity_type: str
+    start: int
+    end: int
+    text: str = field(repr=False)
+    path: tuple[Any, ...] = ()
+
+
+class _PlannedDetector:
+    """Hands ``mask_object`` the findings planned for one result table.
+
+    The guard's own detector already ran over the table; this lets the guard apply
+    those findings plus the typed-column ones in a single pass.
+    """
+
+    def __init__(self, findings: Sequence[Any]) -> None:
+        self._findings = list(findings)
+
+    def scan_object(self, obj: Any) -> list[Any]:
+        return self._findings
+
+    def scan(self, text: str) -> list[Any]:  # pragma: no cover - mask_object uses scan_object
+        raise DetectionError("the SQL result planner only masks its own table")
+
+
+def _leaf_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+def _covering_type(findings: Iterable[Any], text: str, masked_type: Callable[[str], bool]) -> str | None:
+    """Type of a finding that covers the whole (stripped) cell and is masked, else ``None``."""
+    lead = len(text) - len(text.lstrip())
+    tail = len(text.rstrip())
+    if tail <= lead:
+        return None
+    for f in findings:
+        if f.start <= lead and f.end >= tail:
+            etype = str(f.entity_type)
+            if masked_type(etype):
+                return etype
+    return None
+
+
+def _force_key(value: Any) -> Any:
+    """Dedup key of any cell that can be masked (``None`` for NULL, flags, blobs, blanks)."""
+    if not _maskable(value):
+        return None
+    return (type(value).__name__, value if isinstance(value, str | int | float) else str(value))
+
+
+_BRACKETED = re.compile(r"\[[^\[\]\s]{1,80}\]")
+
+
+class _TokenMatcher:
+    """Finds the known tokens in masked cells, in one linear pass per distinct cell.
+
+    Bracketed tokens (``[EMAIL_1]``, ``[REDACTED:AWS_KEY]``, ``[CARD:ab12cd34]``) are found
+    by their shape and looked up; only the other forms (surrogates, kept last-4) go
+    into an alternation, usually empty.  Testing every token against every cell
+    instead cost ~ cells x tokens substring searches per column.
+    """
+
+    def __init__(self, refs: Mapping[str, Any]) -> None:
+        self.refs = refs
+        others = sorted((t for t in refs if t and not _BRACKETED.fullmatch(t)), key=len, reverse=True)
+        self._others = re.compile("|".join(re.escape(t) for t in others)) if others else None
+        self._memo: dict[str, list[Any]] = {}
+
+    def refs_in(self, cell: str) -> list[Any]:
+        hit = self._memo.get(cell)
+        if hit is not None:
+            return hit
+        whole = self.refs.get(cell)
+        if whole is not None:
+            found = [whole]
+        else:
+            found = [r for m in _BRACKETED.finditer(cell) if (r := self.refs.get(m.group(0))) is not None]
+            if self._others is not None:
+                found += [self.refs[m.group(0)] for m in self._others.finditer(cell)]
+        if len(self._memo) < 65536:
+            self._memo[cell] = found
+        return found
+
+
+def _attribute(flow: ColumnFlow, cells: Sequence[Any], matcher: _TokenMatcher) -> None:
+    """Add the types, fingerprints and token count of the tokens in ``cells`` to ``flow``."""
+    for cell in cells:
+        if not isinstance(cell, str):
+            continue
+        for ref in matcher.refs_in(cell):
+            flow.entity_types.add(str(getattr(ref, "entity_type", "")))
+            fp = getattr(ref, "fingerprint", None)
+            if fp:
+                flow.fingerprints.add(str(fp))
+            flow.tokens += 1
+    if flow.tokens:
+        flow.status = "masked"
+
+
 def _cell_key(value: Any) -> Any:
     """Dedup key of a cell worth scanning, ``None`` for cells that are not (they are shown as-is)."""
     if value is None or isinstance(value, bool | bytes | bytearray | memoryview):
@@ -599,14 +791,6 @@ def _shown(raw: Any, masked: Any) -> Any:
     if isinstance(masked, str) and not isinstance(raw, str) and masked == str(raw):
         return raw  # an undetected number or date keeps its type
     return masked
-
-
-def _whole_type(cell: Any, refs: Mapping[str, Any]) -> str | None:
-    """The type of the single token that is the whole cell, else ``None``."""
-    if not isinstance(cell, str):
-        return None
-    ref = refs.get(cell.strip())
-    return str(getattr(ref, "entity_type", "")) or None if ref is not None else None
 
 
 def _maskable(value: Any) -> bool:
