@@ -229,13 +229,19 @@ _PHONE = re.compile(
 )
 
 
-_PHONE_WORDS = re.compile(
-    r"(?i)(?:phone|tel|telephone|mobile|cell|call|fax|contact|reach|text|sms|whatsapp|number|ph|mob|ring)\b[^\n\d]{0,20}$"
+_PHONE_WORD_LIST = (
+    "phone telephone tel mobile cell call fax contact reach text sms whatsapp number ph mob ring".split()
+)
+# A phone word then at most 20 non-digit characters on the same line, read backwards from the number: one anchored match instead of a search that tries
+# the word alternation at each of the 32 window positions (``\n?``: ``$`` also matched before a
+# final newline; ``\b`` is the same boundary read from either side).
+_PHONE_WORDS_REV = re.compile(
+    r"(?i)\n?[^\n\d]{0,20}\b(?:" + "|".join(w[::-1] for w in _PHONE_WORD_LIST) + ")"
 )
 
 
 def _phone_context(text: str, start: int) -> bool:
-    return _PHONE_WORDS.search(text, max(0, start - 32), start) is not None
+    return _PHONE_WORDS_REV.match(text[max(0, start - 32) : start][::-1]) is not None
 
 
 def _nanp_ok(d: str) -> bool:
