@@ -63,6 +63,21 @@ def test_delete_by_subject(store):
     assert [e.fingerprint for e in store.vault_entries()] == ["fp_2"]
 
 
+def test_linked_rows_deleted_with_subject(store):
+    store.vault_get_or_create("s", "fp_1", "PERSON", "PERSON", _entry)
+    store.vault_get_or_create("s", "fp_2", "PERSON", "PERSON", _entry)
+    store.vault_get_or_create("t", "fp_1", "PERSON", "PERSON", _entry)
+    store.vault_link_subject("s", "fp_1", "sub_1")
+    store.vault_link_subject("s", "fp_1", "sub_1")  # idempotent
+    store.vault_link_subject("t", "fp_1", "sub_2")
+    assert store.vault_delete(subject="sub_1") == 1
+    assert sorted((e.scope, e.fingerprint) for e in store.vault_entries()) == [("s", "fp_2"), ("t", "fp_1")]
+    assert store.vault_delete(subject="sub_1") == 0  # the link went with the rows
+    assert store.vault_delete(scope="t") == 1
+    store.vault_get_or_create("t", "fp_1", "PERSON", "PERSON", _entry)
+    assert store.vault_delete(subject="sub_2") == 0  # scope erasure dropped that scope's links
+
+
 def test_keys(store):
     assert store.key_get_or_create("scope:s", lambda: b"w1") == b"w1"
     assert store.key_get_or_create("scope:s", lambda: b"w2") == b"w1"

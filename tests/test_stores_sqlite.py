@@ -175,3 +175,35 @@ def test_erasure_leaves_no_wrapped_key_or_ciphertext_in_file(sqlite_guard):
     blob = b"".join(p.read_bytes() for p in store.path.parent.iterdir() if p.name.startswith(store.path.name))
     assert wrapped not in blob
     assert not any(ct in blob for ct in cts)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_forget_subject_covers_values_first_masked_without_subject(kind, tmp_path):
+    """Erasure must not depend on call order: a value masked before anyone said whose it
+    was, then masked for the subject, is erased with the subject."""
+    url = "memory://" if kind == "memory" else f"sqlite:///{tmp_path / 'g.db'}"
+    g = Guard(store=url)
+    early = g.mask(TEXT, scope="s")  # no subject yet
+    later = g.mask(TEXT, scope="s", subject="cust-9")  # same value, now attributed
+    assert later == early
+    other = g.mask(TEXT, scope="s2", subject="cust-10")  # another subject's copy elsewhere
+    g.mask("ping ops.team@corp.example.net", scope="s", subject="cust-9")  # created for the subject
+    assert g.forget(subject="cust-9") == 3  # 2 linked (name, email) + 1 own
+    assert g.unmask(early, scope="s") == early
+    assert Guard(store=url if kind == "sqlite" else g.store).unmask(early, scope="s") == early
+    assert g.unmask(other, scope="s2") == TEXT
+    # the links went with the erasure: masking again starts a fresh, unlinked row
+    again = g.mask(TEXT, scope="s")
+    assert again != early and g.unmask(again, scope="s") == TEXT
+    assert g.forget(subject="cust-9") == 0
+    assert g.unmask(again, scope="s") == TEXT
+
+
+def test_forget_subject_link_seen_by_another_process(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    g1, g2 = Guard(store=url), Guard(store=url)
+    masked = g1.mask(TEXT, scope="s")
+    g2.mask(TEXT, scope="s", subject="cust-9")  # g2 links the row g1 created
+    assert g1.unmask(masked, scope="s") == TEXT
+    assert g1.forget(subject="cust-9") == 2
+    assert g2.unmask(masked, scope="s") == masked

@@ -82,10 +82,22 @@ class Store(abc.ABC):
     def vault_by_fingerprint(self, scope: str, fingerprints: Iterable[str]) -> dict[str, VaultEntry]: ...
 
     @abc.abstractmethod
+    def vault_link_subject(self, scope: str, fingerprint: str, subject: str) -> None:
+        """Record that the value ``(scope, fingerprint)`` belongs to data subject ``subject``.
+
+        A value first tokenized without ``subject=`` (or for another subject) keeps its
+        row and token; the link makes ``vault_delete(subject=...)`` erase it anyway, so
+        an erasure request never misses a value because of the order of the calls.
+        Idempotent (a unique constraint on the triple)."""
+
+    @abc.abstractmethod
     def vault_delete(self, *, scope: str | None = None, subject: str | None = None) -> int:
         """Delete vault rows of a scope or a data subject; returns how many.
 
-        Also bumps :meth:`generation` so every process drops its caches."""
+        ``subject=`` deletes the rows encrypted under that subject's key *and* the rows
+        linked to it with :meth:`vault_link_subject` (then the links); ``scope=`` also
+        drops the scope's links.  Also bumps :meth:`generation` so every process drops
+        its caches."""
 
     @abc.abstractmethod
     def vault_entries(self, *, key_id: str | None = None) -> Iterator[VaultEntry]:

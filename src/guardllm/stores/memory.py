@@ -28,6 +28,7 @@ class MemoryStore(Store):
         self._vault: dict[tuple[str, str], VaultEntry] = {}  # (scope, token)
         self._by_fp: dict[tuple[str, str], str] = {}  # (scope, fingerprint) -> token
         self._counters: dict[tuple[str, str], int] = {}
+        self._links: set[tuple[str, str, str]] = set()  # (scope, fingerprint, subject)
         self._keys: dict[str, bytes] = {}
         self._audit: list[dict[str, Any]] = []
         self._head: tuple[int, str] = (0, GENESIS)
@@ -71,18 +72,29 @@ class MemoryStore(Store):
                     out[fp] = self._vault[(scope, token)]
             return out
 
+    def vault_link_subject(self, scope: str, fingerprint: str, subject: str) -> None:
+        with self._lock:
+            self._links.add((scope, fingerprint, subject))
+
     def vault_delete(self, *, scope: str | None = None, subject: str | None = None) -> int:
         if scope is None and subject is None:
             raise ValueError("vault_delete needs a scope or a subject")
         with self._lock:
+            linked = {(s, fp) for s, fp, sub in self._links if subject is not None and sub == subject}
             doomed = [
                 k
                 for k, e in self._vault.items()
-                if (scope is None or e.scope == scope) and (subject is None or e.subject == subject)
+                if (scope is None or e.scope == scope)
+                and (subject is None or e.subject == subject or (e.scope, e.fingerprint) in linked)
             ]
             for k in doomed:
                 e = self._vault.pop(k)
                 self._by_fp.pop((e.scope, e.fingerprint), None)
+            self._links = {
+                link
+                for link in self._links
+                if not ((scope is None or link[0] == scope) and (subject is None or link[2] == subject))
+            }
             self._generation += 1
             return len(doomed)
 

@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS vault (
     ciphertext BLOB, key_id TEXT NOT NULL DEFAULT '', subject TEXT, created_at REAL NOT NULL,
     PRIMARY KEY (scope, token), UNIQUE (scope, fingerprint));
 CREATE INDEX IF NOT EXISTS vault_subject ON vault(subject);
+CREATE TABLE IF NOT EXISTS vault_link (scope TEXT NOT NULL, fingerprint TEXT NOT NULL, subject TEXT NOT NULL,
+    PRIMARY KEY (scope, fingerprint, subject));
+CREATE INDEX IF NOT EXISTS vault_link_subject ON vault_link(subject);
 CREATE TABLE IF NOT EXISTS vault_counter (scope TEXT NOT NULL, label TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (scope, label));
 CREATE TABLE IF NOT EXISTS data_key (key_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL);
@@ -213,18 +216,31 @@ class SQLiteStore(Store):
         return out
 
     @_store_errors
+    def vault_link_subject(self, scope: str, fingerprint: str, subject: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO vault_link VALUES (?, ?, ?)", (scope, fingerprint, subject))
+
+    @_store_errors
     def vault_delete(self, *, scope: str | None = None, subject: str | None = None) -> int:
         if scope is None and subject is None:
             raise ValueError("vault_delete needs a scope or a subject")
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if scope is not None:
             clauses.append("scope = ?")
             params.append(scope)
         if subject is not None:
-            clauses.append("subject = ?")
-            params.append(subject)
+            # rows encrypted under the subject's key, and rows linked to the subject
+            clauses.append(
+                "(subject = ? OR (scope, fingerprint) IN "
+                "(SELECT scope, fingerprint FROM vault_link WHERE subject = ?))"
+            )
+            params += [subject, subject]
+        link_clauses = [c for c, v in (("scope = ?", scope), ("subject = ?", subject)) if v is not None]
+        link_params = [v for v in (scope, subject) if v is not None]
         with self._tx() as db:
             n = db.execute(f"DELETE FROM vault WHERE {' AND '.join(clauses)}", params).rowcount
+            db.execute(f"DELETE FROM vault_link WHERE {' AND '.join(link_clauses)}", link_params)
             self._bump(db)
         self._vacuum_hint()
         return n

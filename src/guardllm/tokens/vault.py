@@ -100,6 +100,7 @@ class Vault:
         self._tokens = _LRU(cache_size)  # (scope, fp) -> token
         self._entries = _LRU(cache_size)  # (scope, token) -> VaultEntry
         self._values = _LRU(cache_size)  # (scope, token) -> plaintext
+        self._linked = _LRU(cache_size)  # (scope, fp, subject id) already linked in the store
         self._generation = store.generation()
         self.issued_labels: frozenset[str] = frozenset()
         self.surrogates_issued = False
@@ -137,6 +138,7 @@ class Vault:
         self._tokens.clear()
         self._entries.clear()
         self._values.clear()
+        self._linked.clear()
         self._data_keys.clear()
 
     def _data_key(self, key_id: str, *, create: bool) -> bytes | None:
@@ -168,12 +170,13 @@ class Vault:
     ) -> TokenRef:
         """The token (or surrogate) for ``value`` in ``scope``, allocated on first sight."""
         fp = fingerprint or self.fingerprint(entity_type, value)
+        sid = self.subject_id(subject) if subject is not None else None
         with self._lock:
             token = self._tokens.get((scope, fp))
+        created = False
         if token is None:
             gen = surrogates.generator_for(entity_type) if surrogate else None
             label = surrogates.counter_label(entity_type) if gen else label_for(entity_type)
-            sid = self.subject_id(subject) if subject is not None else None
             key_id = f"subject:{sid}" if sid else self.scope_key_id(scope)
             dk = self._data_key(key_id, create=True)
             assert dk is not None
@@ -181,11 +184,22 @@ class Vault:
             def make_entry(tok: str) -> tuple[bytes, str, str | None]:
                 return encrypt(dk, value, _aad(scope, tok, fp)), key_id, sid
 
-            token, _created = self.store.vault_get_or_create(
+            token, created = self.store.vault_get_or_create(
                 scope, fp, entity_type, label, make_entry, render=gen
             )
             with self._lock:
                 self._tokens.put((scope, fp), token)
+                if created and sid is not None:
+                    self._linked.put((scope, fp, sid), True)
+        if sid is not None and not created:
+            # The row predates this subject (masked earlier without subject= or for
+            # someone else): link it, so forget(subject=...) erases it as well.
+            with self._lock:
+                linked = self._linked.get((scope, fp, sid))
+            if linked is None:
+                self.store.vault_link_subject(scope, fp, sid)
+                with self._lock:
+                    self._linked.put((scope, fp, sid), True)
         action = "tokenize"
         if token.startswith("["):
             label = token[1 : token.rindex("_")]
@@ -236,7 +250,11 @@ class Vault:
 
     # erasure and rotation ----------------------------------------------------------
     def forget(self, *, scope: str | None = None, subject: str | None = None) -> int:
-        """Crypto-shred a scope's or a data subject's key and delete their rows."""
+        """Crypto-shred a scope's or a data subject's key and delete their rows.
+
+        For a subject this includes values first tokenized without ``subject=`` (or
+        for another subject) and later masked for this one: those rows are linked to
+        the subject and deleted, even though their ciphertext used another key."""
         n = 0
         if subject is not None:
             sid = self.subject_id(subject)
