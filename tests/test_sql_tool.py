@@ -653,3 +653,54 @@ def test_database_errors_never_echo_bound_values(guard: Any, db_path: Path, kind
     assert msg.content.startswith("Error: the database returned an error")
     assert "no_such_column" in msg.content and "[SQL" not in msg.content
     assert_no_raw(msg.content, msg.artifact)
+
+
+# --------------------------------------------------------------------------- one masking pass, check memo
+
+
+def test_typed_cells_masked_in_one_pass_with_one_mask_record(guard: Any, conn: sqlite3.Connection) -> None:
+    """Every cell of a typed column is a whole token (same value, same token), recorded once."""
+    tool = sql_tool(guard, conn)
+    before = sum(1 for r in guard.audit.query() if r.event == "mask")
+    msg = call(tool, "SELECT name, email, ssn, phone, card_number FROM customers ORDER BY id")
+    assert_no_raw(msg.content, msg.artifact)
+    rows = msg.artifact["rows"]
+    assert len(rows) == 3
+    for row in rows:
+        for cell in row:
+            assert TOKEN.fullmatch(cell), "a typed cell is one whole token"
+    masks = [r for r in guard.audit.query() if r.event == "mask"][before:]
+    assert len(masks) == 1, "one audit record for the whole result, not one per cell"
+    assert sum(masks[0].counts.values()) == 15
+    again = call(tool, "SELECT email AS contact FROM customers ORDER BY id")
+    assert [r[0] for r in again.artifact["rows"]] == [r[1] for r in rows]  # same scope, same tokens
+
+
+def test_checked_query_reused_only_while_schema_unchanged(guard: Any, db_path: Path) -> None:
+    tool = sql_tool(
+        guard, f"sqlite:///{db_path}", deny_columns=["orders.buyer_email"], forbidden_columns_action="drop"
+    )
+    first = call(tool, "SELECT * FROM orders")
+    assert first.artifact["columns"] == ["id", "customer_id", "total"]
+    c = sqlite3.connect(db_path)
+    c.execute("ALTER TABLE orders ADD COLUMN buyer_email TEXT")
+    c.execute("UPDATE orders SET buyer_email = 'maren.okafor@example.org'")
+    c.commit()
+    c.close()
+    tool.guarded.db.refresh()  # the schema is read again: the remembered check must not be reused
+    second = call(tool, "SELECT * FROM orders")
+    # Checked against the new schema, ``*`` now includes the forbidden column, which is dropped.
+    assert second.artifact["columns"] == ["id", "customer_id", "total"]
+    assert second.artifact.get("dropped_columns") == ["buyer_email"]
+    assert_no_raw(second.content, second.artifact)
+
+
+def test_checked_query_not_reused_after_rules_change(guard: Any, conn: sqlite3.Connection) -> None:
+    from guardllm.sql.guardrails import SqlRules
+
+    tool = sql_tool(guard, conn)
+    assert call(tool, "SELECT total FROM orders").status == "success"
+    runner = tool.guarded
+    runner.rules = SqlRules(dialect=runner.rules.dialect, deny_tables=("orders",))
+    refused = call(tool, "SELECT total FROM orders")
+    assert "orders" in refused.content and refused.artifact.get("rule")
