@@ -195,6 +195,27 @@ async def test_create_agent_async(guard: Any, log: ToolLog) -> None:
     _agent_checks(guard, log, model, result["messages"][-1].content, handler.last_root_run_id)
 
 
+async def test_create_agent_async_streamed_tokens_never_raw(guard: Any, log: ToolLog) -> None:
+    """``astream`` with the token stream on: every chunk a UI would show holds tokens only
+    (the middleware masks the request; the final state carries the restored answer)."""
+    model = RecordingToolModel()
+    agent = _agent(guard, log, model)
+    handler = glc.callback_handler(guard)
+    config = {"configurable": {"thread_id": "t-async-stream"}, "callbacks": [handler]}
+    chunks: list[str] = []
+    last: Any = None
+    async for mode, item in agent.astream(
+        {"messages": [HumanMessage(QUESTION)]}, config=config, stream_mode=["messages", "values"]
+    ):
+        if mode == "messages":
+            chunks.append(dumps(item[0].content) + dumps(getattr(item[0], "tool_call_chunks", [])))
+        else:
+            last = item
+    assert chunks and any("[EMAIL_" in c for c in chunks)
+    assert_no_raw("".join(chunks))
+    _agent_checks(guard, log, model, last["messages"][-1].content, handler.last_root_run_id)
+
+
 # -- plain loop: wrap_chat_model + wrap_tool + callback_handler -----------------------------
 
 

@@ -381,3 +381,25 @@ def test_tool_message_artifact_is_masked_before_the_wrapped_model(guard: Any) ->
     ]
     wrap_chat_model(guard, inner).invoke(history, config=CFG)
     assert_no_raw(dumps([m.model_dump() for m in inner.seen[-1]]))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_output_restored_only_for_types_the_policy_lets_the_user_see(stream: bool) -> None:
+    """``user: false`` for US_SSN: the email comes back restored, the SSN stays a token --
+    in a whole answer and in a one-character stream alike."""
+    from guardllm import Guard, Policy
+
+    guard = Guard(
+        policy=Policy.from_dict({"entities": {"US_SSN": {"reveal_to": {"user": False}}}}), store="memory://"
+    )
+    inner = Echo(chunk_size=1)
+    model = wrap_chat_model(guard, inner)
+    question = [HumanMessage(f"{ALICE_EMAIL} {ALICE_SSN}")]
+    if stream:
+        text = "".join(str(c.content) for c in model.stream(question, config=CFG))
+    else:
+        text = model.invoke(question, config=CFG).content
+    email, ssn = text.split(" ")
+    assert email == ALICE_EMAIL
+    assert ssn.startswith("[") and ssn.endswith("]") and ssn != ALICE_SSN
+    assert_no_raw(inner.seen_text())
