@@ -159,6 +159,64 @@ def test_secret_action_rejected(tmp_path):
         load_policy(bad)
 
 
+def test_semantic_errors_name_field_and_line_all_at_once(tmp_path):
+    """Rules beyond the schema (secret actions, type names, tool grants) are reported like
+    schema errors -- each with its field and line, all of them, in file order."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        textwrap.dedent("""\
+        version: 1
+        entities:
+          EMAIL_ADDRESS:
+            action: tokenise
+          GITHUB_TOKEN:
+            action: tokenize
+          email_address:
+            action: redact
+        tools:
+          run_sql:
+            reveal: EMAIL_ADDRESS
+        """)
+    )
+    with pytest.raises(PolicyError) as ei:
+        load_policy(bad)
+    assert [where for where, _ in ei.value.errors] == [
+        f"{bad}:4: entities.EMAIL_ADDRESS.action",
+        f"{bad}:6: entities.GITHUB_TOKEN.action",
+        f"{bad}:7: entities.email_address",
+        f"{bad}:11: tools.run_sql.reveal",
+    ]
+    assert "secret" in ei.value.errors[1][1] and "upper-case" in ei.value.errors[2][1]
+    toml = tmp_path / "bad.toml"
+    toml.write_text('version = 1\n\n[entities.AWS_SECRET_KEY]\naction = "allow"\n')
+    with pytest.raises(PolicyError) as ei:
+        load_policy(toml)
+    assert ei.value.errors[0][0] == f"{toml}:4: entities.AWS_SECRET_KEY.action"
+    with pytest.raises(PolicyError) as ei:
+        Policy.from_dict({"entities": {"GITHUB_TOKEN": {"action": "allow"}}}, source="cfg")
+    assert ei.value.errors[0][0] == "cfg: entities.GITHUB_TOKEN.action"
+
+
+def test_duplicate_yaml_key_is_an_error(tmp_path, capsys):
+    """YAML keeps the last of two equal keys: a second EMAIL_ADDRESS block would silently
+    replace the first (e.g. drop a deny rule), so it is refused with both lines."""
+    dup = tmp_path / "dup.yaml"
+    dup.write_text(
+        "version: 1\nentities:\n  EMAIL_ADDRESS:\n    deny: {tools: [web]}\n"
+        "  EMAIL_ADDRESS:\n    action: allow\n"
+    )
+    with pytest.raises(PolicyError) as ei:
+        load_policy(dup)
+    assert ei.value.errors == [
+        (
+            f"{dup}:5: entities.EMAIL_ADDRESS",
+            "duplicate key (first defined on line 3); YAML would keep only the last",
+        )
+    ]
+    assert main(["policy", "check", str(dup)]) == 1
+    assert f"{dup}:5: entities.EMAIL_ADDRESS: duplicate key" in capsys.readouterr().out
+
+
 def test_yaml_syntax_error_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nentities:\n  EMAIL_ADDRESS: [unclosed\n")

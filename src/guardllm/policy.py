@@ -112,20 +112,10 @@ class Policy(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Policy:
-        for name, ep in self.entities.items():
-            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-                raise ValueError(f"entity type {name!r} must be an upper-case type name like EMAIL_ADDRESS")
-            if is_secret(name) and ep.action is not None and ep.action not in _SECRET_ACTIONS:
-                raise ValueError(
-                    f"{name} is a secret: its action can only be redact, hash or block "
-                    f"(secrets are never stored nor revealed)"
-                )
-        for tool, opts in self.tools.items():
-            reveal = opts.get("reveal")
-            if reveal is not None and (
-                not isinstance(reveal, list) or not all(isinstance(t, str) for t in reveal)
-            ):
-                raise ValueError(f"tools.{tool}.reveal must be a list of entity types")
+        problems = semantic_errors(self.model_dump())
+        if problems:
+            loc, msg = problems[0]
+            raise ValueError(f"{_loc(loc)}: {msg}")
         return self
 
     # construction ------------------------------------------------------------------
@@ -136,11 +126,8 @@ class Policy(_Model):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "<policy>") -> Policy:
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            errors = [(f"{source}: {_loc(e['loc'])}", _msg(e)) for e in exc.errors()]
-            raise PolicyError(_summary(errors), errors) from None
+        data = dict(data)
+        return _validate(data, source, lambda loc: None)
 
     def with_tool_grant(self, tool_name: str, entity_types: Iterable[str]) -> Policy:
         """A copy of this policy that also lets ``tool:<tool_name>`` see ``entity_types`` raw."""
@@ -302,6 +289,72 @@ class Policy(_Model):
         return yaml.safe_dump(data, sort_keys=False)
 
 
+# ---------------------------------------------------------------------------- checks
+def semantic_errors(data: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """Rules a schema cannot express, as ``(location, message)`` pairs.
+
+    Runs on raw (possibly malformed) policy data as well as on a validated policy, so
+    ``guardllm policy check`` can report every problem with its field and line rather
+    than the first one at the top of the file.
+    """
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if not isinstance(data, Mapping):
+        return out
+    entities = data.get("entities")
+    if isinstance(entities, Mapping):
+        for name, ep in entities.items():
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+                out.append(
+                    (("entities", str(name)), "must be an upper-case entity type name like EMAIL_ADDRESS")
+                )
+                continue
+            action = ep.get("action") if isinstance(ep, Mapping) else None
+            if is_secret(name) and action is not None and action not in _SECRET_ACTIONS:
+                out.append(
+                    (
+                        ("entities", name, "action"),
+                        f"{name} is a secret: its action can only be redact, hash or block "
+                        "(secrets are never stored nor revealed)",
+                    )
+                )
+    tools = data.get("tools")
+    if isinstance(tools, Mapping):
+        for tool, opts in tools.items():
+            reveal = opts.get("reveal") if isinstance(opts, Mapping) else None
+            if reveal is not None and (
+                not isinstance(reveal, list) or not all(isinstance(t, str) for t in reveal)
+            ):
+                out.append(((("tools", str(tool), "reveal")), "must be a list of entity types"))
+    return out
+
+
+def _validate(data: dict[str, Any], source: str, locate: Any) -> Policy:
+    """``Policy.model_validate`` with every schema and semantic error located."""
+    problems = semantic_errors(data)
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        # the model validator's root-level error repeats the first semantic problem
+        raw = [(tuple(e["loc"]), _msg(e)) for e in exc.errors() if e["loc"] or not problems]
+        problems = raw + problems
+    else:
+        if not problems:
+            return policy
+
+    def where(loc: tuple[Any, ...]) -> str:
+        line = locate(loc)
+        return f"{source}:{line}: {_loc(loc)}" if line is not None else f"{source}: {_loc(loc)}"
+
+    errors = [(where(loc), msg) for loc, msg in problems]
+    errors.sort(key=lambda e: _line_of(e[0]))
+    raise PolicyError(_summary(errors), errors)
+
+
+def _line_of(where: str) -> int:
+    m = re.search(r":(\d+): ", where)
+    return int(m.group(1)) if m else 0
+
+
 # ---------------------------------------------------------------------------- loading
 def load_policy(path: str | Path) -> Policy:
     """Load and validate a YAML (``.yaml``/``.yml``/``.json``) or TOML (``.toml``) policy.
@@ -323,10 +376,11 @@ def load_policy(path: str | Path) -> Policy:
 
 def parse_policy(text: str, *, source: str = "<policy>", fmt: str = "yaml") -> Policy:
     """Parse policy text (``fmt`` is ``yaml`` or ``toml``); see :func:`load_policy`."""
+    dups: list[tuple[str, str]] = []
     if fmt == "toml":
         data, locate = _parse_toml(text, source)
     else:
-        data, locate = _parse_yaml(text, source)
+        data, locate, dups = _parse_yaml(text, source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -334,10 +388,13 @@ def parse_policy(text: str, *, source: str = "<policy>", fmt: str = "yaml") -> P
             f"{source}:1: the policy must be a mapping", [(f"{source}:1", "the policy must be a mapping")]
         )
     try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        errors = [(f"{source}:{locate(tuple(e['loc']))}: {_loc(e['loc'])}", _msg(e)) for e in exc.errors()]
+        policy = _validate(data, source, locate)
+    except PolicyError as exc:
+        errors = sorted([*dups, *exc.errors], key=lambda e: _line_of(e[0]))
         raise PolicyError(_summary(errors), errors) from None
+    if dups:
+        raise PolicyError(_summary(dups), dups)
+    return policy
 
 
 def _loc(loc: Sequence[Any]) -> str:
@@ -379,6 +436,31 @@ def _parse_yaml(text: str, source: str):  # type: ignore[no-untyped-def]
             f"{source}:1: YAML error: {type(exc).__name__}", [(f"{source}:1", "YAML error")]
         ) from None
 
+    # YAML silently keeps the last of two equal keys; in a policy that would let a
+    # later rule quietly replace an earlier one, so a repeated key is an error.
+    dups: list[tuple[str, str]] = []
+
+    def walk(n: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in n.value:
+                name = str(key.value)
+                if name in seen:
+                    dups.append(
+                        (
+                            f"{source}:{key.start_mark.line + 1}: {_loc((*path, name))}",
+                            f"duplicate key (first defined on line {seen[name]}); YAML would keep only the last",
+                        )
+                    )
+                else:
+                    seen[name] = key.start_mark.line + 1
+                walk(value, (*path, name))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*path, i))
+
+    walk(node, ())
+
     def locate(loc: tuple[Any, ...]) -> int:
         current = node
         line = (current.start_mark.line + 1) if current is not None else 1
@@ -400,7 +482,7 @@ def _parse_yaml(text: str, source: str):  # type: ignore[no-untyped-def]
                 return line
         return line
 
-    return data, locate
+    return data, locate, dups
 
 
 def _parse_toml(text: str, source: str):  # type: ignore[no-untyped-def]
@@ -480,4 +562,5 @@ __all__ = [
     "as_policy",
     "load_policy",
     "parse_policy",
+    "semantic_errors",
 ]
