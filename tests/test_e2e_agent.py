@@ -290,6 +290,13 @@ def _loop_checks(guard: Any, log: ToolLog, inner: RecordingToolModel, answer: st
     assert len(prompt) == 2 and all(e["status"] == "masked" for e in prompt)
     assert node_ids(g, "chain", "plain_loop") == [str(run_id)]
     _check_audit(guard)
+    # one scope and one principal, on every lineage node and every audit record (a run with
+    # no principal configured: audit records name the Guard's own, nodes none -- see
+    # test_lineage_nodes_name_the_guards_default_principal)
+    records = audit_records(guard)
+    assert len({n.get("scope") for n in g["nodes"]} | {r.get("scope") for r in records}) == 1
+    principals = {r.get("principal") for r in records}
+    assert len(principals) == 1 and {n.get("principal") for n in g["nodes"]} <= principals | {None}
 
 
 def test_plain_loop_invoke(guard: Any, log: ToolLog) -> None:
@@ -299,6 +306,8 @@ def test_plain_loop_invoke(guard: Any, log: ToolLog) -> None:
         "go", config={"callbacks": [handler], "configurable": {"thread_id": "t-loop", "user_id": "u-1"}}
     )
     _loop_checks(guard, log, inner, answer, handler.last_root_run_id)
+    g = graph(guard, handler.last_root_run_id)
+    assert {(n.get("scope"), n.get("principal")) for n in g["nodes"]} == {("t-loop", "u-1")}
 
 
 def test_plain_loop_streamed_one_char_chunks(guard: Any, log: ToolLog) -> None:
@@ -410,3 +419,17 @@ def test_streamed_answer_not_split_tokens_for_any_chunk_size(guard: Any) -> None
         assert text == f"Done: I emailed {ALICE_EMAIL} about the overdue invoice and logged a note."
         assert all(isinstance(c, AIMessageChunk) for c in chunks)
         assert_no_raw(inner.seen_text())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG for helper D (callbacks.py/_context.py): with no principal in the run config, "
+    "audit records name the Guard's default principal but lineage nodes record none",
+)
+def test_lineage_nodes_name_the_guards_default_principal(guard: Any, log: ToolLog) -> None:
+    _inner, model, tools = _loop_parts(guard, log)
+    handler = glc.callback_handler(guard)
+    _loop(model, tools).invoke("go", config={"callbacks": [handler], "configurable": {"thread_id": "t-dp"}})
+    g = graph(guard, handler.last_root_run_id)
+    principals = {r.get("principal") for r in audit_records(guard)}
+    assert {n.get("principal") for n in g["nodes"]} == principals
