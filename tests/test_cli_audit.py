@@ -68,3 +68,45 @@ def test_time_filters(store, capsys):
     assert capsys.readouterr().out.count("\n") == 3
     assert main(["audit", "query", "--store", url, "--since", "yesterday"]) == 2
     assert "not a time" in capsys.readouterr().err
+
+
+def test_tail_takes_the_query_filters(store, capsys):
+    """`audit tail` filters like `audit query`: the newest n *matching* records."""
+    url, _ = store
+    g = Guard(store=url, principal="agent:billing")
+    for i in range(3):
+        g.mask(f"Invoice {i} for {EMAIL}", scope=f"inv-{i}")
+    g.close()
+    assert main(["audit", "tail", "--store", url, "-n", "1", "--principal", "agent:ops", "--json"]) == 0
+    recs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["event"], r["principal"], r["recipient"]) for r in recs] == [
+        ("refuse", "agent:ops", "tool:web")
+    ]
+    assert main(["audit", "tail", "--store", url, "-n", "5", "--principal", "agent:billing"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all("principal=agent:billing" in ln and " mask " in ln for ln in lines)
+    args = ["--scope", "inv-2", "--type", "EMAIL_ADDRESS", "--since", "2000-01-01", "--until", "4102444800"]
+    assert main(["audit", "tail", "--store", url, *args]) == 0
+    assert capsys.readouterr().out.count("scope=inv-2") == 1
+    assert main(["audit", "tail", "--store", url, "--recipient", "tool:send_email", "--event", "reveal"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1
+    assert main(["audit", "tail", "--store", url, "--since", "4102444800"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_summary_period(store, capsys):
+    """The summary covers only the period asked for."""
+    url, _ = store
+    import time
+
+    cut = time.time()
+    g = Guard(store=url, principal="agent:late")
+    g.unmask(g.mask(f"Mail {EMAIL}", scope="z"), scope="z", to="user")
+    g.close()
+    assert main(["audit", "summary", "--store", url, "--since", str(cut), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["principal"], r["entity_type"], r["raw"], r["masked"]) for r in rows] == [
+        ("agent:late", "EMAIL_ADDRESS", 1, 1)
+    ]
+    assert main(["audit", "summary", "--store", url, "--until", str(cut), "--json"]) == 0
+    assert {r["principal"] for r in json.loads(capsys.readouterr().out)} == {"agent:ops"}

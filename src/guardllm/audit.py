@@ -266,9 +266,31 @@ class AuditLog:
         )
         return [AuditRecord.from_mapping(r) for r in self.store.audit_records(flt)]
 
-    def tail(self, n: int = 20) -> list[AuditRecord]:
-        """The newest ``n`` records, oldest first."""
-        return self.query(limit=n)
+    def tail(
+        self,
+        n: int = 20,
+        *,
+        principal: str | None = None,
+        recipient: str | None = None,
+        entity_type: str | None = None,
+        scope: str | None = None,
+        since: float | datetime | str | None = None,
+        until: float | datetime | str | None = None,
+        event: str | None = None,
+        run_id: str | None = None,
+    ) -> list[AuditRecord]:
+        """The newest ``n`` records matching the filters (see :meth:`query`), oldest first."""
+        return self.query(
+            principal=principal,
+            recipient=recipient,
+            entity_type=entity_type,
+            scope=scope,
+            since=since,
+            until=until,
+            event=event,
+            run_id=run_id,
+            limit=n,
+        )
 
     def __len__(self) -> int:
         return self.store.audit_head()[0]

@@ -45,24 +45,26 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if report else 1
 
 
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "principal": args.principal,
+        "recipient": args.recipient,
+        "entity_type": args.type,
+        "scope": args.scope,
+        "since": args.since,
+        "until": args.until,
+        "event": args.event,
+        "run_id": args.run_id,
+    }
+
+
 def _tail(args: argparse.Namespace) -> int:
-    _print(_log(args).tail(args.n), args.json)
+    _print(_log(args).tail(args.n, **_filters(args)), args.json)
     return 0
 
 
 def _query(args: argparse.Namespace) -> int:
-    recs = _log(args).query(
-        principal=args.principal,
-        recipient=args.recipient,
-        entity_type=args.type,
-        scope=args.scope,
-        since=args.since,
-        until=args.until,
-        event=args.event,
-        run_id=args.run_id,
-        limit=args.limit,
-    )
-    _print(recs, args.json)
+    _print(_log(args).query(**_filters(args), limit=args.limit), args.json)
     return 0
 
 
@@ -90,17 +92,24 @@ def register(subparsers: Any) -> None:
         return sp
 
     add("verify", "check the hash chain; exit 1 and name the first bad record if broken", _verify)
-    t = add("tail", "the newest records", _tail)
+
+    def add_filters(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--principal", help="who the step ran for, e.g. agent:support")
+        sp.add_argument("--recipient", help="user, model, tool:<name>, role:<name>, principal:<id>")
+        sp.add_argument("--scope", help="token scope (session, thread, tenant)")
+        sp.add_argument("--event", help="mask, reveal, refuse, block, forget, foreign_token, ...")
+        sp.add_argument("--run-id", help="lineage run id")
+        sp.add_argument("--type", help="entity type, e.g. EMAIL_ADDRESS")
+        sp.add_argument("--since", help="ISO time or unix seconds")
+        sp.add_argument("--until", help="ISO time or unix seconds")
+        sp.add_argument("--json", action="store_true", help="one JSON record per line")
+
+    t = add("tail", "the newest records (optionally filtered)", _tail)
     t.add_argument("-n", type=int, default=20, help="how many (default 20)")
-    t.add_argument("--json", action="store_true")
+    add_filters(t)
     q = add("query", "records matching filters", _query)
-    for flag in ("principal", "recipient", "scope", "event", "run-id"):
-        q.add_argument(f"--{flag}")
-    q.add_argument("--type", help="entity type, e.g. EMAIL_ADDRESS")
-    q.add_argument("--since", help="ISO time or unix seconds")
-    q.add_argument("--until", help="ISO time or unix seconds")
+    add_filters(q)
     q.add_argument("--limit", type=int, help="only the newest N matches")
-    q.add_argument("--json", action="store_true")
     s = add("summary", "which principals saw which types raw or masked", _summary)
     s.add_argument("--since")
     s.add_argument("--until")
