@@ -185,3 +185,15 @@ def test_agent_token_stream_through_the_middleware_never_shows_a_raw_value() -> 
     assert_no_raw(dumps(log.of("log_note")))
     assert ALICE_EMAIL in final["messages"][-1].content
     assert_no_raw(model.seen_text())
+
+
+def test_without_a_configured_principal_the_guards_own_is_recorded_everywhere() -> None:
+    from guardllm import Guard
+    from tests.lc_support import QUESTION
+
+    guard = Guard(store="memory://", principal="svc:agent-host")
+    agent, mw, _, _ = _email_agent(guard)
+    agent.invoke({"messages": [HumanMessage(QUESTION)]}, config={"configurable": {"thread_id": "T-dp"}})
+    nodes = guard.lineage(mw.last_run_id).to_dict()["nodes"]
+    assert {n.get("principal") for n in nodes} == {"svc:agent-host"}
+    assert {r.get("principal") for r in audit_records(guard)} == {"svc:agent-host"}

@@ -134,7 +134,10 @@ class GuardMiddleware(AgentMiddleware):
 
     # -- context -----------------------------------------------------------------------------
     def _ctx(self, config: Mapping[str, Any]) -> CallContext:
-        return context_from_config(config, scope=self.scope, principal=self.principal, purpose=self.purpose)
+        # Without a principal in the config, the Guard's own principal acts -- the one its
+        # audit records name -- so lineage nodes and audit records agree on who acted.
+        principal = self.principal or getattr(self.guard, "principal", None)
+        return context_from_config(config, scope=self.scope, principal=principal, purpose=self.purpose)
 
     def _handler(self, config: Mapping[str, Any]) -> Any:
         return find_handler(config.get("callbacks"), self.guard)
