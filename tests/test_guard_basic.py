@@ -136,6 +136,30 @@ async def test_async_twins(guard):
     masked = await guard.amask(TEXT, scope="t1")
     assert await guard.aunmask(masked, scope="t1") == TEXT
     assert (await guard.amask_result(TEXT, scope="t1")).text == masked
+    res = await guard.aunmask_result(masked + " [EMAIL_9]", scope="t1", to="tool:crm")
+    assert res.text == masked + " [EMAIL_9]" and res.refused and res.foreign == 1
+    obj = {"name": NAME, "email": EMAIL, "rows": [EMAIL]}
+    mobj = await guard.amask_object(obj, scope="t1", principal="agent:async", run_id="r-async")
+    assert mobj == {"name": "[PERSON_1]", "email": "[EMAIL_1]", "rows": ["[EMAIL_1]"]}
+    assert await guard.aunmask_object(mobj, scope="t1") == obj
+    assert (await guard.amask_value("Ana Lima", "PERSON", scope="t1")).text == "[PERSON_2]"
+    # per-call principal and run id survive the hop to the worker thread
+    rec = guard.audit.query(run_id="r-async")
+    assert [(r.event, r.principal) for r in rec] == [("mask", "agent:async")]
+    assert await guard.aforget(scope="t1") >= 4
+    assert await guard.aunmask(masked, scope="t1") == masked
+
+
+def test_token_form_overhead_measured_with_cl100k():
+    """The placeholder form is chosen by measurement with the real cl100k_base BPE
+    (offline copy): a typed token costs 5-6 model tokens, fewer than the values it hides."""
+    from guardllm.tokencount import count_tokens, encoding_name
+
+    assert encoding_name().startswith("cl100k_base")
+    assert count_tokens("hello world") == 2  # the real BPE, not the 4-chars estimate
+    for token in ("[EMAIL_1]", "[PERSON_12]", "[PHONE_1]", "[CARD_1]"):
+        assert count_tokens(token) == 5, token
+    assert count_tokens(EMAIL) > count_tokens("[EMAIL_1]")
 
 
 def test_stream_restorer_any_chunking(guard):

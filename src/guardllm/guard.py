@@ -814,6 +814,9 @@ class Guard:
     async def amask_object(self, obj: Any, **kw: Any) -> Any:
         return await asyncio.to_thread(functools.partial(self.mask_object, obj, **kw))
 
+    async def amask_value(self, value: Any, entity_type: str, **kw: Any) -> MaskResult:
+        return await asyncio.to_thread(functools.partial(self.mask_value, value, entity_type, **kw))
+
     async def aunmask(self, text: str, **kw: Any) -> str:
         return await asyncio.to_thread(functools.partial(self.unmask, text, **kw))
 
@@ -822,6 +825,9 @@ class Guard:
 
     async def aunmask_object(self, obj: Any, **kw: Any) -> Any:
         return await asyncio.to_thread(functools.partial(self.unmask_object, obj, **kw))
+
+    async def aforget(self, **kw: Any) -> int:
+        return await asyncio.to_thread(functools.partial(self.forget, **kw))
 
     # ------------------------------------------------------------------ streams, tokens, leaks
     def stream_restorer(
