@@ -93,3 +93,48 @@ def test_forget_and_rotate_key(tmp_path, capsys, monkeypatch):
     assert main(["unmask", str(back), "--store", store, "--scope", "t1"]) == 0
     assert capsys.readouterr().out == masked
     assert main(["forget", "--store", store]) == 2
+
+
+def test_default_store_location_and_overrides(tmp_path, monkeypatch, capsys):
+    """Documented default: $GUARDLLM_HOME/guardllm.db, else ./.guardllm/guardllm.db;
+    $GUARDLLM_STORE overrides both and --store overrides everything."""
+    src = tmp_path / "in.txt"
+    src.write_text(f"mail {EMAIL}")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("GUARDLLM_HOME", raising=False)
+    monkeypatch.delenv("GUARDLLM_STORE", raising=False)
+    assert main(["mask", str(src), "--scope", "d"]) == 0
+    assert (work / ".guardllm" / "guardllm.db").is_file()
+    home = tmp_path / "home"
+    monkeypatch.setenv("GUARDLLM_HOME", str(home))
+    assert main(["mask", str(src), "--scope", "d"]) == 0
+    assert (home / "guardllm.db").is_file()
+    env_db = tmp_path / "env.db"
+    monkeypatch.setenv("GUARDLLM_STORE", f"sqlite:///{env_db}")
+    assert main(["mask", str(src), "--scope", "d"]) == 0
+    flag_db = tmp_path / "flag.db"
+    assert main(["mask", str(src), "--scope", "d", "--store", f"sqlite:///{flag_db}"]) == 0
+    assert env_db.is_file() and flag_db.is_file()
+    capsys.readouterr()
+    # each file holds its own log: one mask each, nothing spilled into the others
+    for db in (work / ".guardllm" / "guardllm.db", home / "guardllm.db", env_db, flag_db):
+        assert main(["audit", "query", "--store", f"sqlite:///{db}", "--event", "mask", "--json"]) == 0
+        assert capsys.readouterr().out.count("\n") == 1
+
+
+def test_subject_erasure_from_the_shell(tmp_path, capsys):
+    store = f"sqlite:///{tmp_path / 'cli.db'}"
+    src = tmp_path / "in.txt"
+    src.write_text(f"mail {EMAIL}")
+    assert main(["mask", str(src), "--store", store, "--scope", "t1", "--subject", "patient-7"]) == 0
+    masked = tmp_path / "m.txt"
+    masked.write_text(capsys.readouterr().out)
+    assert main(["forget", "--store", store, "--subject", "patient-7", "--principal", "dpo:anna"]) == 0
+    assert "erased 1 vault entry" in capsys.readouterr().out
+    assert main(["unmask", str(masked), "--store", store, "--scope", "t1"]) == 0
+    assert capsys.readouterr().out == masked.read_text()
+    assert main(["audit", "query", "--store", store, "--event", "forget", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["principal"] == "dpo:anna" and "patient-7" not in json.dumps(rec)
