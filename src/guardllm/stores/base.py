@@ -9,6 +9,20 @@ the two allocation paths atomic across threads *and* processes:
 * ``audit_append`` -- each record commits to the previous record's hash, so the
   read-last-hash + insert pair runs in one serialised transaction.
 
+Every mutating method is one transaction, so a backend never needs a session API.
+Mapping to PostgreSQL (the next backend), with the same tables as SQLite:
+
+* ``vault_get_or_create``: ``SELECT n FROM vault_counter WHERE (scope, label) = (..)
+  FOR UPDATE`` (or ``INSERT .. ON CONFLICT DO UPDATE SET n = vault_counter.n + 1
+  RETURNING n``), then ``INSERT INTO vault .. ON CONFLICT (scope, fingerprint) DO
+  NOTHING RETURNING token``; no row back means another process won: read its token.
+* ``audit_append``: ``SELECT count, head FROM audit_anchor WHERE id = 1 FOR UPDATE``
+  serialises appenders; the insert and the anchor update commit together.
+* ``vault_delete`` / ``key_delete``: one transaction each that also bumps
+  ``meta.generation`` so other processes drop their caches.
+* ``vault_link_subject``: ``INSERT .. ON CONFLICT DO NOTHING`` on the
+  ``(scope, fingerprint, subject)`` primary key.
+
 Nothing here sees a raw value: the vault stores ciphertext produced by
 :mod:`guardllm.tokens.crypto`, audit and lineage rows hold types, counts and
 keyed fingerprints only.
