@@ -277,3 +277,21 @@ def test_injected_arguments_pass_through(guard: Any) -> None:
     )
     tool_msg = next(m for m in result["messages"] if isinstance(m, ToolMessage))
     assert tool_msg.content == "r1 x" and tool_msg.tool_call_id == "r1"
+
+
+def test_langchain_hands_the_wrapper_its_config(guard: Any) -> None:
+    """LangChain finds ``_run``'s ``config`` parameter by its resolved type; the wrapper
+    resolves its annotations once (not per call) and must still be recognised, on sync and
+    async paths, so the call's own config (not only the ambient one) reaches it."""
+    from langchain_core.runnables import RunnableConfig
+    from langchain_core.tools.base import _get_runnable_config_param
+
+    wrapped = wrap_tool(guard, _recording_tool([]), reveal=["EMAIL_ADDRESS"])
+    assert _get_runnable_config_param(wrapped._run) == "config"
+    assert _get_runnable_config_param(wrapped._arun) == "config"
+    assert GuardedTool._run.__annotations__["config"] is RunnableConfig
+    seen: list[dict[str, Any]] = []
+    wrapped = wrap_tool(guard, _recording_tool(seen), reveal=["EMAIL_ADDRESS"])
+    email_tok, _ = _tokens(guard, scope="thread-z")
+    wrapped.invoke({"to": email_tok, "body": "hi"}, config={"configurable": {"thread_id": "thread-z"}})
+    assert seen == [{"to": ALICE_EMAIL, "body": "hi"}]
