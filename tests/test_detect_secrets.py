@@ -455,3 +455,22 @@ def test_span_tuples_match_findings() -> None:
     assert find_secret_spans(text, "short") == want  # a lower-cased text of another length is ignored
     with pytest.raises(TypeError):
         find_secret_spans(None)  # type: ignore[arg-type]
+
+
+def test_stated_leads_agree_with_the_patterns() -> None:
+    # Rules built from the regular shapes state their lead literals instead of having them read
+    # from the regex; the two must agree (up to redundant longer leads such as 'sl.u.' next to 'sl.').
+    from guardllm.detect.secrets import _triggers
+
+    def minimal(leads):
+        leads = set(leads)
+        return {
+            (lit, ci, b)
+            for lit, ci, b in leads
+            if not any(o != lit and lit.startswith(o) and (o, ci, b) in leads for o, _c, _b in leads)
+        }
+
+    stated = [r for r in SECRET_RULES if r.leads is not None]
+    assert len(stated) >= 200
+    for r in stated:
+        assert minimal(r.leads) == minimal(_triggers(r.pattern)), r.id

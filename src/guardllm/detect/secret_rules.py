@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 __all__ = ["RULE_TYPES", "SECRET_RULES", "SecretRule"]
 
@@ -26,21 +27,33 @@ __all__ = ["RULE_TYPES", "SECRET_RULES", "SecretRule"]
 class SecretRule:
     """One provider token format.
 
-    ``regex`` matches the token; when it has a group named ``s`` only that group is the secret
-    (the rest is context).  ``keywords`` are lowercase literals: the rule only runs when one of
-    them occurs in the lower-cased text.  ``min_entropy`` is the Shannon entropy (bits/char) the
-    secret's random part must reach; ``body_start`` skips a fixed prefix before measuring it.
+    ``pattern`` (compiled as ``regex`` on first use: most rules never run in a given process)
+    matches the token; when it has a group named ``s`` only that group is the secret (the rest
+    is context).  ``keywords`` are lowercase literals: the rule only runs when one of them occurs
+    in the lower-cased text.  ``min_entropy`` is the Shannon entropy (bits/char) the secret's
+    random part must reach; ``body_start`` skips a fixed prefix before measuring it.
+
+    ``leads``, when the table builder knows them, are ``(literal, ignore_case, boundary)``
+    triples one of which starts every match (``boundary``: ``"alnum"`` when a look-behind rules
+    out an ASCII letter or digit before it, ``"alpha"`` a letter, None nothing); otherwise the
+    secret finder reads them from the pattern.
     """
 
     id: str
     entity_type: str
     provider: str
-    regex: re.Pattern[str]
+    pattern: str
     keywords: tuple[str, ...]
     score: float = 0.95
     min_entropy: float = 2.5
     body_start: int = 0
     examples: tuple[str, ...] = field(default=(), compare=False)
+    leads: tuple[tuple[str, bool, str | None], ...] | None = field(default=None, compare=False)
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled pattern."""
+        return re.compile(self.pattern)
 
 
 # Body alphabets, named for readability in the table below.
@@ -135,12 +148,20 @@ def _prefixed(
             id=rid,
             entity_type=etype,
             provider=provider,
-            regex=re.compile(pat),
+            pattern=pat,
             keywords=tuple(sorted({p.lower() for p in prefixes})),
             score=score,
             min_entropy=min_entropy,
             body_start=min(len(p) for p in prefixes),
             examples=(example,),
+            leads=tuple(
+                (
+                    p.lower() if case_insensitive_prefix else p,
+                    case_insensitive_prefix,
+                    "alnum" if boundary else None,
+                )
+                for p in prefixes
+            ),
         )
     )
 
@@ -159,9 +180,7 @@ def _custom(
 ) -> None:
     """Register a hand-written rule (its examples are given explicitly)."""
     _RULES.append(
-        SecretRule(
-            rid, etype, provider, re.compile(pattern), keywords, score, min_entropy, body_start, examples
-        )
+        SecretRule(rid, etype, provider, pattern, keywords, score, min_entropy, body_start, examples)
     )
 
 
@@ -185,12 +204,13 @@ def _context(
             rid,
             etype,
             provider,
-            re.compile(pat),
+            pat,
             tuple(k.lower() for k in keywords),
             score,
             min_entropy,
             0,
             (f"{keywords[0]}_api_key = {example_body}",),
+            leads=tuple((k.lower(), True, "alpha") for k in keywords),
         )
     )
 

@@ -427,7 +427,8 @@ def _entry(found: str, cased: str | None, rules: set[int]) -> _Entry:
     return cased, sure, tuple(i for i in ordered if i not in sure)
 
 
-_RULE_TRIGGERS = tuple(_triggers(r.regex.pattern) for r in SECRET_RULES)
+# The table builder states the leads of its two regular shapes; hand-written rules are parsed.
+_RULE_TRIGGERS = tuple(list(r.leads) if r.leads is not None else _triggers(r.pattern) for r in SECRET_RULES)
 
 
 def _build_gates() -> tuple[
@@ -493,7 +494,7 @@ _ANY_GROUPED = tuple((g, ms) for g, ms in _ANY_GROUPS if g is not None) + tuple(
     (m[0].lower(), (m,)) for g, ms in _ANY_GROUPS if g is None for m in ms if m[1]
 )
 _RULE_KEYWORDS: tuple[tuple[str, ...], ...] = tuple(r.keywords for r in SECRET_RULES)
-_GROUPED: tuple[bool, ...] = tuple("s" in r.regex.groupindex for r in SECRET_RULES)
+_GROUPED: tuple[bool, ...] = tuple("(?P<s>" in r.pattern for r in SECRET_RULES)
 _KEYWORDS: tuple[str, ...] = tuple(sorted({k for r in SECRET_RULES for k in r.keywords}))
 _BY_KEYWORD: dict[str, tuple[int, ...]] = {
     k: tuple(i for i, r in enumerate(SECRET_RULES) if k in r.keywords) for k in _KEYWORDS
