@@ -403,3 +403,18 @@ def test_output_restored_only_for_types_the_policy_lets_the_user_see(stream: boo
     assert email == ALICE_EMAIL
     assert ssn.startswith("[") and ssn.endswith("]") and ssn != ALICE_SSN
     assert_no_raw(inner.seen_text())
+
+
+def test_without_a_configured_principal_the_guards_own_is_recorded() -> None:
+    """No handler, no principal in the config: the model's lineage nodes and its audit
+    record both name the Guard's principal."""
+    from guardllm import Guard
+
+    guard = Guard(store="memory://", principal="svc:chat")
+    wrap_chat_model(guard, Echo()).invoke(
+        [HumanMessage(f"x {ALICE_EMAIL}")],
+        config={"configurable": {"thread_id": "dp", "guardllm_run_id": "r-dp"}},
+    )
+    nodes = guard.lineage("r-dp").to_dict()["nodes"]
+    assert nodes and {n.get("principal") for n in nodes} == {"svc:chat"}
+    assert {r.get("principal") for r in audit_records(guard)} == {"svc:chat"}

@@ -174,6 +174,11 @@ class GuardedChatModel(BaseChatModel):
         return RunnableSequence(head, *runnable.middle, runnable.last)
 
     # -- call context ------------------------------------------------------------------------
+    def _principal(self) -> str | None:
+        # The fallback when the run config names nobody: the Guard's own principal, the one
+        # its audit records name, so lineage nodes and audit records agree.
+        return self.principal or getattr(self.guard, "principal", None)
+
     # LangChain's stream() does not hand the run manager to _stream, and the config does
     # not reach _generate at all: the public entry points resolve scope/principal from the
     # config, fix the run id, and pass both down as keyword arguments.
@@ -183,7 +188,7 @@ class GuardedChatModel(BaseChatModel):
         from langchain_core.runnables.config import ensure_config
 
         config = dict(ensure_config(config))
-        ctx = context_from_config(config, scope=self.scope, principal=self.principal, purpose=self.purpose)
+        ctx = context_from_config(config, scope=self.scope, principal=self._principal(), purpose=self.purpose)
         run_id = config.get("run_id") or uuid.UUID(new_run_id())
         config["run_id"] = run_id
         _PENDING.put(str(run_id), config)
@@ -226,12 +231,13 @@ class GuardedChatModel(BaseChatModel):
         run_manager: Any,
         *,
         asynchronous: bool = False,
-    ) -> tuple[CallContext, list[BaseMessage], dict[str, Any], Any, Any]:
-        """Mask the messages; returns (ctx, masked, kwargs for the wrapped model, the run, child callbacks)."""
+    ) -> tuple[CallContext, list[BaseMessage], dict[str, Any], Any, Any, dict[str, Any]]:
+        """Mask the messages; returns (ctx, masked, kwargs for the wrapped model, the run,
+        child callbacks, the caller's config)."""
         kwargs = dict(kwargs)
         if _SCOPE_KW not in kwargs:  # called through generate() directly
             ctx = context_from_config(
-                current_config(), scope=self.scope, principal=self.principal, purpose=self.purpose
+                current_config(), scope=self.scope, principal=self._principal(), purpose=self.purpose
             )
         else:
             ctx = CallContext(
@@ -255,7 +261,7 @@ class GuardedChatModel(BaseChatModel):
         masked = mask_messages(self.guard, messages, ctx)
         if run is not None:
             registry.update(run.run_id, scope=ctx.scope, principal=ctx.principal, restored_to=self.to)
-        return ctx, masked, kwargs, run, callbacks
+        return ctx, masked, kwargs, run, callbacks, config
 
     # -- generation --------------------------------------------------------------------------
     def _generate(
@@ -265,9 +271,9 @@ class GuardedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager)
+        ctx, masked, kwargs, run, callbacks, config = self._prepare(messages, kwargs, run_manager)
         result = self.wrapped.generate([masked], stop=stop, callbacks=callbacks, **kwargs)
-        return self._restore_result(result, ctx, masked, run)
+        return self._restore_result(result, ctx, masked, run, config)
 
     async def _agenerate(
         self,
@@ -276,12 +282,14 @@ class GuardedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager, asynchronous=True)
+        ctx, masked, kwargs, run, callbacks, config = self._prepare(
+            messages, kwargs, run_manager, asynchronous=True
+        )
         result = await self.wrapped.agenerate([masked], stop=stop, callbacks=callbacks, **kwargs)
-        return self._restore_result(result, ctx, masked, run)
+        return self._restore_result(result, ctx, masked, run, config)
 
     def _restore_result(
-        self, result: Any, ctx: CallContext, masked: list[BaseMessage], run_manager: Any
+        self, result: Any, ctx: CallContext, masked: list[BaseMessage], run_manager: Any, config: Any
     ) -> ChatResult:
         generations = []
         answer = ""
@@ -294,7 +302,7 @@ class GuardedChatModel(BaseChatModel):
                     generation_info=gen.generation_info,
                 )
             )
-        self._record(ctx, masked, answer, run_manager)
+        self._record(ctx, masked, answer, run_manager, config)
         return ChatResult(generations=generations, llm_output=result.llm_output)
 
     def _stream(
@@ -304,7 +312,7 @@ class GuardedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager)
+        ctx, masked, kwargs, run, callbacks, config = self._prepare(messages, kwargs, run_manager)
         restorer = _ChunkRestorer(self.guard, ctx, self.to)
         try:
             for chunk in self.wrapped.stream(masked, config={"callbacks": callbacks}, stop=stop, **kwargs):
@@ -315,7 +323,7 @@ class GuardedChatModel(BaseChatModel):
             if tail is not None:
                 yield tail
         finally:
-            self._record(ctx, masked, restorer.seen, run)
+            self._record(ctx, masked, restorer.seen, run, config)
 
     async def _astream(
         self,
@@ -324,7 +332,9 @@ class GuardedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        ctx, masked, kwargs, run, callbacks = self._prepare(messages, kwargs, run_manager, asynchronous=True)
+        ctx, masked, kwargs, run, callbacks, config = self._prepare(
+            messages, kwargs, run_manager, asynchronous=True
+        )
         restorer = _ChunkRestorer(self.guard, ctx, self.to)
         try:
             async for chunk in self.wrapped.astream(
@@ -337,14 +347,17 @@ class GuardedChatModel(BaseChatModel):
             if tail is not None:
                 yield tail
         finally:
-            self._record(ctx, masked, restorer.seen, run)
+            self._record(ctx, masked, restorer.seen, run, config)
 
     # -- records -----------------------------------------------------------------------------
-    def _record(self, ctx: CallContext, masked: list[BaseMessage], answer: str, run_manager: Any) -> None:
+    def _record(
+        self, ctx: CallContext, masked: list[BaseMessage], answer: str, run_manager: Any, config: Any = None
+    ) -> None:
         request = messages_text(masked)
         sent = unique_refs(self.guard.find_tokens(request, scope=ctx.scope)) if request else []
         types, fps = types_and_fingerprints(sent)
-        config = current_config()
+        # The caller's own config first: ``configurable.guardllm_run_id`` names the graph.
+        config = current_config(config or None)
         run = lineage_run_id(run_manager, config, self.guard)
         self.guard.audit.record(
             "llm_call",
