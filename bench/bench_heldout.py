@@ -137,12 +137,22 @@ def guardllm_detail(recs: list[dict], scorer) -> dict:
         "person_recall_by_facet": rate(per_facet),
         "misses_total": len(misses),
         "misses_first_40": misses[:40],
-        "misses_all": misses,
+        # Up to three per context: enough to see the shape without a 300 KB results file.
+        "misses_sample_by_pattern": _sample(misses, 3),
         "false_positives_total": len(fps),
         "false_positives_by_genre_type_recognizer": {" / ".join(k): v for k, v in fp_by.most_common()},
         "false_positives": fps,
         "predicted_by_genre": dict(pred_by_genre),
     }
+
+
+def _sample(misses: list[dict], k: int) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = collections.defaultdict(list)
+    for m in misses:
+        key = f"{m['type']} / {m['pattern']}"
+        if len(out[key]) < k:
+            out[key].append(m)
+    return dict(sorted(out.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
