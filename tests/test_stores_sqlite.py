@@ -188,7 +188,12 @@ def test_forget_subject_covers_values_first_masked_without_subject(kind, tmp_pat
     assert later == early
     other = g.mask(TEXT, scope="s2", subject="cust-10")  # another subject's copy elsewhere
     g.mask("ping ops.team@corp.example.net", scope="s", subject="cust-9")  # created for the subject
+    doomed = [e.ciphertext for e in g.store.vault_entries() if e.scope == "s"]
     assert g.forget(subject="cust-9") == 3  # 2 linked (name, email) + 1 own
+    if kind == "sqlite":  # deleted, not merely unreadable: no ciphertext left in the file
+        path = g.store.path
+        blob = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
+        assert len(doomed) == 3 and not any(ct in blob for ct in doomed)
     assert g.unmask(early, scope="s") == early
     assert Guard(store=url if kind == "sqlite" else g.store).unmask(early, scope="s") == early
     assert g.unmask(other, scope="s2") == TEXT
