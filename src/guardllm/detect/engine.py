@@ -131,19 +131,51 @@ def _secret_finder() -> Callable[[str], list[Finding]] | None:
     return fn if callable(fn) else None
 
 
+SpanFinder = Callable[[str, str], list[Cand]]
 _SECRET_FINDER: Callable[[str], list[Finding]] | None = None
+_SECRET_SPANS: SpanFinder | None = None
 _SECRET_LOADED = False
 _SECRET_LOCK = threading.Lock()
 
 
+def _load_secret_finders() -> None:
+    global _SECRET_FINDER, _SECRET_SPANS, _SECRET_LOADED
+    if _SECRET_LOADED:
+        return
+    with _SECRET_LOCK:
+        if _SECRET_LOADED:
+            return
+        _SECRET_FINDER = _secret_finder()
+        try:
+            from guardllm.detect import secrets as _secrets
+
+            spans = getattr(_secrets, "find_secret_spans", None)
+        except ImportError:
+            spans = None
+        if callable(spans):
+            # Candidate tuples straight from the rules, given the lower-cased text the engine
+            # already made: no Finding objects built only to be taken apart again.
+            _SECRET_SPANS = spans
+        elif _SECRET_FINDER is not None:
+            finder = _SECRET_FINDER
+
+            def _from_findings(text: str, lower: str) -> list[Cand]:
+                return [
+                    (f.entity_type, f.start, f.end, f.score, f.recognizer or "secrets") for f in finder(text)
+                ]
+
+            _SECRET_SPANS = _from_findings
+        _SECRET_LOADED = True
+
+
 def _get_secret_finder() -> Callable[[str], list[Finding]] | None:
-    global _SECRET_FINDER, _SECRET_LOADED
-    if not _SECRET_LOADED:
-        with _SECRET_LOCK:
-            if not _SECRET_LOADED:
-                _SECRET_FINDER = _secret_finder()
-                _SECRET_LOADED = True
+    _load_secret_finders()
     return _SECRET_FINDER
+
+
+def _get_secret_spans() -> SpanFinder | None:
+    _load_secret_finders()
+    return _SECRET_SPANS
 
 
 class Detector:
@@ -287,10 +319,10 @@ class Detector:
             for m in self._deny_re.finditer(text):
                 out.append((self._deny[m.group()], m.start(), m.end(), 1.0, "deny_list"))
         if self._secrets:
-            finder = _get_secret_finder()
-            if finder is not None:
-                for f in finder(text):
-                    out.append((f.entity_type, f.start, f.end, f.score, f.recognizer or "secrets"))
+            spans = _get_secret_spans()
+            if spans is not None:
+                for c in spans(text, lower):
+                    out.append(c if c[4] else (c[0], c[1], c[2], c[3], "secrets"))
         return out
 
     def scan(self, text: str) -> list[Finding]:
@@ -433,4 +465,4 @@ def _resolve_cluster(cluster: list[Cand]) -> list[list[Any]]:
 # Compile the secret rules when the detection package loads (``guardllm.scan`` is first touched),
 # not inside the first scan() call: it takes ~0.1-0.2 s, a stall the first request of a service
 # (or the first text of a benchmark) would otherwise pay.
-_get_secret_finder()
+_load_secret_finders()
