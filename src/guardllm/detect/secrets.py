@@ -739,15 +739,21 @@ def _header_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
     # Each pattern needs its own word ("auth" is inside every Authorization spelling).
     seen: set[int] = set()
     if "auth" in low:
+        verdicts: dict[str, tuple[bool, bool]] = {}  # value -> (placeholder, token-like); this call only
         for m in _scan(_AUTH_HEADER, text, low, exotic):
             v = m.group("s").rstrip(".,\"'")
             s = m.start("s")
             seen.add(s)
-            if is_placeholder(v):
+            verdict = verdicts.get(v)
+            if verdict is None:
+                placeholder = is_placeholder(v)
+                tokenish = not placeholder and (_generic_value_ok(v) or (len(v) >= 20 and entropy(v) >= 3.5))
+                verdict = verdicts[v] = (placeholder, tokenish)
+            if verdict[0]:
                 continue
             if m.group("scheme").lower() == "basic":
                 out.append((s, s + len(v), "BASIC_AUTH", 0.9, "http-basic-auth", True))
-            elif _generic_value_ok(v) or (len(v) >= 20 and entropy(v) >= 3.5):
+            elif verdict[1]:
                 out.append((s, s + len(v), "BEARER_TOKEN", 0.9, "http-authorization", True))
     if "bearer" in low:
         for m in _scan(_BEARER, text, low, exotic):
@@ -832,6 +838,10 @@ def _assignment_hits(
     # On the lower-cased text the credential words are plain literals, which lets the regex engine
     # skip to their first letters instead of trying a case-folded alternation at every position.
     # Spans are the same as on ``text`` (one char per char); values are read from ``text``.
+    # Key names repeat within a text (.env files, logs); classify each once per call.  The cache
+    # lives only for this call, so no text outlives it.
+    classified: dict[str, str | None] = {}
+    accepted: dict[tuple[str, bool, bool], bool] = {}  # (value, password?, prose?) -> passes
     for m in _ASSIGN.finditer(text) if exotic else _ASSIGN_LOW.finditer(low):
         mstart = m.start()
         # Start of the key: the run of key characters (at most 60) ending at the match, or
@@ -843,13 +853,15 @@ def _assignment_hits(
             window = window[:-1]
         kstart = lo + len(window.rstrip(_KEY_CHARS))
         key = text[kstart : m.end("suf")]
-        etype = _classify_key(key)
+        etype = classified[key] if key in classified else classified.setdefault(key, _classify_key(key))
         if etype is None and kstart > 1 and text[kstart - 1] == " ":
             # Prose labels with a space: "API key: ...", "Secret Key: ...", "access token: ..."
             prev = _PREV_WORD.search(text, max(0, kstart - 22), kstart - 1)
             if prev:
                 key = prev.group() + "_" + key
-                etype = _classify_key(key)
+                etype = (
+                    classified[key] if key in classified else classified.setdefault(key, _classify_key(key))
+                )
         if etype is None:
             continue
         sep_start, sep_end = m.span("sep")
@@ -890,10 +902,11 @@ def _assignment_hits(
             continue  # keyword argument passed through: f(secret=secret)
         if covered and covered.get(s, -1) >= s + len(v):
             continue  # a provider format already reports this value
-        if etype == "PASSWORD":
-            if not _password_ok(v, strict=prose):
-                continue
-        elif not _generic_value_ok(v):
+        check = (v, etype == "PASSWORD", prose)
+        ok = accepted.get(check)
+        if ok is None:
+            ok = accepted[check] = _password_ok(v, strict=prose) if check[1] else _generic_value_ok(v)
+        if not ok:
             continue
         out.append(
             (s, s + len(v), etype, 0.85 if etype == "PASSWORD" else 0.75, "credential-assignment", True)
