@@ -2,8 +2,12 @@
 
 ``find_secrets(text)`` runs:
 
-* the provider table of :mod:`guardllm.detect.secret_rules` (200+ formats), each rule gated by
-  a literal keyword prefilter so rules whose prefix is absent cost one substring check;
+* the provider table of :mod:`guardllm.detect.secret_rules` (200+ formats).  A rule runs only
+  when its keyword is in the text and one of its lead literals (the literal every match starts
+  with, read from its regex) occurs after the boundary its look-behind demands.  All lead
+  literals share one trie-shaped regex on the lower-cased text, so a text pays one C-speed
+  pass, not one substring test per keyword; a rule that does run is matched only where its
+  lead occurs (its look-behind would otherwise cost an attempt at every position);
 * structural rules written here: PEM/OpenSSH/PGP private-key blocks (the whole block), JWTs
   (header must decode to JSON with ``alg``), ``scheme://user:pass@host`` passwords,
   ``Authorization``/``Cookie`` headers, and ``key = value`` assignments in code, ``.env``,
@@ -11,6 +15,10 @@
 
 Placeholders (``${VAR}``, ``<your-key>``, ``xxxx``, ``changeme``, ``os.environ[...]`` ...) are not
 secrets.  Every regex is bounded and anchored so cost stays linear on adversarial input.
+
+The fast paths return exactly what running every keyword-gated rule over the whole text returns;
+texts holding one of the four non-ASCII letters that case-fold onto ASCII ones (``İ ı ſ K``)
+take the plain paths, where lower-casing and ``(?i)`` matching could disagree.
 """
 
 from __future__ import annotations
