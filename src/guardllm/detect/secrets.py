@@ -944,7 +944,7 @@ _XML_PW = re.compile(
 
 def _extra_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
     pats: list[tuple[re.Pattern[str], str]] = []
-    if "-" in text and any(k in low for k in ("pass", "token", "key", "secret")):
+    if "-" in text and ("pass" in low or "token" in low or "key" in low or "secret" in low):
         pats.append((_CLI_FLAG, "cli-flag"))
     if "mysql" in low or "mariadb" in low:
         pats.append((_MYSQL_P, "mysql-cli"))
