@@ -90,6 +90,13 @@ def test_no_raw_value_anywhere(tmp_path, caplog):
             call()
         errors += [str(ei.value), repr(ei.value)]
 
+    # fail-open hands the text back on purpose; its audit record must still hold no value
+    lenient = Guard(detector=_Broken(), store=url, fail_open=True, principal="svc:lenient")
+    assert lenient.mask(DOC, scope="s") == DOC
+    assert lenient.mask_object(ROW, scope="s") == ROW
+    assert [r.event for r in lenient.audit.query(principal="svc:lenient")] == ["fail_open", "fail_open"]
+    lenient.close()
+
     g.forget(subject="cust-7")
     g.forget(scope="thread-1")
     g.rotate_key(guardllm.tokens.crypto.generate_key())
@@ -102,6 +109,7 @@ def test_no_raw_value_anywhere(tmp_path, caplog):
         "forget",
         "foreign_token",
         "key_rotate",
+        "fail_open",
     }
     g.close()
     blocked.close()
