@@ -265,3 +265,29 @@ def test_guard_accepts_path_and_dict(tmp_path):
     assert Guard(policy={"default_action": "redact"}).policy.action_for("PERSON") == "redact"
     with pytest.raises(PolicyError):
         Guard(policy={"default_action": "nope"})
+
+
+def test_policy_check_warns_about_unknown_entity_types(tmp_path, capsys):
+    """A misspelt type is valid (custom types exist) but its rule would never apply:
+    `policy check` warns with field, line and the likely intended type; --strict fails."""
+    p = tmp_path / "typo.yaml"
+    p.write_text(
+        "version: 1\nentities:\n  CREDITCARD:\n    action: block\n  EMAIL_ADDRESS:\n    action: tokenize\n"
+        "  ACME_CUSTOMER_ID:\n    action: redact\ntools:\n  crm:\n    reveal: [EMAIL_ADRESS, PERSON]\n"
+    )
+    assert main(["policy", "check", str(p)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"{p}:3: entities.CREDITCARD: warning: unknown entity type CREDITCARD (did you mean CREDIT_CARD?)",
+        f"{p}:7: entities.ACME_CUSTOMER_ID: warning: unknown entity type ACME_CUSTOMER_ID "
+        "(a custom recognizer's type is fine)",
+        f"{p}:11: tools.crm.reveal[0]: warning: unknown entity type EMAIL_ADRESS (did you mean EMAIL_ADDRESS?)",
+        f"{p}: OK (3 warnings)",
+    ]
+    assert main(["policy", "check", "--strict", str(p)]) == 1
+    toml = tmp_path / "typo.toml"
+    toml.write_text('version = 1\n\n[entities.US_SNN]\naction = "block"\n')
+    assert main(["policy", "check", str(toml)]) == 0
+    assert f"{toml}:3: entities.US_SNN: warning: unknown entity type US_SNN (did you mean US_SSN?)" in (
+        capsys.readouterr().out
+    )

@@ -526,6 +526,44 @@ def _parse_toml(text: str, source: str):  # type: ignore[no-untyped-def]
     return data, locate
 
 
+def policy_warnings(path: str | Path) -> list[tuple[str, str]]:
+    """Likely mistakes that are not errors, as ``("file:line: field", message)`` pairs.
+
+    An entity type the detector does not know (``CREDITCARD`` for ``CREDIT_CARD``) is
+    valid -- custom recognizers register their own types -- but a rule under a
+    misspelt name never applies, so a ``block`` or ``deny`` would silently do nothing.
+    Call on a file that :func:`load_policy` accepts.
+    """
+    import difflib
+
+    from guardllm.detect.types import ALL_TYPES
+
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    if p.suffix.lower() == ".toml":
+        data, locate = _parse_toml(text, str(p))
+    else:
+        data, locate, _ = _parse_yaml(text, str(p))
+    known = set(ALL_TYPES)
+    out: list[tuple[str, str]] = []
+
+    def check(name: Any, loc: tuple[Any, ...]) -> None:
+        if not isinstance(name, str) or name in known or name == "*":
+            return
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]}?" if close else "a custom recognizer's type is fine"
+        out.append((f"{p}:{locate(loc)}: {_loc(loc)}", f"unknown entity type {name} ({hint})"))
+
+    if isinstance(data, Mapping):
+        for name in data.get("entities") or {}:
+            check(name, ("entities", name))
+        for tool, opts in (data.get("tools") or {}).items():
+            if isinstance(opts, Mapping) and isinstance(opts.get("reveal"), list):
+                for i, name in enumerate(opts["reveal"]):
+                    check(name, ("tools", tool, "reveal", i))
+    return out
+
+
 def as_policy(policy: Policy | str | Path | Mapping[str, Any] | None) -> Policy:
     """Accept what ``Guard(policy=...)`` accepts: None, a Policy, a path or a dict."""
     if policy is None:
@@ -562,5 +600,6 @@ __all__ = [
     "as_policy",
     "load_policy",
     "parse_policy",
+    "policy_warnings",
     "semantic_errors",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 def _check(args: argparse.Namespace) -> int:
     from guardllm.errors import PolicyError
-    from guardllm.policy import load_policy
+    from guardllm.policy import load_policy, policy_warnings
 
     bad = 0
     for path in args.files:
@@ -19,8 +19,17 @@ def _check(args: argparse.Namespace) -> int:
             bad += 1
             for where, message in exc.errors or [(path, str(exc))]:
                 print(f"{where}: {message}")
+            continue
+        warnings = policy_warnings(path)
+        for where, message in warnings:
+            print(f"{where}: warning: {message}")
+        if warnings and args.strict:
+            bad += 1
         else:
-            print(f"{path}: OK")
+            print(
+                f"{path}: OK"
+                + (f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})" if warnings else "")
+            )
     return 1 if bad else 0
 
 
@@ -43,6 +52,9 @@ def register(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="policy_command", metavar="ACTION")
     c = sub.add_parser("check", help="validate policy files (exit 1 on errors: file:line: field: message)")
     c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument(
+        "--strict", action="store_true", help="warnings (e.g. an unknown entity type) fail the check too"
+    )
     c.set_defaults(handler=_check)
     s = sub.add_parser("show", help="print the default policy (or FILE's) as YAML")
     s.add_argument("file", nargs="?")
