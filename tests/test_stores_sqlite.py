@@ -142,6 +142,15 @@ def test_key_from_file(tmp_path, monkeypatch):
     with pytest.raises(guardllm.KeyMissingError) as ei:
         Guard(store=f"sqlite:///{tmp_path / 'g.db'}")
     assert "not a key" not in str(ei.value)
+    monkeypatch.setenv("GUARDLLM_KEY_FILE", str(tmp_path / "lost.key"))
+    with pytest.raises(guardllm.KeyMissingError) as ei:
+        Guard(store=f"sqlite:///{tmp_path / 'new.db'}")
+    assert "lost.key" in str(ei.value) and "guardllm keygen" in str(ei.value)
+    assert not (tmp_path / "new.db").exists()  # no database is created that no key could read
+    monkeypatch.delenv("GUARDLLM_KEY_FILE")
+    with pytest.raises(guardllm.KeyMissingError, match="no encryption key configured"):
+        Guard(store=f"sqlite:///{tmp_path / 'new.db'}")
+    assert not (tmp_path / "new.db").exists()
 
 
 def test_store_urls():
