@@ -216,3 +216,24 @@ def test_edge_token_counts_are_tiktoken_counts_of_what_the_model_saw(guard: Any)
     results = sorted(e.tokens for e in edges if e.label == "tool_result")
     assert results == sorted(len(enc.encode(t)) for t in tool_texts)
     assert all(e.tokens >= 0 for e in edges) and sum(e.tokens for e in edges) > 100
+
+
+def test_strict_mode_stops_an_unguarded_agent_before_the_model_sees_anything(guard: Any) -> None:
+    """create_agent without the middleware or wrappers: the strict handler refuses the first
+    model call, so neither the model nor any tool runs."""
+    from langchain.agents import create_agent
+
+    from tests.lc_support import QUESTION, ToolLog, make_tools
+
+    log = ToolLog()
+    model = RecordingToolModel()
+    agent = create_agent(model, list(make_tools(log)))
+    with pytest.raises(LeakError) as info:
+        agent.invoke(
+            {"messages": [HumanMessage(QUESTION)]},
+            config={"callbacks": [guard.callback_handler(strict=True)], "configurable": {"thread_id": "s"}},
+        )
+    assert model.seen == [] and log.calls == []
+    assert set(info.value.entity_types) == {"EMAIL_ADDRESS", "US_SSN"}
+    assert_no_raw(str(info.value) + dumps(audit_records(guard)))
+    assert audit_records(guard, event="leak")
