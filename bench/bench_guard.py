@@ -80,7 +80,15 @@ def pct(values: list[float], p: float) -> float:
     return values[k]
 
 
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover - not available on every platform
+        return None
+
+
 def bench(iterations: int) -> dict:
+    load_start = _load()
     text = tool_result()
     tmp = tempfile.mkdtemp(prefix="guardllm-bench-")
     g = Guard(store=f"sqlite:///{tmp}/bench.db")
@@ -163,6 +171,9 @@ def bench(iterations: int) -> dict:
     result = {
         "python": sys.version.split()[0],
         "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        # p99 on a shared host is mostly scheduler noise: record how busy it was
+        "load_avg_1m": {"start": load_start, "end": _load()},
         "text_bytes": len(text.encode()),
         "sensitive_values": n_values,
         "iterations": iterations,
@@ -211,6 +222,9 @@ def main() -> int:
     for form, n in r["placeholder_tokens"].items():
         print(f"  {form:<28}{n:>3}")
     print(f"tool result: {r['text_tokens']['raw']} tokens raw, {r['text_tokens']['masked']} masked")
+    print(
+        f"host: {r['cpus']} CPUs, 1-minute load average {r['load_avg_1m']['start']} -> {r['load_avg_1m']['end']}"
+    )
     out = Path(__file__).parent / "results" / "guard.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(r, indent=2) + "\n")
