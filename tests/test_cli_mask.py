@@ -138,3 +138,6 @@ def test_subject_erasure_from_the_shell(tmp_path, capsys):
     assert main(["audit", "query", "--store", store, "--event", "forget", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["principal"] == "dpo:anna" and "patient-7" not in json.dumps(rec)
+    # both at once would erase the subject everywhere while the record named one scope
+    assert main(["forget", "--store", store, "--scope", "t1", "--subject", "patient-7"]) == 2
+    assert "not both" in capsys.readouterr().err

@@ -93,7 +93,9 @@ def test_forget_subject_everywhere(sqlite_guard):
     assert sqlite_guard.unmask(b, scope="s2") == b
     assert "bob.stone@" in sqlite_guard.unmask(other, scope="s1")
     rec = sqlite_guard.audit.query(event="forget")[-1]
-    assert "cust-42" not in str(rec.to_dict())
+    assert "cust-42" not in str(rec.to_dict()) and rec.scope is None  # global, and recorded as such
+    with pytest.raises(guardllm.InputError, match="not both"):
+        sqlite_guard.forget(scope="s1", subject="cust-42")
 
 
 def test_forget_seen_by_other_process_cache(tmp_path):

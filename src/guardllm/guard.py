@@ -924,8 +924,14 @@ class Guard:
         """
         if scope is None and subject is None:
             raise InputError("forget() needs scope= or subject=")
+        if scope is not None and subject is not None:
+            # A subject's key serves every scope, so its erasure is global; accepting a
+            # scope too would erase more than asked and audit it as if it were narrower.
+            raise InputError(
+                "forget() takes scope= or subject=, not both (a subject is erased in every scope)"
+            )
         sc = self._scope(scope) if scope is not None else None
-        n = self._vault.forget(scope=sc if subject is None else None, subject=subject)
+        n = self._vault.forget(scope=sc, subject=subject)
         self.audit.record(
             "forget",
             principal=self._who(principal),

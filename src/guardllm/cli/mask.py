@@ -141,6 +141,8 @@ def _keygen(args: argparse.Namespace) -> int:
 def _forget(args: argparse.Namespace) -> int:
     if not args.scope and not args.subject:
         raise InputError("forget needs --scope or --subject")
+    if args.scope and args.subject:
+        raise InputError("forget takes --scope or --subject, not both (a subject is erased in every scope)")
     n = _guard(args).forget(scope=args.scope, subject=args.subject)
     print(f"erased {n} vault entr{'y' if n == 1 else 'ies'}; their tokens can no longer be revealed")
     return 0
