@@ -325,6 +325,26 @@ def test_tenants_are_isolated():
     assert a.audit.query(scope="acme/s")
 
 
+def test_tenants_subjects_are_isolated():
+    """The same subject id in two tenants is two people: erasing one keeps the other."""
+    from guardllm.stores.memory import MemoryStore
+
+    store = MemoryStore()
+    a = Guard(store=store, tenant="acme", key=b"k" * 32)
+    b = Guard(store=store, tenant="globex", key=b"k" * 32)
+    ma = a.mask(f"mail {EMAIL}", scope="s", subject="cust-1")
+    mb = b.mask(f"call {PHONE}", scope="s", subject="cust-1")
+    mo = b.mask_object({"name": NAME, "email": EMAIL}, scope="s", subject="cust-1")
+    assert a.forget(subject="cust-1") == 1
+    assert a.unmask(ma, scope="s") == ma
+    assert b.unmask(mb, scope="s") == f"call {PHONE}"
+    assert b.unmask_object(mo, scope="s") == {"name": NAME, "email": EMAIL}
+    assert b.forget(subject="cust-1") == 3
+    assert b.unmask(mb, scope="s") == mb
+    with pytest.raises(guardllm.InputError, match="subject"):
+        a.mask(EMAIL, scope="s", subject="")
+
+
 def test_repeat_of_a_detected_value_is_masked_too(guard):
     class FirstOnly:  # a detector that reports only the first occurrence
         def scan(self, text):

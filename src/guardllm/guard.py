@@ -244,6 +244,16 @@ class Guard:
             raise InputError("scope must be a non-empty string")
         return f"{self.tenant}/{s}" if self.tenant else s
 
+    def _subject(self, subject: str | None) -> str | None:
+        """The data-subject id as the vault sees it: qualified by the tenant, so that
+        ``cust-1`` of one tenant and ``cust-1`` of another never share a key (and one
+        tenant's erasure request cannot erase another tenant's customer)."""
+        if subject is None:
+            return None
+        if not isinstance(subject, str) or not subject:
+            raise InputError("subject must be a non-empty string (a data subject id)")
+        return f"{self.tenant}/{subject}" if self.tenant else subject
+
     def _who(self, principal: str | None) -> str:
         return principal or self.principal
 
@@ -307,7 +317,7 @@ class Guard:
     ) -> MaskResult:
         """Like :meth:`mask`, also listing each masked value's :class:`TokenRef`."""
         s = self._text(text)
-        sc, who = self._scope(scope), self._who(principal)
+        sc, who, subject = self._scope(scope), self._who(principal), self._subject(subject)
         try:
             self._vault.sync()
             out, refs = self._mask_text(s, sc, who, subject, source)
@@ -342,7 +352,7 @@ class Guard:
     ) -> MaskResult:
         """Mask a whole value known to be of ``entity_type`` (a classified column, a form field)."""
         s = self._text(value if isinstance(value, str | bytes | bytearray) else str(value))
-        sc, who = self._scope(scope), self._who(principal)
+        sc, who, subject = self._scope(scope), self._who(principal), self._subject(subject)
         if not s.strip():
             return MaskResult(s, [])
         try:
@@ -477,7 +487,7 @@ class Guard:
         run_id: str | None = None,
     ) -> Any:
         """A copy of ``obj`` (dicts, lists, tuples) with every string leaf masked; one audit record."""
-        sc, who = self._scope(scope), self._who(principal)
+        sc, who, subject = self._scope(scope), self._who(principal), self._subject(subject)
         refs: list[TokenRef] = []
         try:
             self._vault.sync()
@@ -931,6 +941,7 @@ class Guard:
                 "forget() takes scope= or subject=, not both (a subject is erased in every scope)"
             )
         sc = self._scope(scope) if scope is not None else None
+        subject = self._subject(subject)
         n = self._vault.forget(scope=sc, subject=subject)
         self.audit.record(
             "forget",
