@@ -426,3 +426,55 @@ def test_lineage_nodes_name_the_guards_default_principal(guard: Any, log: ToolLo
     g = graph(guard, handler.last_root_run_id)
     principals = {r.get("principal") for r in audit_records(guard)}
     assert {n.get("principal") for n in g["nodes"]} == principals
+
+
+@pytest.mark.parametrize("with_handler", [True, False])
+def test_create_agent_restored_token_stream(guard: Any, log: ToolLog, with_handler: bool) -> None:
+    """``middleware(restore_stream=True)``: the token stream a UI shows is restored text, one
+    character at a time, while the model still sees only tokens and every e2e check holds."""
+    from langchain.agents import create_agent
+
+    model = RecordingToolModel(chunk_size=1)
+    send_email, log_note = make_tools(log)
+    mw = glc.middleware(guard, reveal={"send_email": ["EMAIL_ADDRESS"]}, restore_stream=True)
+    agent = create_agent(model, [send_email, log_note], system_prompt=SYSTEM_PROMPT, middleware=[mw])
+    handler = glc.callback_handler(guard)
+    config: dict[str, Any] = {"configurable": {"thread_id": "t-rs"}}
+    if with_handler:
+        config["callbacks"] = [handler]
+    streamed = ""
+    last: Any = None
+    for mode, item in agent.stream(
+        {"messages": [HumanMessage(QUESTION)]}, config=config, stream_mode=["messages", "values"]
+    ):
+        if mode == "messages" and isinstance(item[0], AIMessageChunk):
+            streamed += item[0].content if isinstance(item[0].content, str) else ""
+        elif mode == "values":
+            last = item
+    assert f"I will email {ALICE_EMAIL} now." in streamed
+    assert f"Done: I emailed {ALICE_EMAIL}" in streamed and "[EMAIL_" not in streamed
+    run_id = handler.last_root_run_id if with_handler else mw.last_run_id
+    _agent_checks(guard, log, model, last["messages"][-1].content, run_id)
+    assert len(guard.lineage(run_id).steps("llm")) == (4 if with_handler else 2)
+
+
+async def test_create_agent_restored_token_stream_async(guard: Any, log: ToolLog) -> None:
+    from langchain.agents import create_agent
+
+    model = RecordingToolModel(chunk_size=1)
+    send_email, log_note = make_tools(log)
+    mw = glc.middleware(guard, reveal={"send_email": ["EMAIL_ADDRESS"]}, restore_stream=True)
+    agent = create_agent(model, [send_email, log_note], system_prompt=SYSTEM_PROMPT, middleware=[mw])
+    handler = glc.callback_handler(guard)
+    config = {"configurable": {"thread_id": "t-rs-a"}, "callbacks": [handler]}
+    streamed = ""
+    last: Any = None
+    async for mode, item in agent.astream(
+        {"messages": [HumanMessage(QUESTION)]}, config=config, stream_mode=["messages", "values"]
+    ):
+        if mode == "messages" and isinstance(item[0], AIMessageChunk):
+            streamed += item[0].content if isinstance(item[0].content, str) else ""
+        elif mode == "values":
+            last = item
+    assert f"Done: I emailed {ALICE_EMAIL}" in streamed and "[EMAIL_" not in streamed
+    _agent_checks(guard, log, model, last["messages"][-1].content, handler.last_root_run_id)

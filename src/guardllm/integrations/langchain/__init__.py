@@ -23,8 +23,9 @@ Run config keys read by every component (``config={"configurable": {...}}``):
 
 Token streaming: ``wrap_chat_model`` restores streamed text itself (also for
 ``create_agent(...).stream(stream_mode="messages")``); the agent middleware restores the
-final answer in the agent state, so its token stream shows tokens -- use a guarded model
-when users watch tokens arrive.
+final answer in the agent state, so its token stream shows tokens -- pass
+``middleware(guard, restore_stream=True)`` (or use a guarded model) when users watch tokens
+arrive.
 
 Importing this package imports ``langchain_core`` only; :func:`middleware` imports
 ``langchain`` (the ``agents`` extra) when called.
@@ -67,6 +68,7 @@ def middleware(
     scope: str | None = None,
     principal: str | None = None,
     purpose: str | None = None,
+    restore_stream: bool = False,
 ) -> GuardMiddleware:
     """guardllm as an ``AgentMiddleware`` for ``langchain.agents.create_agent`` (extra ``agents``).
 
@@ -78,7 +80,15 @@ def middleware(
         raise ImportError(
             "guard.middleware() needs LangChain agents: pip install 'guardllm[agents]'"
         ) from exc
-    return _middleware(guard, reveal=reveal, to=to, scope=scope, principal=principal, purpose=purpose)
+    return _middleware(
+        guard,
+        reveal=reveal,
+        to=to,
+        scope=scope,
+        principal=principal,
+        purpose=purpose,
+        restore_stream=restore_stream,
+    )
 
 
 def sql_tool(guard: Any, db: Any, reveal: Iterable[str] | None = None, **kwargs: Any) -> Any:

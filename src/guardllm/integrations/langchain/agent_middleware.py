@@ -20,6 +20,13 @@ Needs the ``agents`` extra (``pip install guardllm[agents]``): this module impor
   agent invocation; ``mw.last_run_id`` is the latest, ``configurable.guardllm_run_id``
   chooses it).
 
+Token streams: by default the model's streamed chunks (``stream_mode="messages"``) hold
+tokens and only the final answer in the state is restored.  ``restore_stream=True`` calls
+the model through :func:`~guardllm.integrations.langchain.wrap_chat_model`, so streamed text
+is restored as it arrives (a token split across chunks is held back only until it is whole);
+AI messages that carry tool calls then keep their restored text in the state too (they are
+masked again before any later model call).
+
 Note: tools called through the middleware receive revealed arguments in LangChain's own
 tool callbacks; wrap such tools with ``guard.wrap_tool`` as well to keep raw arguments out
 of traces.
@@ -107,8 +114,10 @@ class GuardMiddleware(AgentMiddleware):
         scope: str | None = None,
         principal: str | None = None,
         purpose: str | None = None,
+        restore_stream: bool = False,
     ) -> None:
         super().__init__()
+        self.restore_stream = restore_stream
         self.guard = guard
         self.reveal = {
             name: sorted({str(t).upper() for t in types}) for name, types in (reveal or {}).items()
@@ -234,11 +243,38 @@ class GuardMiddleware(AgentMiddleware):
         registry.update(step, scope=ctx.scope, principal=ctx.principal, restored_to=self.to)
         return step
 
-    def _model_finished(self, step: str | None, run_id: str | None, response: Any) -> None:
+    def _stream_model(self, masked: ModelRequest, ctx: CallContext) -> ModelRequest:
+        """With ``restore_stream``: call the model through a guarded model, so the token
+        stream LangGraph shows (``stream_mode="messages"``) is restored text too."""
+        from langchain_core.language_models import BaseChatModel
+
+        from guardllm.integrations.langchain.chat_models import GuardedChatModel
+
+        model = masked.model
+        if (
+            not self.restore_stream
+            or isinstance(model, GuardedChatModel)
+            or not isinstance(model, BaseChatModel)
+        ):
+            return masked
+        guarded = GuardedChatModel(
+            wrapped=model,
+            guard=self.guard,
+            to=self.to,
+            scope=ctx.scope,
+            principal=ctx.principal,
+            purpose=ctx.purpose,
+            record_lineage=False,
+        )
+        return masked.override(model=guarded)
+
+    def _model_finished(self, step: str | None, run_id: str | None, response: Any, ctx: CallContext) -> None:
         if step is None or run_id is None:
             return
         messages = _response_messages(response)
         ai = next((m for m in messages if isinstance(m, AIMessage)), AIMessage(content=""))
+        if self.restore_stream:  # the guarded model restored the text: the graph shows tokens
+            ai = mask_message(self.guard, ai, ctx)
         self._recorder.on_llm_end(
             LLMResult(generations=[[ChatGeneration(message=ai)]]),
             run_id=uuid.UUID(step),
@@ -275,8 +311,8 @@ class GuardMiddleware(AgentMiddleware):
     def wrap_model_call(self, request: ModelRequest, handler: Callable[[ModelRequest], Any]) -> Any:
         masked, ctx, config = self._mask_request(request)
         step = self._model_started(request, masked, ctx, config)
-        response = handler(masked)
-        self._model_finished(step, self._run_id(request.state), response)
+        response = handler(self._stream_model(masked, ctx))
+        self._model_finished(step, self._run_id(request.state), response, ctx)
         return self._restore(response, ctx)
 
     async def awrap_model_call(
@@ -284,8 +320,8 @@ class GuardMiddleware(AgentMiddleware):
     ) -> Any:
         masked, ctx, config = self._mask_request(request)
         step = self._model_started(request, masked, ctx, config)
-        response = await handler(masked)
-        self._model_finished(step, self._run_id(request.state), response)
+        response = await handler(self._stream_model(masked, ctx))
+        self._model_finished(step, self._run_id(request.state), response, ctx)
         return self._restore(response, ctx)
 
     # -- tool calls --------------------------------------------------------------------------
@@ -463,6 +499,7 @@ def middleware(
     scope: str | None = None,
     principal: str | None = None,
     purpose: str | None = None,
+    restore_stream: bool = False,
 ) -> GuardMiddleware:
     """guardllm middleware for ``langchain.agents.create_agent(..., middleware=[...])``.
 
@@ -471,5 +508,16 @@ def middleware(
         reveal: per-tool grants added to the policy, e.g. ``{"send_email": ["EMAIL_ADDRESS"]}``.
         to: who reads the final answer (tokens restored where the policy allows).
         scope / principal / purpose: fallbacks when the run's config does not say.
+        restore_stream: call the model through ``guard.wrap_chat_model`` so the token stream
+            (``stream_mode="messages"``) shows restored text; off, it shows tokens and only
+            the agent state's final answer is restored.
     """
-    return GuardMiddleware(guard, reveal=reveal, to=to, scope=scope, principal=principal, purpose=purpose)
+    return GuardMiddleware(
+        guard,
+        reveal=reveal,
+        to=to,
+        scope=scope,
+        principal=principal,
+        purpose=purpose,
+        restore_stream=restore_stream,
+    )

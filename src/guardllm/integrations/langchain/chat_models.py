@@ -79,6 +79,9 @@ class GuardedChatModel(BaseChatModel):
     scope: str | None = None
     principal: str | None = None
     purpose: str | None = None
+    record_lineage: bool = True
+    """Draw this step in the lineage graph when no guardllm callback handler does; off when
+    another component (the agent middleware) already draws it."""
 
     def model_post_init(self, context: Any, /) -> None:
         super().model_post_init(context)
@@ -371,8 +374,8 @@ class GuardedChatModel(BaseChatModel):
             counts={"request_tokens": count_tokens(request), "masked_entities": len(sent)},
             detail=f"langchain.{self.wrapped._llm_type}",
         )
-        if find_handler(run_manager, self.guard) is not None:
-            return  # the callback handler draws the step and its edges
+        if not self.record_lineage or find_handler(run_manager, self.guard) is not None:
+            return  # the callback handler (or the middleware) draws the step and its edges
         rec = self.guard.recorder
         common = {"scope": ctx.scope, "principal": ctx.principal}
         node = str(run_manager.run_id) if run_manager is not None else "llm"
