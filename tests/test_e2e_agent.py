@@ -478,3 +478,37 @@ async def test_create_agent_restored_token_stream_async(guard: Any, log: ToolLog
             last = item
     assert f"Done: I emailed {ALICE_EMAIL}" in streamed and "[EMAIL_" not in streamed
     _agent_checks(guard, log, model, last["messages"][-1].content, handler.last_root_run_id)
+
+
+def test_two_agent_threads_at_once_through_the_middleware(guard: Any) -> None:
+    """create_agent + middleware, two conversations interleaved on two OS threads: each
+    answer and each email names its own customer, and the model saw neither."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    log = ToolLog()
+    model = RecordingToolModel()
+    agent = _agent(guard, log, model)
+
+    def conversation(thread_id: str, email: str) -> list[str]:
+        answers = []
+        for i in range(8):
+            result = agent.invoke(
+                {
+                    "messages": [
+                        HumanMessage(f"Customer {email} is overdue (ticket {i}). Remind them, log it.")
+                    ]
+                },
+                config={"configurable": {"thread_id": thread_id}},
+            )
+            answers.append(result["messages"][-1].content)
+        return answers
+
+    with ThreadPoolExecutor(2) as pool:
+        a = pool.submit(conversation, "agent-a", ALICE_EMAIL)
+        b = pool.submit(conversation, "agent-b", BOB_EMAIL)
+        answers_a, answers_b = a.result(), b.result()
+    assert all(ALICE_EMAIL in x and BOB_EMAIL not in x for x in answers_a)
+    assert all(BOB_EMAIL in x and ALICE_EMAIL not in x for x in answers_b)
+    sent = [args["to"] for args in log.of("send_email")]
+    assert sorted(sent) == sorted([ALICE_EMAIL] * 8 + [BOB_EMAIL] * 8)
+    assert_no_raw(model.seen_text() + dumps(log.of("log_note")))
