@@ -205,16 +205,19 @@ class GuardedSql:
         LRU) and reused only while the rules are the same object and the schema of its
         tables is unchanged.  Refusals are not remembered (they are re-checked).
         """
-        with self._checked_lock:
-            hit = self._checked.get(query)
-            if hit is not None:
-                self._checked.move_to_end(query)
+        cacheable = isinstance(query, str) and len(query) <= _CHECK_CACHE_MAX_CHARS
+        hit = None
+        if cacheable:
+            with self._checked_lock:
+                hit = self._checked.get(query)
+                if hit is not None:
+                    self._checked.move_to_end(query)
         if hit is not None:
             rules, checked = hit
             if rules is self.rules and self.db.table_columns(checked.tables) == checked.schema:
                 return checked
         checked = check_query(query, self.rules, self.db.table_columns)
-        if isinstance(query, str) and len(query) <= _CHECK_CACHE_MAX_CHARS:
+        if cacheable:
             with self._checked_lock:
                 self._checked[query] = (self.rules, checked)
                 while len(self._checked) > _CHECK_CACHE_SIZE:
