@@ -366,12 +366,6 @@ async def test_abatch_keeps_each_inputs_scope(guard: Any) -> None:
     assert guard.unmask(tok_a, scope="ab1") == ALICE_EMAIL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG for helper D (_messages.mask_message): ToolMessage.artifact is not masked on "
-    "the way into the wrapped model, so its callbacks/traces see a raw artifact that did "
-    "not come from a wrapped tool",
-)
 def test_tool_message_artifact_is_masked_before_the_wrapped_model(guard: Any) -> None:
     inner = Echo()
     history = [

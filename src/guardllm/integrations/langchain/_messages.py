@@ -166,6 +166,10 @@ def mask_message(guard: Any, message: BaseMessage, ctx: CallContext) -> BaseMess
     }
     if message.additional_kwargs:
         update["additional_kwargs"] = _mask_native_tool_calls(guard, message.additional_kwargs, ctx)
+    if isinstance(message, ToolMessage) and message.artifact is not None:
+        # The artifact is not sent to the provider, but the wrapped model's callbacks and
+        # traces see it; one that did not come from a wrapped tool may hold raw values.
+        update["artifact"] = mask_value(guard, message.artifact, ctx)
     if isinstance(message, AIMessage):
         if message.tool_calls:
             update["tool_calls"] = [
