@@ -704,3 +704,27 @@ def test_checked_query_not_reused_after_rules_change(guard: Any, conn: sqlite3.C
     runner.rules = SqlRules(dialect=runner.rules.dialect, deny_tables=("orders",))
     refused = call(tool, "SELECT total FROM orders")
     assert "orders" in refused.content and refused.artifact.get("rule")
+
+
+def test_concurrent_queries_share_tokens_per_scope(guard: Any, db_path: Path) -> None:
+    """Several threads running the same (remembered) query: one scope's cells get one token each,
+    another scope gets its own, and nothing raw comes out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tool = sql_tool(guard, f"sqlite:///{db_path}")
+    query = "SELECT name, email, card_number FROM customers ORDER BY id"
+
+    def run(i: int) -> list[list[Any]]:
+        msg = call(tool, query, thread=f"scope-{i % 2}")
+        assert_no_raw(msg.content, msg.artifact)
+        return msg.artifact["rows"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(run, range(24)))
+    even, odd = results[0::2], results[1::2]
+    assert all(r == even[0] for r in even) and all(r == odd[0] for r in odd)
+    for rows in (even[0], odd[0]):
+        assert all(TOKEN.fullmatch(cell) for row in rows for cell in row)
+    assert guard.unmask(even[0][0][1], scope="scope-0") == PEOPLE[0][2]
+    assert guard.unmask(odd[0][0][1], scope="scope-1") == PEOPLE[0][2]
+    assert guard.unmask(even[0][0][1], scope="scope-x") == even[0][0][1]  # a scope that never issued it
