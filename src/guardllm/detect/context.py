@@ -13,6 +13,8 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 
+from guardllm.detect import names
+
 Cand = tuple[str, int, int, float, str]
 
 
@@ -600,6 +602,7 @@ def find_persons(
             and text[last_end:s].strip(" \t") in (",", "and", "&", ", and", ";", "/")
         ):
             score = 0.6  # "Attendees: Ana Lima, Kofi Mensah and Li Wei": a list goes on naming people
+        s, score = names.rescore(text, lower, s, e, score)  # "Send Priya Raghunathan", "email Dana Whitfield"
         if score >= 0.5:
             out.append(("PERSON", s, e, score, "person-context"))
             last_end = e
@@ -637,6 +640,7 @@ def find_persons(
         m = _LAST_FIRST.match(text, p)
         if m and not is_stop(m.group(1)) and not is_stop(m.group(2)):
             out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
+    names.find_single(text, lower, out, toks)  # "Hi Tom,", "@Lindiwe", "ping Rasmus about"
 
 
 _LOWER_NAME = re.compile(
