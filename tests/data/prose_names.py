@@ -1,6 +1,6 @@
 """Turn prose_names.txt ([[Name]] markup, one sentence a line) into labelled records.
 
-``python tests/data/prose_names.py > tests/data/prose_names.jsonl`` writes the corpus in the format of
+``python tests/data/prose_names.py > tests/data/prose_names.jsonl`` writes the three files in the format of
 /work/shared/eval (``{"id", "genre", "text", "spans"}``) so the shared scorer can read it too.
 """
 
@@ -69,5 +69,7 @@ def score(recs: list[dict], scan) -> dict:
 
 
 if __name__ == "__main__":
-    for rec in load():
-        print(json.dumps(rec, ensure_ascii=False))
+    for name in ("prose_names.txt", "prose_names_holdout.txt", "prose_names_holdout2.txt"):
+        for rec in load(name):
+            rec["id"] = f"{name.split('.')[0]}-{rec['id'].split('-')[-1]}"
+            print(json.dumps(rec, ensure_ascii=False))

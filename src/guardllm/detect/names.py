@@ -61,7 +61,8 @@ _WORD_SURNAMES = frozenset(
     rich may street lane fox wolf bird love moon star rose field banks house mills ford grant mark wells chase
     morgan stanley jordan dallas austin power little small short strong sharp hunt miller walker carter parker
     mason hunter turner cooper porter fisher taylor bishop knight page frost snow winter summers day rice bush
-    gates jobs ball law best hope christian ruby""".split()
+    gates jobs ball law best hope christian ruby reed weber booker fuller homer decker lister chester browning
+    golding harding fielding clement fields brooks woods hills waters rivers powers lord""".split()
 )
 # Common surnames across cultures: evidence for the last word of a candidate.
 _SURNAMES = frozenset(
@@ -132,11 +133,14 @@ _BEFORE = frozenset(
     page paged alert alerted escalate escalated assign assigned reassign reassigned nominate nominated hire hired
     onboard onboarded interview interviewed promote promoted thank-you hi hello hey dear morning afternoon
     evening yo ty thx sorry cheers regards best bye
-    to by from with for per w/ via on and or of about like including incl cc: than behind beside
+    to by from with for per w/ via and including incl cc:
     attending daughter son wife husband mother father brother sister nurse doctor dr physician patient pt
     customer client caller user member owner lead champion facilitator host presenter speaker organizer
     reporter maintainer author reviewer approver assignee requester present attendees participants action
-    ai decision contact manager colleague teammate boss intern engineer agent rep representative
+    ai decision contact manager colleague teammate boss intern engineer agent rep representative chair
+    chairperson secretary treasurer coordinator sponsor stakeholder taker scribe moderator mentor coach trainer
+    instructor teacher tutor advisor adviser consultant architect designer developer analyst administrator
+    director vp ceo cto cfo coo cio ciso founder cofounder co-founder president chairman apologies
     signed approved submitted reported requested created prepared written handled reviewed raised closed led
     taken owned opened filed logged noted confirmed declined cancelled canceled""".split()
 )
@@ -145,7 +149,7 @@ _AFTER = frozenset(
     """is was will would can could should has had have and or said says asked asks wants wanted needs needed
     prefers preferred replied replies wrote writes joined joins left leaves raised raises shared shares presented
     presents pushed pushes signed signs demoed approved approves confirmed confirms called calls phoned emailed
-    emailes texted mentioned mentions noted notes agreed agrees reported reports requested requests submitted
+    emails texted to mentioned mentions noted notes agreed agrees reported reports requested requests submitted
     submits owns owned took takes gave gives sent sends made makes broke breaks fixed fixes reviewed reviews
     declined declines accepted accepts cancelled canceled churned thinks thought knows knew told tells suggested
     suggests recommended recommends complained complains disputed disputes paid pays owes ordered orders
@@ -176,7 +180,12 @@ _GREETINGS = (
     "soon",
     "regards",
     "best",
+    "ok",
+    "okay",
+    "sure",
+    "oh",
 )
+_FILLERS = ("again ", "aboard ", "back ", "so much ", "a lot ", "also ", "everyone and ", "both ")
 _NAME_END = ",!.?:;)\n\r"
 
 
@@ -227,6 +236,63 @@ def _surname_like(word: str) -> bool:
     )
 
 
+_DERIVED = (
+    "tion",
+    "tions",
+    "sion",
+    "sions",
+    "ment",
+    "ments",
+    "ness",
+    "ship",
+    "ships",
+    "ism",
+    "ity",
+    "ities",
+    "able",
+    "ible",
+    "ful",
+    "less",
+    "ization",
+    "isation",
+    "ology",
+    "ware",
+)
+
+
+def _is_common(f: str, common: frozenset[str]) -> bool:
+    """``f`` (folded) is an everyday word, inflected forms included ("maintainers", "processed", "rotation")."""
+    if f in common:
+        return True
+    n = len(f)
+    if n < 4:
+        return False
+    if f[-1] == "s" and (
+        f[:-1] in common
+        or (f[-2] == "e" and f[:-2] in common)
+        or (f[-3:] == "ies" and f[:-3] + "y" in common)
+    ):
+        return True
+    if n >= 7 and f.endswith(_DERIVED):
+        return True  # no given name or surname ends in -tion, -ment, -ness, -ship...
+    if f.endswith("ed"):
+        return f[:-2] in common or f[:-1] in common or (f[-3] == f[-4] and f[:-3] in common)
+    if f.endswith("ing") and n >= 6:
+        return f[:-3] in common or f[:-3] + "e" in common or (f[-4] == f[-5] and f[:-4] in common)
+    if f.endswith("ly") and n >= 6:
+        return f[:-2] in common or f[:-2].endswith(("ful", "al", "ous", "ive", "ent", "ant"))
+    if f.endswith("er") and n >= 5:
+        return f[:-2] in common or f[:-1] in common
+    return False
+
+
+def _sentence_start(text: str, i: int) -> bool:
+    j = i
+    while j > 0 and text[j - 1] in " \t":
+        j -= 1
+    return j == 0 or text[j - 1] in "\n\r.!?:;-–—*>(\"'#/"
+
+
 def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, float]:
     """Peel everyday words off the front of a candidate name ``text[s:e]`` and score it again.
 
@@ -235,17 +301,23 @@ def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, f
     given, common, _ = _lexicons()
     if score >= 0.6:
         sp = text.find(" ", s, e)
-        w0 = text[s : sp if sp != -1 else e]
-        if _fold(w0) not in common:
+        if not _is_common(_fold(text[s : sp if sp != -1 else e]), common):
             return s, score  # already a name and nothing to peel: the common case, kept cheap
     words = _caps(text, s, e)
     if not words:
         return s, score
     peeled = ""
-    # "Send Priya Raghunathan", "Refund Dana Whitfield": a capitalised everyday word glued to a name.
+    # "Send Priya Raghunathan", "Refund Dana Whitfield": a capitalised everyday word glued to the front of a
+    # name, at the start of a sentence ("the Royal Albert Hall" keeps its first word, and so stays no name).
     while len(words) > 2:
         w0 = _fold(text[words[0][0] : words[0][1]])
-        if w0 not in common or (w0 in given and _fold(text[words[1][0] : words[1][1]]) not in given):
+        if w0 in _BEFORE and w0 not in given:
+            pass  # "Pt Harold Jennings", "Chair Rotimi Alakija": a role or verb glued to the front
+        elif not _is_common(w0, common) or (
+            w0 in given and _fold(text[words[1][0] : words[1][1]]) not in given
+        ):
+            break
+        elif not (peeled or _sentence_start(text, words[0][0])):
             break
         peeled = w0
         words.pop(0)
@@ -253,25 +325,26 @@ def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, f
         s = words[0][0]
     folded = [_fold(text[a:b]) for a, b in words]
     first_given = folded[0] in given
-    first_ok = folded[0] not in common or first_given
-    rest_ok = all(f not in common or (first_given and f in _WORD_SURNAMES) for f in folded[1:])
+    first_ok = first_given or not _is_common(folded[0], common)
+    rest_ok = all(not _is_common(f, common) or (first_given and f in _WORD_SURNAMES) for f in folded[1:])
     if not (first_ok and rest_ok):
-        if score >= 0.5 and score < 0.85 and all(f in common for f in folded) and not first_given:
-            # "thanks Stack Overflow", "to Tier Two": every word is an everyday word or a brand.
+        if score >= 0.5 and not first_given and all(_is_common(f, common) for f in folded):
+            # "thanks Stack Overflow", "to Tier Two", "spoke to Wells Fargo": only everyday words and brands.
             return s, 0.0
         return s, score
     if score >= 0.6 or len(words) < 2:
         return s, score
     before = peeled or _word_before(lower, s)
-    last = text[words[-1][0] : words[-1][1]]
     if before in _BEFORE or (s > 0 and text[s - 1] == "@"):
         return s, 0.6
-    if first_given and len(folded[0]) >= 2 and folded[0] not in common:
+    if first_given and len(folded[0]) >= 2:
         return s, 0.6
     after = _word_after(text, e)
-    if after in _AFTER or (after.endswith("ed") and len(after) > 4):
+    if after in _AFTER or (
+        len(after) > 4 and (after.endswith("ed") or (after[-1] == "s" and _is_common(after, common)))
+    ):
         return s, 0.6
-    if _surname_like(last):
+    if _surname_like(text[words[-1][0] : words[-1][1]]):
         return s, max(score, 0.55)
     return s, score
 
@@ -281,8 +354,8 @@ def _single_ok(word: str, given: frozenset[str], common: frozenset[str], *, need
     if context.is_stop(word) or len(f) < 2:
         return False
     if f in given:
-        return f not in common or not need_given
-    return not need_given and f not in common
+        return not need_given or not _is_common(f, common)
+    return not need_given and not _is_common(f, common)
 
 
 def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
@@ -311,6 +384,14 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
     def _after_greeting(q: int) -> None:
         while q < n and text[q] in " \t,\n\r":
             q += 1
+        for filler in _FILLERS:  # "Thanks again Giancarlo!", "thank you so much Ana"
+            if lower.startswith(filler, q) or (
+                lower.startswith(filler[:-1], q) and lower[q + len(filler) - 1 : q + len(filler)] in (",", "")
+            ):
+                q += len(filler) - 1
+                while q < n and text[q] in " \t,":
+                    q += 1
+                break
         while True:
             sp = single_at(q)
             if sp is None:
@@ -347,7 +428,7 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
                 folded = [_fold(w) for w in m.group().split() if w[:1].isupper()]
                 if (
                     folded
-                    and all(f not in common or f in given for f in folded)
+                    and all(f in given or not _is_common(f, common) for f in folded)
                     and not context.is_stop(m.group())
                 ):
                     add(m.start(), m.end(), 0.6)
