@@ -384,14 +384,18 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
     def _after_greeting(q: int) -> None:
         while q < n and text[q] in " \t,\n\r":
             q += 1
-        for filler in _FILLERS:  # "Thanks again Giancarlo!", "thank you so much Ana"
-            if lower.startswith(filler, q) or (
-                lower.startswith(filler[:-1], q) and lower[q + len(filler) - 1 : q + len(filler)] in (",", "")
-            ):
-                q += len(filler) - 1
-                while q < n and text[q] in " \t,":
-                    q += 1
-                break
+        if q >= n:
+            return
+        if text[q].islower():
+            for filler in _FILLERS:  # "Thanks again Giancarlo!", "thank you so much Ana"
+                if lower.startswith(filler, q) or (
+                    lower.startswith(filler[:-1], q)
+                    and lower[q + len(filler) - 1 : q + len(filler)] in (",", "")
+                ):
+                    q += len(filler) - 1
+                    while q < n and text[q] in " \t,":
+                        q += 1
+                    break
         while True:
             sp = single_at(q)
             if sp is None:
@@ -443,12 +447,13 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
             i = text.find(name)
             while i != -1:
                 b = i + len(name)
-                _given_alone(text, lower, i, b, add)
+                if i not in found:
+                    _given_alone(text, lower, i, b, add)
                 i = text.find(name, b)
     else:
         # Many names in a long text: one pass over capitalised words instead of one pass per name.
         for m in _CAP_WORD.finditer(text):
-            if m.group() in hits:
+            if m.group() in hits and m.start() not in found:
                 _given_alone(text, lower, m.start(), m.end(), add)
 
 
