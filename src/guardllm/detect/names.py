@@ -119,7 +119,7 @@ _SURNAMES = frozenset(
 _SURNAME_SHAPE = re.compile(
     r"(?:sson|son|sen|quez|ski|ska|sky|cki|cka|wicz|czyk|ova|ov|eva|ev|enko|chuk|yuk|ian|yan|escu|eanu|opoulos"
     r"|poulos|akis|idis|ini|elli|etti|otti|ucci|berg|stein|mann|feld|baum|ovic|evic|vic|shvili|dze|oglu|zadeh"
-    r"|pour|wala|appa|kar|ez|es|ian|uddin|ullah|adze|yev|yeva|ko|ak|ek|ik|ić|ová|ski)$"
+    r"|pour|wala|appa|kar|ez|ian|uddin|ullah|adze|yev|yeva|ko|ak|ek|ik|ić|ová|ski)$"
 )
 _SURNAME_PREFIX = ("Mc", "Mac", "O'", "O’", "Fitz", "Al-", "El-", "Abu", "Ben-", "Van ", "Von ", "De ")
 
@@ -143,6 +143,9 @@ _BEFORE = frozenset(
     director vp ceo cto cfo coo cio ciso founder cofounder co-founder president chairman apologies
     signed approved submitted reported requested created prepared written handled reviewed raised closed led
     taken owned opened filed logged noted confirmed declined cancelled canceled""".split()
+)
+_WEAK_BEFORE = frozenset(
+    ("to", "by", "from", "with", "for", "per", "via", "w/", "and", "including", "incl", "cc:")
 )
 # A word right after a name that says it is a person doing something.
 _AFTER = frozenset(
@@ -293,6 +296,27 @@ def _sentence_start(text: str, i: int) -> bool:
     return j == 0 or text[j - 1] in "\n\r.!?:;-–—*>(\"'#/"
 
 
+_FUNCTION_WORDS = frozenset(("the", "and", "for", "with", "from", "into", "onto", "via", "per", "and", "see"))
+
+
+def _in_prose(text: str, s: int, e: int) -> bool:
+    """``text[s:e]`` sits in a sentence, not in a Title Case heading, a link or emphasis markup."""
+    if s > 0 and text[s - 1] in "*`[_<|#":
+        return False
+    if e < len(text) and text[e] in "*`]_>|":
+        return False
+    if text[e : e + 1] in (".", ",", ";", "?", "!") and text[e + 1 : e + 2] in ("", " ", "\n", "\r"):
+        return True
+    lo = text.rfind("\n", max(0, s - 120), s) + 1 or max(0, s - 120)
+    hi = text.find("\n", e, e + 120)
+    hi = e + 120 if hi == -1 else hi
+    for w in (text[lo:s] + " " + text[e:hi]).split():
+        w = w.strip(".,;:!?()\"'")
+        if len(w) >= 3 and w.isalpha() and w.islower() and w not in _FUNCTION_WORDS:
+            return True
+    return False
+
+
 def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, float]:
     """Peel everyday words off the front of a candidate name ``text[s:e]`` and score it again.
 
@@ -335,16 +359,22 @@ def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, f
     if score >= 0.6 or len(words) < 2:
         return s, score
     before = peeled or _word_before(lower, s)
-    if before in _BEFORE or (s > 0 and text[s - 1] == "@"):
+    if (before in _BEFORE and before not in _WEAK_BEFORE) or (s > 0 and text[s - 1] == "@"):
         return s, 0.6
     if first_given and len(folded[0]) >= 2:
+        return s, 0.6
+    last = text[words[-1][0] : words[-1][1]]
+    if before in _WEAK_BEFORE and (_surname_like(last) or (before != "and" and _in_prose(text, s, e))):
+        # A preposition is weak evidence: "Sessions with Cookie Persistence" (a heading) and
+        # "alternative to **Universal Charset Detector**" (markup) are no names; "Thanks to Ottoline
+        # Marsh for the slides." is.
         return s, 0.6
     after = _word_after(text, e)
     if after in _AFTER or (
         len(after) > 4 and (after.endswith("ed") or (after[-1] == "s" and _is_common(after, common)))
     ):
         return s, 0.6
-    if _surname_like(text[words[-1][0] : words[-1][1]]):
+    if _surname_like(last):
         return s, max(score, 0.55)
     return s, score
 
@@ -428,7 +458,7 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
             and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "._-"))
         ):
             m = context.NAME.match(text, i + 1)
-            if m:
+            if m and not (m.end() < n and (text[m.end()].isalnum() or text[m.end()] in "-_")):
                 folded = [_fold(w) for w in m.group().split() if w[:1].isupper()]
                 if (
                     folded
