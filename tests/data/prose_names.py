@@ -69,7 +69,12 @@ def score(recs: list[dict], scan) -> dict:
 
 
 if __name__ == "__main__":
-    for name in ("prose_names.txt", "prose_names_holdout.txt", "prose_names_holdout2.txt"):
+    for name in (
+        "prose_names.txt",
+        "prose_names_holdout.txt",
+        "prose_names_holdout2.txt",
+        "prose_names_holdout3.txt",
+    ):
         for rec in load(name):
             rec["id"] = f"{name.split('.')[0]}-{rec['id'].split('-')[-1]}"
             print(json.dumps(rec, ensure_ascii=False))

@@ -188,6 +188,8 @@ _GREETINGS = (
     "sure",
     "oh",
 )
+# Every greeting is also a word before a name ("Congratulations Temperance Oakes").
+_BEFORE = _BEFORE | frozenset(g.split()[-1] for g in _GREETINGS)
 _FILLERS = ("again ", "aboard ", "back ", "so much ", "a lot ", "also ", "everyone and ", "both ")
 _NAME_END = ",!.?:;)\n\r"
 
