@@ -13,8 +13,6 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 
-from guardllm.detect import names
-
 Cand = tuple[str, int, int, float, str]
 
 
@@ -904,3 +902,7 @@ def find_addresses(text: str, lower: str, out: list[Cand], toks: frozenset[str] 
     if "APO" in text or "FPO" in text or "DPO" in text:
         for m in _PO_BOX.finditer(text):
             out.append(("LOCATION", m.start(), m.end(), 0.8, "address-mil"))
+
+
+# Last: names.py builds on this module (its lexicons extend STOP and FIRST_NAMES, its greetings are a Family).
+from guardllm.detect import names  # noqa: E402

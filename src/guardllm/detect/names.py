@@ -39,7 +39,7 @@ def _read_words(name: str) -> frozenset[str]:
 
 
 def _lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(given names, common words, Title-case given names), loaded on first use."""
+    """(given names, common words, Title-case given names), loaded once (at import, see the end of this module)."""
     global _LEX
     lex = _LEX
     if lex is None:
@@ -50,6 +50,10 @@ def _lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
                 title = frozenset(g.title() for g in given if len(g) >= 3 and g not in common)
                 global _GREETING_FAMILY
                 _GREETING_FAMILY = context.Family(_GREETINGS)
+                # When the engine reduces a text's words to the trigger vocabulary, given names must be in it.
+                vocab = getattr(context, "_VOCAB", None)
+                if vocab is not None:
+                    vocab.update(title)
                 _LEX = (given, common, title)
             lex = _LEX
     return lex
@@ -509,3 +513,8 @@ def _given_alone(text: str, lower: str, i: int, b: int, add) -> None:
         or (text[b : b + 1] == "," and before in ("", "\n"))
     ):
         add(i, b, 0.6)
+
+
+# Loaded at import, not on first use: a Family and the given names must be in the trigger vocabulary
+# before the first text's words are reduced to it (a few milliseconds, once).
+_lexicons()
