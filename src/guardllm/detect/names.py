@@ -422,7 +422,7 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
             q += 1
         if q >= n:
             return
-        if text[q].islower():
+        if text[q] in "abse":  # the first letters of _FILLERS
             for filler in _FILLERS:  # "Thanks again Giancarlo!", "thank you so much Ana"
                 if lower.startswith(filler, q) or (
                     lower.startswith(filler[:-1], q)
@@ -477,8 +477,8 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
     hits = title & toks
     if not hits:
         return
-    if len(hits) * n <= _FIND_BUDGET:
-        # Few names in a short text: str.find per name is the cheapest way to their positions.
+    if len(hits) <= _FIND_NAMES:
+        # A few distinct names: str.find per name (a C scan) is the cheapest way to their positions.
         for name in hits:
             i = text.find(name)
             while i != -1:
@@ -487,13 +487,13 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
                     _given_alone(text, lower, i, b, add)
                 i = text.find(name, b)
     else:
-        # Many names in a long text: one pass over capitalised words instead of one pass per name.
+        # Many distinct names: one pass over capitalised words instead of one pass per name.
         for m in _CAP_WORD.finditer(text):
             if m.group() in hits and m.start() not in found:
                 _given_alone(text, lower, m.start(), m.end(), add)
 
 
-_FIND_BUDGET = 1 << 16
+_FIND_NAMES = 48
 _CAP_WORD = re.compile(r"[A-Z][a-z]+")
 
 
