@@ -271,6 +271,19 @@ _DERIVED = (
 
 def _is_common(f: str, common: frozenset[str]) -> bool:
     """``f`` (folded) is an everyday word, inflected forms included ("maintainers", "processed", "rotation")."""
+    hit = _COMMON_CACHE.get(f)
+    if hit is None:
+        hit = _is_common_uncached(f, common)
+        if len(_COMMON_CACHE) < 65536:
+            _COMMON_CACHE[f] = hit
+    return hit
+
+
+_COMMON_CACHE: dict[str, bool] = {}
+
+
+def _is_common_uncached(f: str, common: frozenset[str]) -> bool:
+    """``f`` (folded) is an everyday word, inflected forms included ("maintainers", "processed", "rotation")."""
     if f in common:
         return True
     n = len(f)
@@ -333,6 +346,13 @@ def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, f
         sp = text.find(" ", s, e)
         if not _is_common(_fold(text[s : sp if sp != -1 else e]), common):
             return s, score  # already a name and nothing to peel: the common case, kept cheap
+    elif score < 0.5:
+        # Nothing to drop, and no name ends in an everyday word ("Quarterly Goals Review"): decided on
+        # the last word alone, which is most of the capitalised runs in Title Case text.
+        sp = text.rfind(" ", s, e)
+        last = _fold(text[sp + 1 if sp != -1 else s : e])
+        if last not in _WORD_SURNAMES and _is_common(last, common):
+            return s, score
     words = _caps(text, s, e)
     if not words:
         return s, score
