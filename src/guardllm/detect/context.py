@@ -635,6 +635,7 @@ def find_persons(
             and text[last_end:s].strip(" \t") in (",", "and", "&", ", and", ";", "/")
         ):
             score = 0.6  # "Attendees: Ana Lima, Kofi Mensah and Li Wei": a list goes on naming people
+        s, score = names.rescore(text, lower, s, e, score)  # "Send Priya Raghunathan", "email Dana Whitfield"
         if score >= 0.5:
             out.append(("PERSON", s, e, score, "person-context"))
             last_end = e
@@ -663,6 +664,7 @@ def find_persons(
         m = _LAST_FIRST.match(text, p)
         if m and not is_stop(m.group(1)) and not is_stop(m.group(2)):
             out.append(("PERSON", m.start(1), m.end(2), 0.8, "person-context"))
+    names.find_single(text, lower, out, toks)  # "Hi Tom,", "@Lindiwe", "ping Rasmus about"
 
 
 _TITLE_HINTS = ("Mr", "Ms", "Mx", "Dr", "Prof", "Miss", "Mme", "Herr", "Frau")
@@ -944,3 +946,7 @@ def find_addresses(text: str, lower: str, out: list[Cand], toks: frozenset[str] 
     if "APO" in text or "FPO" in text or "DPO" in text:
         for m in _PO_BOX.finditer(text):
             out.append(("LOCATION", m.start(), m.end(), 0.8, "address-mil"))
+
+
+# Last: names.py builds on this module (its lexicons extend STOP and FIRST_NAMES, its greetings are a Family).
+from guardllm.detect import names  # noqa: E402

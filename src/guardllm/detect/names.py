@@ -1,0 +1,540 @@
+"""Person names in free prose: the phrasings that :func:`guardllm.detect.context.find_persons` misses.
+
+``find_persons`` finds a name from a trigger right before it ("my name is", "Dear", "Patient:") or an
+email that spells it.  Prose addresses people in more ways: "Please email Dana Whitfield", "Send Priya
+Raghunathan the report" (a capitalised verb glued to the front of the name), "Hi Tom,", "@Nadia",
+"Tariq Haddad approved the budget".  This module adds that evidence in two cheap hooks:
+
+* :func:`rescore` looks again at every capitalised word sequence ``find_persons`` has already found:
+  it peels capitalised everyday words off the front ("Refund Dana Whitfield" -> "Dana Whitfield") and
+  scores the rest by the word before it, the word after it, a given-name lexicon and surname shape;
+  a sequence made only of everyday words ("Wells Fargo", "Tier Two") is dropped.
+* :func:`find_single` finds one-word names ("Hi Tom,", "thanks Kenji!", "@Lindiwe", "Rohan: merged")
+  from anchors that a set test on the text's words finds without another full regex pass.
+
+Both lexicons (``data/given_names.txt``, ``data/common_words.txt``) are weak evidence, loaded once on
+first use; about a fifth of real names are in no list, so context alone must be able to carry a name.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from importlib.resources import files
+
+from guardllm.detect import context
+
+__all__ = ["find_single", "rescore"]
+
+Cand = tuple[str, int, int, float, str]
+
+_LOCK = threading.Lock()
+_LEX: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
+_GREETING_FAMILY: context.Family | None = None
+
+
+def _read_words(name: str) -> frozenset[str]:
+    text = files("guardllm.data").joinpath(name).read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+def _lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(given names, common words, Title-case given names), loaded once (at import, see the end of this module)."""
+    global _LEX
+    lex = _LEX
+    if lex is None:
+        with _LOCK:
+            if _LEX is None:
+                given = _read_words("given_names.txt") | context.FIRST_NAMES
+                common = _read_words("common_words.txt") | context.STOP
+                title = frozenset(g.title() for g in given if len(g) >= 3 and g not in common)
+                global _GREETING_FAMILY
+                _GREETING_FAMILY = context.Family(_GREETINGS)
+                # When the engine reduces a text's words to the trigger vocabulary, given names must be in it.
+                vocab = getattr(context, "_VOCAB", None)
+                if vocab is not None:
+                    vocab.update(title)
+                _LEX = (given, common, title)
+            lex = _LEX
+    return lex
+
+
+# Surnames that are also everyday words: fine as the last word after a known given name ("Alice Young").
+_WORD_SURNAMES = frozenset(
+    """young green white black brown park hill wood king long bell ward stone price cook baker hall north west
+    rich may street lane fox wolf bird love moon star rose field banks house mills ford grant mark wells chase
+    morgan stanley jordan dallas austin power little small short strong sharp hunt miller walker carter parker
+    mason hunter turner cooper porter fisher taylor bishop knight page frost snow winter summers day rice bush
+    gates jobs ball law best hope christian ruby reed weber booker fuller homer decker lister chester browning
+    golding harding fielding clement fields brooks woods hills waters rivers powers lord""".split()
+)
+# Common surnames across cultures: evidence for the last word of a candidate.
+_SURNAMES = frozenset(
+    """smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez lopez gonzalez wilson
+    anderson thomas taylor moore jackson martin lee perez thompson white harris sanchez clark ramirez lewis robinson
+    walker young allen king wright scott torres nguyen hill flores green adams nelson baker hall rivera campbell
+    mitchell carter roberts gomez phillips evans turner diaz parker cruz edwards collins reyes stewart morris
+    morales murphy cook rogers gutierrez ortiz morgan cooper peterson bailey reed kelly howard ramos kim cox ward
+    richardson watson brooks chavez wood james bennett gray mendoza ruiz hughes price alvarez castillo sanders
+    patel myers long ross foster jimenez powell jenkins perry russell sullivan bell coleman butler henderson barnes
+    gonzales fisher vasquez simmons romero jordan patterson alexander hamilton graham reynolds griffin wallace
+    moreno west cole hayes bryant herrera gibson ellis tran medina aguilar stevens murray ford castro marshall owens
+    harrison fernandez mcdonald woods washington kennedy wells vargas henry chen freeman webb tucker guzman burns
+    crawford olson simpson porter hunter gordon mendez silva shaw snyder mason dixon munoz hunt hicks holmes palmer
+    wagner black robertson boyd rose stone salazar fox warren mills meyer rice schmidt garza daniels ferguson
+    nichols stephens soto weaver ryan gardner payne grant dunn kelley spencer hawkins arnold pierce vazquez hansen
+    peters santos hart bradley knight elliott cunningham duncan armstrong hudson carroll lane riley andrews
+    singh kumar sharma gupta shah khan ali ahmed hussain iqbal malik chaudhry siddiqui qureshi rahman hossain
+    reddy rao nair menon pillai iyer iyengar krishnan subramaniam venkatesan das bose banerjee chatterjee mukherjee
+    sen ghosh dutta joshi desai mehta verma agarwal jain kapoor malhotra chopra bhatt pandey mishra tiwari yadav
+    wang li zhang liu yang huang zhao wu zhou xu sun ma zhu hu guo he lin luo gao zheng liang xie song tang han
+    feng deng cao peng zeng xiao tian dong pan yuan cai jiang yu du ye cheng wei su lu ding ren shen yao lu jiang
+    wong chan leung cheung lau ng ho tsang chow lam yip kwok
+    park choi jung kang cho yoon jang lim shin han oh seo kwon hwang ahn song hong jeon ko moon yang son baek
+    tanaka suzuki sato watanabe takahashi ito yamamoto nakamura kobayashi kato yoshida yamada sasaki yamaguchi
+    matsumoto inoue kimura hayashi shimizu yamazaki mori abe ikeda hashimoto ishikawa ogawa fujita okada goto
+    hasegawa murakami kondo ishii saito sakamoto endo aoki fujii nishimura fukuda ota miura okamoto matsuda
+    pham hoang huynh phan vu vo dang bui do ho ngo duong ly trinh dinh
+    muller mueller schmidt schneider fischer weber meyer wagner becker schulz hoffmann schafer koch bauer richter
+    klein wolf schroder neumann schwarz zimmermann braun kruger hofmann hartmann lange schmitt werner krause
+    meier lehmann schmid schulze maier kohler herrmann konig walter huber kaiser fuchs peters lang scholz vogel
+    jansen de jong van dijk bakker visser smit meijer de boer mulder bos vos peeters janssens maes
+    rossi russo ferrari esposito bianchi romano colombo ricci marino greco bruno gallo conti de luca mancini costa
+    giordano rizzo lombardi moretti barbieri fontana santoro mariani rinaldi caruso ferrara galli martini leone
+    silva santos oliveira souza pereira costa ferreira rodrigues almeida nascimento lima araujo fernandes carvalho
+    gomes martins rocha ribeiro alves monteiro mendes barros freitas barbosa pinto moura cavalcanti dias castro
+    dubois durand lefebvre leroy moreau simon laurent michel garcia david bertrand roux vincent fournier morel
+    girard andre mercier dupont lambert bonnet francois martinez legrand garnier faure rousseau blanc guerin
+    nowak kowalski wisniewski wojcik kowalczyk kaminski lewandowski zielinski szymanski wozniak dabrowski kozlowski
+    jankowski mazur krawczyk piotrowski grabowski nowakowski pawlowski michalski
+    ivanov smirnov kuznetsov popov vasiliev petrov sokolov mikhailov novikov fedorov morozov volkov alekseev
+    lebedev semenov egorov pavlov kozlov stepanov nikolaev orlov andreev makarov nikitin zakharov
+    okafor okeke okonkwo eze nwosu adeyemi adebayo ogunleye olawale mensah owusu boateng asante osei appiah
+    addo agyeman diallo traore ndiaye diop sow ba toure keita kamara conteh mwangi kamau otieno ochieng odhiambo
+    kariuki wanjiku dlamini nkosi khumalo ndlovu mokoena mthembu zulu sithole moyo ncube
+    cohen levi mizrahi peretz biton friedman katz shapiro goldberg rosenberg klein
+    yilmaz kaya demir sahin celik yildiz yildirim ozturk aydin ozdemir arslan dogan kilic aslan
+    hosseini mohammadi ahmadi rezaei karimi moradi jafari rahimi mousavi tehrani
+    murphy kelly obrien byrne ryan walsh oconnor mccarthy doyle gallagher kennedy lynch quinn
+    jensen nielsen hansen pedersen andersen christensen larsen sorensen rasmussen johansson karlsson nilsson
+    eriksson larsson olsson persson svensson gustafsson lindberg lindqvist berg haugen johansen olsen
+    papadopoulos georgiou dimitriou nikolaou""".split()
+)
+_SURNAME_SHAPE = re.compile(
+    r"(?:sson|son|sen|quez|ski|ska|sky|cki|cka|wicz|czyk|ova|ov|eva|ev|enko|chuk|yuk|ian|yan|escu|eanu|opoulos"
+    r"|poulos|akis|idis|ini|elli|etti|otti|ucci|berg|stein|mann|feld|baum|ovic|evic|vic|shvili|dze|oglu|zadeh"
+    r"|pour|wala|appa|kar|ez|ian|uddin|ullah|adze|yev|yeva|ko|ak|ek|ik|ić|ová|ski)$"
+)
+_SURNAME_PREFIX = ("Mc", "Mac", "O'", "O’", "Fitz", "Al-", "El-", "Abu", "Ben-", "Van ", "Von ", "De ")
+
+# A word right before a name that says a person follows: verbs of addressing, prepositions, greetings, roles.
+_BEFORE = frozenset(
+    """email emailed e-mail mail mailed call called calling phone phoned ring rang ask asked asking tell told
+    ping pinged pinging cc cc'd bcc dm dm'd message messaged text texted remind reminded notify notified invite
+    invited thank thanked thanks meet met meeting contact contacted forward forwarded copy copied loop looped let
+    have had could can refund refunded pay paid send sent reach reached reaching brief briefed update updated
+    inform informed introduce introduced welcome welcomed congrats congratulate tag tagged mention mentioned
+    page paged alert alerted escalate escalated assign assigned reassign reassigned nominate nominated hire hired
+    onboard onboarded interview interviewed promote promoted thank-you hi hello hey dear morning afternoon
+    evening yo ty thx sorry cheers regards best bye
+    to by from with for per w/ via and including incl cc:
+    attending daughter son wife husband mother father brother sister nurse doctor dr physician patient pt
+    customer client caller user member owner lead champion facilitator host presenter speaker organizer
+    reporter maintainer author reviewer approver assignee requester present attendees participants action
+    ai decision contact manager colleague teammate boss intern engineer agent rep representative chair
+    chairperson secretary treasurer coordinator sponsor stakeholder taker scribe moderator mentor coach trainer
+    instructor teacher tutor advisor adviser consultant architect designer developer analyst administrator
+    director vp ceo cto cfo coo cio ciso founder cofounder co-founder president chairman apologies
+    signed approved submitted reported requested created prepared written handled reviewed raised closed led
+    taken owned opened filed logged noted confirmed declined cancelled canceled""".split()
+)
+_WEAK_BEFORE = frozenset(
+    ("to", "by", "from", "with", "for", "per", "via", "w/", "and", "including", "incl", "cc:")
+)
+# A word right after a name that says it is a person doing something.
+_AFTER = frozenset(
+    """is was will would can could should has had have and or said says asked asks wants wanted needs needed
+    prefers preferred replied replies wrote writes joined joins left leaves raised raises shared shares presented
+    presents pushed pushes signed signs demoed approved approves confirmed confirms called calls phoned emailed
+    emails texted to mentioned mentions noted notes agreed agrees reported reports requested requests submitted
+    submits owns owned took takes gave gives sent sends made makes broke breaks fixed fixes reviewed reviews
+    declined declines accepted accepts cancelled canceled churned thinks thought knows knew told tells suggested
+    suggests recommended recommends complained complains disputed disputes paid pays owes ordered orders
+    visited visits tolerated denies denied reports presented presents arrived arrives leads led manages managed
+    handles handled works worked met meets attended attends declined did does didn't doesn't won't can't isn't
+    wasn't hasn't cannot just also still may might must""".split()
+)
+_GREETINGS = (
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "thanks",
+    "thank you",
+    "ty",
+    "thx",
+    "cheers",
+    "morning",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "welcome",
+    "congrats",
+    "congratulations",
+    "sorry",
+    "yo",
+    "bye",
+    "soon",
+    "regards",
+    "best",
+    "ok",
+    "okay",
+    "sure",
+    "oh",
+)
+# Every greeting is also a word before a name ("Congratulations Temperance Oakes").
+_BEFORE = _BEFORE | frozenset(g.split()[-1] for g in _GREETINGS)
+_FILLERS = ("again ", "aboard ", "back ", "so much ", "a lot ", "also ", "everyone and ", "both ")
+_NAME_END = ",!.?:;)\n\r"
+
+
+def _fold(word: str) -> str:
+    return context.fold(word)
+
+
+def _caps(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """Spans of the capitalised words in ``text[s:e]`` (lower-case particles like "van" are skipped)."""
+    out = []
+    i = s
+    for w in text[s:e].split():
+        j = text.index(w, i)
+        i = j + len(w)
+        if w[:1].isupper():
+            out.append((j, i))
+    return out
+
+
+def _word_before(lower: str, s: int) -> str:
+    window = lower[max(0, s - 24) : s].rstrip(" \t:,-–—(\"'*_")
+    if not window:
+        return ""
+    if window.endswith("\n"):
+        return "\n"
+    parts = window.rsplit(None, 1)
+    return parts[-1] if parts else ""
+
+
+def _word_after(text: str, e: int) -> str:
+    """The next word when it is lower case (a verb after a name); '' otherwise."""
+    n = len(text)
+    i = e
+    while i < n and text[i] in " \t":
+        i += 1
+    if i == e or i >= n or not text[i].islower():
+        return ""
+    j = i
+    while j < n and (text[j].isalpha() or text[j] in "'’"):
+        j += 1
+    return text[i:j].replace("’", "'")
+
+
+def _surname_like(word: str) -> bool:
+    f = _fold(word)
+    return (
+        f in _SURNAMES or word.startswith(_SURNAME_PREFIX) or (len(f) >= 5 and bool(_SURNAME_SHAPE.search(f)))
+    )
+
+
+_DERIVED = (
+    "tion",
+    "tions",
+    "sion",
+    "sions",
+    "ment",
+    "ments",
+    "ness",
+    "ship",
+    "ships",
+    "ism",
+    "ity",
+    "ities",
+    "able",
+    "ible",
+    "ful",
+    "less",
+    "ization",
+    "isation",
+    "ology",
+    "ware",
+)
+
+
+def _is_common(f: str, common: frozenset[str]) -> bool:
+    """``f`` (folded) is an everyday word, inflected forms included ("maintainers", "processed", "rotation")."""
+    hit = _COMMON_CACHE.get(f)
+    if hit is None:
+        hit = _is_common_uncached(f, common)
+        if len(_COMMON_CACHE) < 65536:
+            _COMMON_CACHE[f] = hit
+    return hit
+
+
+_COMMON_CACHE: dict[str, bool] = {}
+
+
+def _is_common_uncached(f: str, common: frozenset[str]) -> bool:
+    """``f`` (folded) is an everyday word, inflected forms included ("maintainers", "processed", "rotation")."""
+    if f in common:
+        return True
+    n = len(f)
+    if n < 4:
+        return False
+    if f[-1] == "s" and (
+        f[:-1] in common
+        or (f[-2] == "e" and f[:-2] in common)
+        or (f[-3:] == "ies" and f[:-3] + "y" in common)
+    ):
+        return True
+    if n >= 7 and f.endswith(_DERIVED):
+        return True  # no given name or surname ends in -tion, -ment, -ness, -ship...
+    if f.endswith("ed"):
+        return f[:-2] in common or f[:-1] in common or (f[-3] == f[-4] and f[:-3] in common)
+    if f.endswith("ing") and n >= 6:
+        return f[:-3] in common or f[:-3] + "e" in common or (f[-4] == f[-5] and f[:-4] in common)
+    if f.endswith("ly") and n >= 6:
+        return f[:-2] in common or f[:-2].endswith(("ful", "al", "ous", "ive", "ent", "ant"))
+    if f.endswith("er") and n >= 5:
+        return f[:-2] in common or f[:-1] in common
+    return False
+
+
+def _sentence_start(text: str, i: int) -> bool:
+    j = i
+    while j > 0 and text[j - 1] in " \t":
+        j -= 1
+    return j == 0 or text[j - 1] in "\n\r.!?:;-–—*>(\"'#/"
+
+
+_FUNCTION_WORDS = frozenset(("the", "and", "for", "with", "from", "into", "onto", "via", "per", "and", "see"))
+
+
+def _in_prose(text: str, s: int, e: int) -> bool:
+    """``text[s:e]`` sits in a sentence, not in a Title Case heading, a link or emphasis markup."""
+    if s > 0 and text[s - 1] in "*`[_<|#":
+        return False
+    if e < len(text) and text[e] in "*`]_>|":
+        return False
+    if text[e : e + 1] in (".", ",", ";", "?", "!") and text[e + 1 : e + 2] in ("", " ", "\n", "\r"):
+        return True
+    lo = text.rfind("\n", max(0, s - 120), s) + 1 or max(0, s - 120)
+    hi = text.find("\n", e, e + 120)
+    hi = e + 120 if hi == -1 else hi
+    for w in (text[lo:s] + " " + text[e:hi]).split():
+        w = w.strip(".,;:!?()\"'")
+        if len(w) >= 3 and w.isalpha() and w.islower() and w not in _FUNCTION_WORDS:
+            return True
+    return False
+
+
+def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, float]:
+    """Peel everyday words off the front of a candidate name ``text[s:e]`` and score it again.
+
+    Returns the new start and score.  A score below the default threshold drops the candidate.
+    """
+    given, common, _ = _lexicons()
+    if score >= 0.6:
+        sp = text.find(" ", s, e)
+        if not _is_common(_fold(text[s : sp if sp != -1 else e]), common):
+            return s, score  # already a name and nothing to peel: the common case, kept cheap
+    elif score < 0.5:
+        # Nothing to drop, and no name ends in an everyday word ("Quarterly Goals Review"): decided on
+        # the last word alone, which is most of the capitalised runs in Title Case text.
+        sp = text.rfind(" ", s, e)
+        last = _fold(text[sp + 1 if sp != -1 else s : e])
+        if last not in _WORD_SURNAMES and _is_common(last, common):
+            return s, score
+    words = _caps(text, s, e)
+    if not words:
+        return s, score
+    peeled = ""
+    # "Send Priya Raghunathan", "Refund Dana Whitfield": a capitalised everyday word glued to the front of a
+    # name, at the start of a sentence ("the Royal Albert Hall" keeps its first word, and so stays no name).
+    while len(words) > 2:
+        w0 = _fold(text[words[0][0] : words[0][1]])
+        if w0 in _BEFORE and w0 not in given:
+            pass  # "Pt Harold Jennings", "Chair Rotimi Alakija": a role or verb glued to the front
+        elif not _is_common(w0, common) or (
+            w0 in given and _fold(text[words[1][0] : words[1][1]]) not in given
+        ):
+            break
+        elif not (peeled or _sentence_start(text, words[0][0])):
+            break
+        peeled = w0
+        words.pop(0)
+    if peeled:
+        s = words[0][0]
+    folded = [_fold(text[a:b]) for a, b in words]
+    first_given = folded[0] in given
+    first_ok = first_given or not _is_common(folded[0], common)
+    rest_ok = all(not _is_common(f, common) or (first_given and f in _WORD_SURNAMES) for f in folded[1:])
+    if not (first_ok and rest_ok):
+        if score >= 0.5 and not first_given and all(_is_common(f, common) for f in folded):
+            # "thanks Stack Overflow", "to Tier Two", "spoke to Wells Fargo": only everyday words and brands.
+            return s, 0.0
+        return s, score
+    if score >= 0.6 or len(words) < 2:
+        return s, score
+    before = peeled or _word_before(lower, s)
+    if (before in _BEFORE and before not in _WEAK_BEFORE) or (s > 0 and text[s - 1] == "@"):
+        return s, 0.6
+    if first_given and len(folded[0]) >= 2:
+        return s, 0.6
+    last = text[words[-1][0] : words[-1][1]]
+    if before in _WEAK_BEFORE and (_surname_like(last) or (before != "and" and _in_prose(text, s, e))):
+        # A preposition is weak evidence: "Sessions with Cookie Persistence" (a heading) and
+        # "alternative to **Universal Charset Detector**" (markup) are no names; "Thanks to Ottoline
+        # Marsh for the slides." is.
+        return s, 0.6
+    after = _word_after(text, e)
+    if after in _AFTER or (
+        len(after) > 4 and (after.endswith("ed") or (after[-1] == "s" and _is_common(after, common)))
+    ):
+        return s, 0.6
+    if _surname_like(last):
+        return s, max(score, 0.55)
+    return s, score
+
+
+def _single_ok(word: str, given: frozenset[str], common: frozenset[str], *, need_given: bool) -> bool:
+    f = _fold(word)
+    if context.is_stop(word) or len(f) < 2:
+        return False
+    if f in given:
+        return not need_given or not _is_common(f, common)
+    return not need_given and not _is_common(f, common)
+
+
+def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | None = None) -> None:
+    """One-word names: after a greeting, as an @mention, as a chat speaker, or a known given name in a
+    phrase that only a person fits ("ping Rasmus about", "Aarav is out sick")."""
+    if toks is None:
+        toks = context.tokens(text)
+    given, common, title = _lexicons()
+    n = len(text)
+    found: set[int] = set()
+
+    def single_at(q: int) -> tuple[int, int] | None:
+        if q >= n or not text[q].isupper():
+            return None
+        m = context.NAME.match(text, q)
+        if not m or " " in m.group() or "\t" in m.group():
+            return None
+        return m.start(), m.end()
+
+    def add(a: int, b: int, score: float) -> None:
+        if a not in found:
+            found.add(a)
+            out.append(("PERSON", a, b, score, "person-context"))
+
+    # Greetings and sign-offs: "Hi Tom,", "thanks Kenji!", "Cheers, Malak", "Hi Kwame and Adwoa,".
+    def _after_greeting(q: int) -> None:
+        while q < n and text[q] in " \t,\n\r":
+            q += 1
+        if q >= n:
+            return
+        if text[q] in "abse":  # the first letters of _FILLERS
+            for filler in _FILLERS:  # "Thanks again Giancarlo!", "thank you so much Ana"
+                if lower.startswith(filler, q) or (
+                    lower.startswith(filler[:-1], q)
+                    and lower[q + len(filler) - 1 : q + len(filler)] in (",", "")
+                ):
+                    q += len(filler) - 1
+                    while q < n and text[q] in " \t,":
+                        q += 1
+                    break
+        while True:
+            sp = single_at(q)
+            if sp is None:
+                return
+            a, b = sp
+            end_ok = b >= n or text[b] in _NAME_END or text.startswith((" -", " –", " —", " and "), b)
+            need_given = not end_ok
+            if not _single_ok(text[a:b], given, common, need_given=need_given):
+                return
+            add(a, b, 0.6)
+            if text.startswith(" and ", b):
+                q = b + 5
+            else:
+                return
+
+    assert _GREETING_FAMILY is not None  # built with the lexicons
+    for phrase in _GREETING_FAMILY.present(toks):
+        p = lower.find(phrase)
+        while p != -1:
+            q = p + len(phrase)
+            if (p == 0 or not lower[p - 1].isalnum()) and (q >= n or not lower[q].isalnum()):
+                _after_greeting(q)
+            p = lower.find(phrase, q)
+    # @mentions: "@Lindiwe pls approve", "@Nadia Rahman can you".
+    i = text.find("@")
+    while i != -1:
+        if (
+            i + 1 < n
+            and text[i + 1].isupper()
+            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "._-"))
+        ):
+            m = context.NAME.match(text, i + 1)
+            if m and not (m.end() < n and (text[m.end()].isalnum() or text[m.end()] in "-_")):
+                folded = [_fold(w) for w in m.group().split() if w[:1].isupper()]
+                if (
+                    folded
+                    and all(f in given or not _is_common(f, common) for f in folded)
+                    and not context.is_stop(m.group())
+                ):
+                    add(m.start(), m.end(), 0.6)
+        i = text.find("@", i + 1)
+    # A known given name on its own: "ping Rasmus about", "Rohan: merged", "Aarav is out sick".
+    hits = title & toks
+    if not hits:
+        return
+    if len(hits) <= _FIND_NAMES:
+        # A few distinct names: str.find per name (a C scan) is the cheapest way to their positions.
+        for name in hits:
+            i = text.find(name)
+            while i != -1:
+                b = i + len(name)
+                if i not in found:
+                    _given_alone(text, lower, i, b, add)
+                i = text.find(name, b)
+    else:
+        # Many distinct names: one pass over capitalised words instead of one pass per name.
+        for m in _CAP_WORD.finditer(text):
+            if m.group() in hits and m.start() not in found:
+                _given_alone(text, lower, m.start(), m.end(), add)
+
+
+_FIND_NAMES = 48
+_CAP_WORD = re.compile(r"[A-Z][a-z]+")
+
+
+def _given_alone(text: str, lower: str, i: int, b: int, add) -> None:
+    """Report the given name ``text[i:b]`` when it stands alone in a phrase that only a person fits."""
+    n = len(text)
+    if (i > 0 and text[i - 1].isalnum()) or (b < n and (text[b].isalnum() or text[b] in "-'’")):
+        return
+    if b + 1 < n and text[b] in " \t" and text[b + 1].isupper():
+        return  # the first word of a longer capitalised run: find_persons judged the whole run
+    before = _word_before(lower, i)
+    line_start = i == 0 or text[i - 1] == "\n"
+    if (
+        (before in _BEFORE and before != "\n")
+        or (line_start and text[b : b + 1] == ":")
+        or _word_after(text, b) in _AFTER
+        or (text[b : b + 1] == "," and before in ("", "\n"))
+    ):
+        add(i, b, 0.6)
+
+
+# Loaded at import, not on first use: a Family and the given names must be in the trigger vocabulary
+# before the first text's words are reduced to it (a few milliseconds, once).
+_lexicons()
