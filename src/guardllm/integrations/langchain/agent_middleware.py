@@ -51,6 +51,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from typing_extensions import NotRequired
 
+from guardllm.audit import run_context
 from guardllm.errors import BlockedError
 from guardllm.integrations.langchain._context import (
     CallContext,
@@ -309,20 +310,26 @@ class GuardMiddleware(AgentMiddleware):
         return response
 
     def wrap_model_call(self, request: ModelRequest, handler: Callable[[ModelRequest], Any]) -> Any:
-        masked, ctx, config = self._mask_request(request)
-        step = self._model_started(request, masked, ctx, config)
-        response = handler(self._stream_model(masked, ctx))
-        self._model_finished(step, self._run_id(request.state), response, ctx)
-        return self._restore(response, ctx)
+        # Every audit record of this step (mask, reveal, refuse, leak) names the agent's
+        # lineage run, so "what did run R reveal" is one audit query.
+        with run_context(self._run_id(request.state)):
+            masked, ctx, config = self._mask_request(request)
+            step = self._model_started(request, masked, ctx, config)
+            response = handler(self._stream_model(masked, ctx))
+            self._model_finished(step, self._run_id(request.state), response, ctx)
+            return self._restore(response, ctx)
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[Any]]
     ) -> Any:
-        masked, ctx, config = self._mask_request(request)
-        step = self._model_started(request, masked, ctx, config)
-        response = await handler(self._stream_model(masked, ctx))
-        self._model_finished(step, self._run_id(request.state), response, ctx)
-        return self._restore(response, ctx)
+        # Every audit record of this step (mask, reveal, refuse, leak) names the agent's
+        # lineage run, so "what did run R reveal" is one audit query.
+        with run_context(self._run_id(request.state)):
+            masked, ctx, config = self._mask_request(request)
+            step = self._model_started(request, masked, ctx, config)
+            response = await handler(self._stream_model(masked, ctx))
+            self._model_finished(step, self._run_id(request.state), response, ctx)
+            return self._restore(response, ctx)
 
     # -- tool calls --------------------------------------------------------------------------
     def _prepare_tool(self, request: Any) -> tuple[Any, CallContext, dict[str, Any], list[Any], list[Any]]:
@@ -443,42 +450,44 @@ class GuardMiddleware(AgentMiddleware):
         return GuardedToolError(f"{type(exc).__name__}: {masked}")
 
     def wrap_tool_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
-        try:
-            revealed_request, ctx, config, revealed, kept = self._prepare_tool(request)
-        except BlockedError as exc:
-            return self._blocked(request, exc, self._ctx(_config()))
-        self._note_facts(request, ctx, revealed, kept)
-        step = self._tool_started(request, ctx, config)
-        try:
-            result = handler(revealed_request)
-        except Exception as exc:
-            err = self._masked_error(exc, ctx)
-            if err is exc:
-                raise
-            raise err from None
-        try:
-            return self._tool_finished(request, result, ctx, step, revealed, kept)
-        except BlockedError as exc:
-            return self._blocked(request, exc, ctx)
+        with run_context(self._run_id(request.state)):
+            try:
+                revealed_request, ctx, config, revealed, kept = self._prepare_tool(request)
+            except BlockedError as exc:
+                return self._blocked(request, exc, self._ctx(_config()))
+            self._note_facts(request, ctx, revealed, kept)
+            step = self._tool_started(request, ctx, config)
+            try:
+                result = handler(revealed_request)
+            except Exception as exc:
+                err = self._masked_error(exc, ctx)
+                if err is exc:
+                    raise
+                raise err from None
+            try:
+                return self._tool_finished(request, result, ctx, step, revealed, kept)
+            except BlockedError as exc:
+                return self._blocked(request, exc, ctx)
 
     async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
-        try:
-            revealed_request, ctx, config, revealed, kept = self._prepare_tool(request)
-        except BlockedError as exc:
-            return self._blocked(request, exc, self._ctx(_config()))
-        self._note_facts(request, ctx, revealed, kept)
-        step = self._tool_started(request, ctx, config)
-        try:
-            result = await handler(revealed_request)
-        except Exception as exc:
-            err = self._masked_error(exc, ctx)
-            if err is exc:
-                raise
-            raise err from None
-        try:
-            return self._tool_finished(request, result, ctx, step, revealed, kept)
-        except BlockedError as exc:
-            return self._blocked(request, exc, ctx)
+        with run_context(self._run_id(request.state)):
+            try:
+                revealed_request, ctx, config, revealed, kept = self._prepare_tool(request)
+            except BlockedError as exc:
+                return self._blocked(request, exc, self._ctx(_config()))
+            self._note_facts(request, ctx, revealed, kept)
+            step = self._tool_started(request, ctx, config)
+            try:
+                result = await handler(revealed_request)
+            except Exception as exc:
+                err = self._masked_error(exc, ctx)
+                if err is exc:
+                    raise
+                raise err from None
+            try:
+                return self._tool_finished(request, result, ctx, step, revealed, kept)
+            except BlockedError as exc:
+                return self._blocked(request, exc, ctx)
 
 
 def _response_messages(response: Any) -> list[BaseMessage]:

@@ -22,6 +22,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from guardllm.audit import current_run_id
 from guardllm.integrations.langchain._context import (
     context_from_config,
     current_config,
@@ -87,11 +88,14 @@ class GuardedSQLDatabaseTool(BaseTool):
         step = str(run_manager.run_id) if run_manager is not None else None
         parent = getattr(run_manager, "parent_run_id", None)
         handler = find_handler(run_manager, self._sql.guard)
+        # Inside ``guard.middleware()`` the agent's lineage run is set for this call: the
+        # query's audit record and table lineage join that run, not the graph node's.
+        run_id = current_run_id.get() or lineage_run_id(run_manager, config, self._sql.guard)
         result: SqlResult = self._sql.run(
             query,
             scope=ctx.scope,
             principal=ctx.principal,
-            run_id=lineage_run_id(run_manager, config, self._sql.guard),
+            run_id=run_id,
             step_id=step,
             parent_id=str(parent) if parent else None,
             record_step=handler is None,
