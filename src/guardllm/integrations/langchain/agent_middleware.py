@@ -10,7 +10,11 @@ Needs the ``agents`` extra (``pip install guardllm[agents]``): this module impor
   same value gets the same token in the thread), so nothing raw is ever re-sent.
 * ``wrap_tool_call`` reveals tool-call arguments only for the types that tool is granted
   (policy grants, plus ``reveal={"tool_name": [...types]}``), refuses ``block``-ed data
-  with an error message the model can read, and masks the tool's output.
+  with an error message the model can read, and masks the tool's output.  Tools built with
+  ``guard.wrap_tool`` or ``guard.sql_tool`` reveal their own arguments (the SQL tool binds
+  tokens as query parameters) and write their own ``tool_call`` audit record, so the
+  middleware passes their arguments through as tokens and adds no second record; grant
+  such tools in their wrapper (``reveal=``) or the policy.
 * Scope is ``configurable.thread_id`` (or ``guardllm_scope``); the principal is
   ``configurable.principal`` / ``user_id`` (or ``guardllm_principal``).  Both go on every
   lineage node and audit record.
@@ -34,9 +38,11 @@ of traces.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sys
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any
 
 from langchain.agents.middleware.types import (
@@ -77,6 +83,9 @@ from guardllm.integrations.langchain.tools import GuardedToolError, blocked_mess
 __all__ = ["GuardMiddleware", "GuardState", "middleware"]
 
 RUN_KEY = "guardllm_run_id"
+#: Tool metadata key set by ``guard.wrap_tool`` and ``guard.sql_tool``: such tools reveal their
+#: own arguments and write their own ``tool_call`` audit record.
+GUARDED_KEY = "guardllm_guarded"
 
 
 class GuardState(AgentState):
@@ -322,8 +331,6 @@ class GuardMiddleware(AgentMiddleware):
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[Any]]
     ) -> Any:
-        # Every audit record of this step (mask, reveal, refuse, leak) names the agent's
-        # lineage run, so "what did run R reveal" is one audit query.
         with run_context(self._run_id(request.state)):
             masked, ctx, config = self._mask_request(request)
             step = self._model_started(request, masked, ctx, config)
@@ -340,6 +347,10 @@ class GuardMiddleware(AgentMiddleware):
         ctx = self._ctx(config)
         call = request.tool_call
         name = call["name"]
+        if _self_guarded(request):
+            # The tool reveals its own arguments by its grants (the SQL tool binds tokens as
+            # query parameters: revealing them here would inline raw values into SQL text).
+            return request, ctx, config, [], []
         args, revealed, kept = reveal_args(
             self._tool_guard(name), call.get("args") or {}, ctx, f"tool:{name}"
         )
@@ -373,7 +384,7 @@ class GuardMiddleware(AgentMiddleware):
     def _note_facts(self, request: Any, ctx: CallContext, revealed: list[Any], kept: list[Any]) -> None:
         """Tell the callback handler (it sees the tool end before we do) what the tool got raw."""
         call_id = request.tool_call.get("id")
-        if call_id:
+        if call_id and not _self_guarded(request):  # a guarded tool tells it itself
             registry.update(
                 f"tool_call:{call_id}", scope=ctx.scope, principal=ctx.principal, revealed=revealed, kept=kept
             )
@@ -410,6 +421,10 @@ class GuardMiddleware(AgentMiddleware):
         masked = self._mask_tool_result(result, ctx)
         if step is not None:
             self._recorder.on_tool_end(masked, run_id=uuid.UUID(step))
+        if _self_guarded(request):
+            # ``wrap_tool`` / ``sql_tool`` wrote this call's record (with what only they know:
+            # rows, tables, refusals); a second one would count every call twice.
+            return masked
         types, fps = types_and_fingerprints([*revealed, *kept])
         self.guard.audit.record(
             "tool_call",
@@ -458,7 +473,8 @@ class GuardMiddleware(AgentMiddleware):
             self._note_facts(request, ctx, revealed, kept)
             step = self._tool_started(request, ctx, config)
             try:
-                result = handler(revealed_request)
+                with _sql_step(step):
+                    result = handler(revealed_request)
             except Exception as exc:
                 err = self._masked_error(exc, ctx)
                 if err is exc:
@@ -478,7 +494,8 @@ class GuardMiddleware(AgentMiddleware):
             self._note_facts(request, ctx, revealed, kept)
             step = self._tool_started(request, ctx, config)
             try:
-                result = await handler(revealed_request)
+                with _sql_step(step):
+                    result = await handler(revealed_request)
             except Exception as exc:
                 err = self._masked_error(exc, ctx)
                 if err is exc:
@@ -488,6 +505,27 @@ class GuardMiddleware(AgentMiddleware):
                 return self._tool_finished(request, result, ctx, step, revealed, kept)
             except BlockedError as exc:
                 return self._blocked(request, exc, ctx)
+
+
+def _self_guarded(request: Any) -> bool:
+    """Is the called tool one of guardllm's own (``wrap_tool`` / ``sql_tool``)?"""
+    metadata = getattr(getattr(request, "tool", None), "metadata", None)
+    return isinstance(metadata, Mapping) and metadata.get(GUARDED_KEY) == "tool"
+
+
+@contextlib.contextmanager
+def _sql_step(step: str | None) -> Iterator[None]:
+    """Tell ``guard.sql_tool`` that we draw its step node ``step`` (so its table and column
+    lineage hangs under our node).  Its module is loaded whenever such a tool exists."""
+    sql = sys.modules.get("guardllm.integrations.langchain.sql")
+    if step is None or sql is None:
+        yield
+        return
+    token = sql.middleware_step.set(step)
+    try:
+        yield
+    finally:
+        sql.middleware_step.reset(token)
 
 
 def _response_messages(response: Any) -> list[BaseMessage]:

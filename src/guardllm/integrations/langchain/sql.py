@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -47,6 +48,10 @@ _DESCRIPTION = (
 
 
 _TCID = "_guardllm_tool_call_id"
+
+#: Set by ``guard.middleware()`` (without a callback handler) around a call whose step node
+#: it draws itself: the query's tables and columns then hang under that node.
+middleware_step: ContextVar[str | None] = ContextVar("guardllm_sql_middleware_step", default=None)
 
 
 class _QueryInput(BaseModel):
@@ -85,7 +90,8 @@ class GuardedSQLDatabaseTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         config = current_config(config)
         ctx = context_from_config(config)
-        step = str(run_manager.run_id) if run_manager is not None else None
+        drawn = middleware_step.get()
+        step = drawn or (str(run_manager.run_id) if run_manager is not None else None)
         parent = getattr(run_manager, "parent_run_id", None)
         handler = find_handler(run_manager, self._sql.guard)
         # Inside ``guard.middleware()`` the agent's lineage run is set for this call: the
@@ -98,7 +104,7 @@ class GuardedSQLDatabaseTool(BaseTool):
             run_id=run_id,
             step_id=step,
             parent_id=str(parent) if parent else None,
-            record_step=handler is None,
+            record_step=handler is None and drawn is None,
         )
         # Tell guardllm's callback handler what this step was given raw (it cannot see it).
         facts = {"scope": ctx.scope, "principal": ctx.principal, "revealed": result.revealed, "kept": []}
