@@ -1022,3 +1022,19 @@ def test_agent_middleware_exfiltration_gets_only_granted_types(mem: Guard) -> No
 def test_restore_for_the_user_does_not_build_exfiltration_urls(mem: Guard, answer: str) -> None:
     assert mem.mask(f"ssn {SSN}", scope="s") == "ssn [SSN_1]"
     assert SSN not in mem.unmask(answer, scope="s", to="user")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sql_tool binds a granted token anywhere in the query: SELECT hex('[PERSON_1]') / "
+    "lower('[PERSON_1]') returns the raw value transformed, and output masking misses it -> the model "
+    "reads the name it was only allowed to see as a token",
+)
+@pytest.mark.parametrize("expr", ["lower('[PERSON_1]')", "hex('[PERSON_1]')"])
+def test_sql_granted_token_cannot_be_echoed_back_to_the_model(mem: Guard, expr: str) -> None:
+    name = "Maren Okafor"
+    assert mem.mask(f"Customer {name}", scope="t1") == "Customer [PERSON_1]"
+    t = mem.sql_tool(_customers_db(), reveal=["PERSON"])
+    assert "| 1 |" in _sql(t, "SELECT id FROM customers WHERE name = '[PERSON_1]'")  # the grant works
+    out = _sql(t, f"SELECT {expr} AS x")
+    assert name.lower() not in out.lower() and name.encode().hex().upper() not in out.upper()
