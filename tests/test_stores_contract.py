@@ -148,3 +148,74 @@ def test_lineage(store):
     assert {r["run_id"] for r in runs} == {"r1", "r2"}
     r1 = next(r for r in runs if r["run_id"] == "r1")
     assert r1["name"] == "chat" and r1["principal"] == "p" and r1["nodes"] == 2 and r1["edges"] == 1
+
+
+def _rec(tag):
+    def build(seq, prev):
+        return {
+            "seq": seq,
+            "prev_hash": prev,
+            "hash": f"{tag}{seq}",
+            "event": tag,
+            "principal": "p",
+            "ts": 0.0,
+        }
+
+    return build
+
+
+def test_batch_commits_what_succeeded_even_when_the_block_raises(store):
+    with pytest.raises(RuntimeError):
+        with store.batch():
+            store.audit_append(_rec("a"))
+            with store.batch():  # nested: joins the outer one
+                store.lineage_put_node({"run_id": "r", "id": "n", "kind": "tool", "name": "t"})
+            store.lineage_add_edge({"run_id": "r", "source": "n", "target": "m", "fingerprints": ["fp_9"]})
+            raise RuntimeError("the step failed after its audit record")
+    assert [r["event"] for r in store.audit_records()] == ["a"]
+    assert store.audit_head() == (1, "a1")
+    nodes, edges = store.lineage_get("r")
+    assert [n["id"] for n in nodes] == ["n"] and len(edges) == 1
+    assert [e["run_id"] for e in store.lineage_find_fingerprint("fp_9")] == ["r"]
+
+
+def test_batches_from_many_threads_keep_one_audit_chain(store):
+    def work(t):
+        for _ in range(10):
+            with store.batch():
+                store.audit_append(_rec("h"))
+                store.lineage_add_edge({"run_id": f"t{t}", "source": "a", "target": "b", "fingerprints": []})
+                store.audit_append(_rec("h"))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    recs = list(store.audit_records())
+    assert [r["seq"] for r in recs] == list(range(1, 121))
+    assert all(r["prev_hash"] == f"h{r['seq'] - 1}" for r in recs[1:])
+    assert store.audit_head() == (120, "h120")
+    assert all(len(store.lineage_get(f"t{t}")[1]) == 10 for t in range(6))
+
+
+def test_node_order_is_insertion_order_across_runs(store):
+    for i in range(5):
+        store.lineage_put_node({"run_id": "a", "id": f"n{i}", "kind": "tool", "name": "t"})
+        store.lineage_put_node({"run_id": "b", "id": f"m{i}", "kind": "tool", "name": "t"})
+    store.lineage_put_node({"run_id": "a", "id": "n0", "status": "ok"})  # an update keeps its place
+    assert [n["id"] for n in store.lineage_get("a")[0]] == [f"n{i}" for i in range(5)]
+    assert [n["id"] for n in store.lineage_get("b")[0]] == [f"m{i}" for i in range(5)]
+
+
+def test_stored_lineage_does_not_alias_the_callers_dicts(store):
+    fps = ["fp_1"]
+    node = {"run_id": "r", "id": "n", "kind": "tool", "name": "t", "tags": ["x"], "meta": {"k": ["v"]}}
+    store.lineage_put_node(node)
+    store.lineage_add_edge({"run_id": "r", "source": "n", "target": "m", "fingerprints": fps})
+    fps.append("fp_2")
+    node["tags"].append("y")
+    node["meta"]["k"].append("w")
+    nodes, edges = store.lineage_get("r")
+    assert edges[0]["fingerprints"] == ["fp_1"]
+    assert nodes[0]["tags"] == ["x"] and nodes[0]["meta"] == {"k": ["v"]}

@@ -223,3 +223,55 @@ def test_forget_subject_link_seen_by_another_process(tmp_path):
     assert g1.unmask(masked, scope="s") == TEXT
     assert g1.forget(subject="cust-9") == 2
     assert g2.unmask(masked, scope="s") == masked
+
+
+def test_batch_rolls_back_a_failed_write_alone_and_commits_once(tmp_path):
+    from guardllm.errors import VaultError
+
+    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    statements = []
+    store._db.set_trace_callback(lambda sql: statements.append(sql.split()[0].upper()))
+
+    def build(seq, prev):
+        return {"seq": seq, "prev_hash": prev, "hash": f"h{seq}", "event": "x", "principal": "p", "ts": 0.0}
+
+    with store.batch():
+        store.audit_append(build)
+        # the edge row is inserted, then its fingerprint rows fail: the edge must go too
+        with pytest.raises(VaultError):
+            store.lineage_add_edge({"run_id": "r", "source": "a", "target": "b", "fingerprints": [object()]})
+        store.lineage_add_edge({"run_id": "r", "source": "a", "target": "c", "fingerprints": ["fp_1"]})
+        store.audit_append(build)
+    store._db.set_trace_callback(None)
+    assert statements.count("BEGIN") == 1 and statements.count("COMMIT") == 1
+    assert [e["target"] for e in store.lineage_get("r")[1]] == ["c"]
+    assert store.audit_head() == (2, "h2")
+    # another connection (another process) sees the committed batch
+    other = open_store(store.url)
+    assert [r["seq"] for r in other.audit_records()] == [1, 2]
+    other.close()
+    store.close()
+
+
+def test_batches_across_processes_keep_one_audit_chain(tmp_path, monkeypatch):
+    monkeypatch.setenv("GUARDLLM_KEY", base64.b64encode(b"k" * 32).decode())
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    script = textwrap.dedent(
+        f"""
+        from guardllm import Guard
+        g = Guard(store={url!r})
+        for i in range(15):
+            with g.batch():
+                g.mask("mail maria.gonzalez@example-shop.io or call (415) 555-2671", scope="s")
+                g.audit.record("tool_call", scope="s", detail="bench")
+        """
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(3)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    g = Guard(store=url)
+    report = g.audit.verify()
+    assert report, report
+    assert len(list(g.audit.records())) == 90
+    # three processes raced on the first allocation: one value, one token
+    assert g.mask("maria.gonzalez@example-shop.io", scope="s").endswith("_1]")
+    g.close()

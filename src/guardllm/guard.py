@@ -25,6 +25,7 @@ instead and writes a ``fail_open`` audit record.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import getpass
@@ -36,7 +37,7 @@ import secrets
 import threading
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -980,6 +981,35 @@ class Guard:
 
                 self._recorder = LineageRecorder(self._store)
             return self._recorder
+
+    def find_fingerprint(self, fingerprint: str) -> list[tuple[str, Any]]:
+        """Every ``(run_id, edge)`` a token fingerprint passed through, oldest first.
+
+        "Where did this customer's email go?" without the email: pass
+        ``guard.mask_result(...).entities[i].fingerprint`` (or one from an audit record);
+        each :class:`~guardllm.lineage.graph.Edge` names the run, the step it left and
+        the one it reached, and whether it crossed masked or revealed.  A string that is
+        not an ``fp_`` fingerprint raises :class:`ValueError` without being echoed.
+        """
+        from guardllm.lineage import find_fingerprint
+
+        return find_fingerprint(self._store, fingerprint)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Commit the store writes made inside (audit, lineage, new tokens) together.
+
+        See :meth:`guardllm.stores.base.Store.batch`: each write keeps its own
+        all-or-nothing behaviour and what succeeded commits even if the block raises.
+        If the commit itself fails, the vault's caches are dropped too (they may name
+        tokens that were never stored) and :class:`VaultError` propagates: fail closed.
+        """
+        try:
+            with self._store.batch():
+                yield
+        except VaultError:
+            self._vault.drop_caches()
+            raise
 
     def lineage(self, run_id: Any) -> Any:
         """The lineage graph of one root run."""

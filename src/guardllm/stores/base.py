@@ -9,7 +9,8 @@ the two allocation paths atomic across threads *and* processes:
 * ``audit_append`` -- each record commits to the previous record's hash, so the
   read-last-hash + insert pair runs in one serialised transaction.
 
-Every mutating method is one transaction, so a backend never needs a session API.
+Every mutating method is one transaction; :meth:`Store.batch` may group several
+(one commit for the ~10 writes of a guarded tool call) without changing what each does.
 Mapping to PostgreSQL (the next backend), with the same tables as SQLite:
 
 * ``vault_get_or_create``: ``SELECT n FROM vault_counter WHERE (scope, label) = (..)
@@ -31,6 +32,7 @@ keyed fingerprints only.
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,6 +183,21 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def lineage_find_fingerprint(self, fingerprint: str) -> list[dict[str, Any]]:
         """Every edge (with ``run_id``) that carried this token fingerprint."""
+
+    # ---- grouping ------------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the writes made inside (by this thread) so they commit together.
+
+        A performance hint, not a semantic change: every write inside behaves as if
+        alone -- one that fails rolls back alone, the others commit when the block
+        ends, even if it raises (an audit record of a refused step must survive).
+        Nested batches join the outer one.  The default does nothing (every write
+        is its own transaction, as in the in-memory store where that costs nothing);
+        SQLite runs one ``BEGIN IMMEDIATE`` .. ``COMMIT`` with a savepoint per write.
+        Keep batches short: other writers wait for them.
+        """
+        yield
 
     # ---- lifecycle ---------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - optional hook

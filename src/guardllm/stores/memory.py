@@ -160,14 +160,14 @@ class MemoryStore(Store):
                 self._nodes[key] = {
                     "_order": len(self._nodes),
                     "_ts": time.time(),
-                    **copy.deepcopy(dict(node)),
+                    **_own(node),
                 }
             else:
-                current.update(copy.deepcopy(dict(node)))
+                current.update(_own(node))
 
     def lineage_add_edge(self, edge: Mapping[str, Any]) -> None:
         with self._lock:
-            self._edges.append(copy.deepcopy(dict(edge)))
+            self._edges.append(_own(edge))
 
     def lineage_get(self, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         run_id = str(run_id)
@@ -185,6 +185,25 @@ class MemoryStore(Store):
     def lineage_find_fingerprint(self, fingerprint: str) -> list[dict[str, Any]]:
         with self._lock:
             return [copy.deepcopy(e) for e in self._edges if fingerprint in (e.get("fingerprints") or ())]
+
+
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _own(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy the caller cannot change afterwards, without ``deepcopy``'s cost.
+
+    Lineage records are flat: strings, numbers and lists of strings (types,
+    fingerprints); only anything else is deep-copied."""
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        if isinstance(v, _ATOMS):
+            out[k] = v
+        elif type(v) is list and all(isinstance(x, _ATOMS) for x in v):
+            out[k] = list(v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
 
 
 def _public(node: dict[str, Any]) -> dict[str, Any]:

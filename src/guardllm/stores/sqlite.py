@@ -12,6 +12,7 @@ counts and keyed fingerprints.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sqlite3
@@ -88,6 +89,7 @@ class SQLiteStore(Store):
         self.path = path_from_url(url)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._depth = 0  # open transactions of the thread holding _lock
         try:
             self._db = sqlite3.connect(
                 str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
@@ -108,33 +110,91 @@ class SQLiteStore(Store):
 
     # transactions --------------------------------------------------------------------
     class _Tx:
+        """One write transaction; re-entrant per thread.
+
+        The outermost one runs ``BEGIN IMMEDIATE`` (the write lock, so the read-then-insert
+        pairs of token allocation and audit appends are serialised across processes);
+        one opened inside another -- or inside :meth:`SQLiteStore.batch` -- is a
+        ``SAVEPOINT``, so a failed inner write rolls back alone and the rest commit once.
+        """
+
         def __init__(self, store: SQLiteStore) -> None:
             self.store = store
+            self.nested = False
 
         def __enter__(self) -> sqlite3.Connection:
-            self.store._lock.acquire()
+            store = self.store
+            store._lock.acquire()
             try:
-                for attempt in range(_RETRIES):
-                    try:
-                        self.store._db.execute("BEGIN IMMEDIATE")
-                        break
-                    except sqlite3.OperationalError as exc:
-                        if "locked" not in str(exc) or attempt == _RETRIES - 1:
-                            raise
-                        time.sleep(0.01 * (attempt + 1))
+                if store._depth:
+                    store._db.execute("SAVEPOINT guardllm_tx")
+                    self.nested = True
+                else:
+                    store._begin()
+                store._depth += 1
             except BaseException:
-                self.store._lock.release()
+                store._lock.release()
                 raise
-            return self.store._db
+            return store._db
 
         def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            store = self.store
             try:
-                self.store._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+                store._depth -= 1
+                if self.nested:
+                    if exc_type is not None:
+                        store._db.execute("ROLLBACK TO guardllm_tx")
+                    store._db.execute("RELEASE guardllm_tx")
+                else:
+                    store._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
             finally:
-                self.store._lock.release()
+                store._lock.release()
+
+    def _begin(self) -> None:
+        for attempt in range(_RETRIES):
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == _RETRIES - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
 
     def _tx(self) -> SQLiteStore._Tx:
         return SQLiteStore._Tx(self)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group every write made inside (by this thread) into one transaction.
+
+        A guarded tool call writes ~10 rows (audit records, lineage nodes and edges);
+        one ``BEGIN IMMEDIATE`` .. ``COMMIT`` instead of ten cuts most of its store
+        cost.  Each write inside still runs in its own savepoint, so one that fails
+        rolls back alone; what succeeded commits when the block ends, *even if it
+        raises* -- the audit record of a refused call must survive the refusal.  Other
+        threads wait on the store lock meanwhile, other processes on SQLite's write
+        lock, so the audit chain stays linear.  Nested batches join the outer one.
+        A failed COMMIT raises :class:`VaultError` (nothing of the batch was stored).
+        """
+        with self._lock:
+            if self._depth:
+                yield
+                return
+            try:
+                self._begin()
+            except sqlite3.Error as exc:
+                raise VaultError(f"SQLite store batch failed to start: {type(exc).__name__}") from None
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+                try:
+                    self._db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                    raise VaultError(f"SQLite store batch failed to commit: {type(exc).__name__}") from None
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -416,12 +476,13 @@ class SQLiteStore(Store):
                     (json.dumps(merged, default=str), run_id, nid),
                 )
             else:
-                ordinal = db.execute(
-                    "SELECT COUNT(*) FROM lineage_node WHERE run_id = ?", (run_id,)
-                ).fetchone()[0]
+                # Insertion order: the next rowid (O(1)), not COUNT(*) of the run, which
+                # grew with every node of a long run.  Older files hold per-run counts
+                # there; those rows are older, so they still sort first.
                 db.execute(
-                    "INSERT INTO lineage_node VALUES (?,?,?,?,?)",
-                    (run_id, nid, ordinal, time.time(), json.dumps(dict(node), default=str)),
+                    "INSERT INTO lineage_node VALUES (?,?,"
+                    "(SELECT COALESCE(MAX(rowid), 0) + 1 FROM lineage_node),?,?)",
+                    (run_id, nid, time.time(), json.dumps(dict(node), default=str)),
                 )
 
     @_store_errors
@@ -431,8 +492,11 @@ class SQLiteStore(Store):
                 "INSERT INTO lineage_edge (run_id, data) VALUES (?, ?)",
                 (str(edge.get("run_id")), json.dumps(dict(edge), default=str)),
             )
-            for fp in set(edge.get("fingerprints") or ()):
-                db.execute("INSERT INTO lineage_fp VALUES (?, ?)", (fp, cur.lastrowid))
+            eid = cur.lastrowid
+            db.executemany(
+                "INSERT INTO lineage_fp VALUES (?, ?)",
+                [(fp, eid) for fp in set(edge.get("fingerprints") or ())],
+            )
 
     def lineage_get(self, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         nodes = [

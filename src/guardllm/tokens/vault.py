@@ -134,6 +134,11 @@ class Vault:
                 self._clear()
                 self._generation = gen
 
+    def drop_caches(self) -> None:
+        """Forget every cached token, entry, value and data key (next calls read the store)."""
+        with self._lock:
+            self._clear()
+
     def _clear(self) -> None:
         self._tokens.clear()
         self._entries.clear()
@@ -263,9 +268,12 @@ class Vault:
         elif scope is not None:
             self.store.key_delete(self.scope_key_id(scope))
             n += self.store.vault_delete(scope=scope)
+        # Read the generation before taking our lock: a thread inside a store batch
+        # holds the store's lock and may be waiting for ours (lock order: store, vault).
+        gen = self.store.generation()
         with self._lock:
             self._clear()
-            self._generation = self.store.generation()
+            self._generation = gen
         return n
 
     def rotate(self, new_keyring: KeyRing) -> int:

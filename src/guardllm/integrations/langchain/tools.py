@@ -135,6 +135,11 @@ class GuardedTool(BaseTool):
 
         self.handle_tool_error = handle
 
+    def _batch(self) -> Any:
+        """One store commit for the writes inside (a duck-typed guard may not batch)."""
+        batch = getattr(self.guard, "batch", None)
+        return batch() if batch is not None else contextlib.nullcontext()
+
     @property
     def recipient(self) -> str:
         return f"tool:{self.name}"
@@ -156,7 +161,11 @@ class GuardedTool(BaseTool):
         )
         tool_input: Any = args[0] if args else dict(kwargs)
         try:
-            revealed_input, revealed, kept = reveal_args(self._reveal_guard, tool_input, ctx, self.recipient)
+            # reveal / refuse records commit together, before the tool sees anything
+            with self._batch():
+                revealed_input, revealed, kept = reveal_args(
+                    self._reveal_guard, tool_input, ctx, self.recipient
+                )
         except BlockedError as exc:
             self._record_block(exc, ctx, config)
             raise ToolBlockedError(
@@ -174,6 +183,18 @@ class GuardedTool(BaseTool):
         config: RunnableConfig | None,
         tool_call_id: str | None,
     ) -> Any:
+        # The output mask, its audit record, the tool_call record and the lineage
+        # nodes/edges are ~10 store writes: one commit for all of them (SQLite).
+        with self._batch():
+            content, artifact, status = self._mask_output(out, ctx, config)
+            self._record(ctx, revealed, kept, content, run_manager, config, tool_call_id)
+        if status == "error":
+            raise _ErrorResult(content)
+        if self.response_format == "content_and_artifact":
+            return content, artifact
+        return content
+
+    def _mask_output(self, out: Any, ctx: CallContext, config: RunnableConfig | None) -> tuple[Any, Any, str]:
         try:
             artifact = None
             status = "success"
@@ -190,12 +211,7 @@ class GuardedTool(BaseTool):
             raise ToolBlockedError(
                 blocked_message(exc, self.name), entity_type=exc.entity_type, rule=exc.rule
             ) from None
-        self._record(ctx, revealed, kept, content, run_manager, config, tool_call_id)
-        if status == "error":
-            raise _ErrorResult(content)
-        if self.response_format == "content_and_artifact":
-            return content, artifact
-        return content
+        return content, artifact, status
 
     def _run(
         self,
