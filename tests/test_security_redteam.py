@@ -1038,3 +1038,27 @@ def test_sql_granted_token_cannot_be_echoed_back_to_the_model(mem: Guard, expr: 
     assert "| 1 |" in _sql(t, "SELECT id FROM customers WHERE name = '[PERSON_1]'")  # the grant works
     out = _sql(t, f"SELECT {expr} AS x")
     assert name.lower() not in out.lower() and name.encode().hex().upper() not in out.upper()
+
+
+# ============================================================================ streaming and the leak check
+
+
+def test_streamed_tool_call_args_stay_tokens_while_text_is_restored(mem: Guard) -> None:
+    model = mem.wrap_chat_model(RecordingToolModel(chunk_size=3))
+    chunks = list(model.stream([HumanMessage(f"mail {EMAIL}")], config=CFG))
+    text = "".join(str(c.content) for c in chunks)
+    args = "".join(str(tc.get("args")) for c in chunks for tc in (c.tool_call_chunks or []))
+    assert EMAIL in text  # the user's own answer is restored
+    assert "[EMAIL_" in args and leaked(args) == []  # the tool wrapper decides, not the stream
+
+
+def test_unguarded_model_input_is_audited_as_a_leak_without_the_value(mem: Guard) -> None:
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    handler = mem.callback_handler()
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="ok")]))
+    model.invoke([HumanMessage(f"my mail is {EMAIL}, ssn {SSN}")], config={"callbacks": [handler]})
+    records = [r.to_dict() for r in mem.audit.query()]
+    assert any(r["event"] == "leak" for r in records)
+    assert leaked(json.dumps(records, default=str)) == []
