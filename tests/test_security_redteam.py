@@ -1062,3 +1062,41 @@ def test_unguarded_model_input_is_audited_as_a_leak_without_the_value(mem: Guard
     records = [r.to_dict() for r in mem.audit.query()]
     assert any(r["event"] == "leak" for r in records)
     assert leaked(json.dumps(records, default=str)) == []
+
+
+# ============================================================================ races and keyed hashes
+
+
+def test_two_guards_racing_on_one_file_never_give_one_token_two_values(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    guards = [Guard(store=url, key=TEST_KEY) for _ in range(3)]
+    issued: dict[str, set[str]] = {}
+    lock = threading.Lock()
+
+    def work(g: Guard) -> None:
+        for i in range(30):
+            value = f"user{i}.race@example.com"
+            token = g.mask(value, scope="s")
+            with lock:
+                issued.setdefault(token, set()).add(value)
+
+    threads = [threading.Thread(target=work, args=(g,)) for g in guards * 2]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(len(values) == 1 for values in issued.values())  # a token names exactly one value
+    assert len(issued) == 30  # and each value got exactly one token
+    assert all(g.audit.verify() for g in guards)
+
+
+def test_hash_action_is_keyed_not_a_bare_digest(tmp_path: Any) -> None:
+    import hashlib
+
+    policy = {"version": 1, "entities": {"EMAIL_ADDRESS": {"action": "hash"}}}
+    a = Guard(policy=policy, store=f"sqlite:///{tmp_path / 'a.db'}", key=TEST_KEY).mask(EMAIL, scope="s")
+    other = base64.b64encode(bytes(range(1, 33))).decode("ascii")
+    b = Guard(policy=policy, store=f"sqlite:///{tmp_path / 'b.db'}", key=other).mask(EMAIL, scope="s")
+    assert a != b and EMAIL not in a  # a dictionary of known emails cannot reverse it without the key
+    for algo in ("md5", "sha1", "sha256"):
+        assert hashlib.new(algo, EMAIL.encode()).hexdigest()[:8] not in a
