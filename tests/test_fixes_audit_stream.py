@@ -162,3 +162,134 @@ def test_middleware_leaves_sql_query_tokens_to_the_sql_tool() -> None:
     assert "Seán O'Brien" in result["messages"][-1].content
     calls = audit_records(guard, event="tool_call")
     assert len(calls) == 1 and calls[0]["counts"]["revealed"] == 1
+
+
+# -- streams: early release in every restorer -------------------------------------------
+
+SSN = "536-22-4187"
+
+
+class Scripted(RecordingToolModel):
+    """Answers with a fixed text, streamed ``chunk_size`` characters at a time."""
+
+    text: str = ""
+
+    def _reply(self, messages: list[Any]) -> AIMessage:
+        return AIMessage(content=self.text)
+
+
+def _variants(guard: Any, scope: str) -> list[str]:
+    e, s = guard.mask(ALICE_EMAIL, scope=scope), guard.mask(SSN, scope=scope)
+    be, bs = e.strip("[]"), s.strip("[]")
+    return [
+        f"{e}. {s}, ok",
+        f"({be}), x.{bs}: '{e}'",
+        f'"{e}"{s}!{be}?',
+        f"\\[{be.replace('_', chr(92) + '_')}\\], &#91;{bs}&#93;.",
+        f"{e.lower()}]] {{{s}}} {e}",
+        f"a{be}, {be}b. end",
+        f"%5B{be}%5D and `{e}` and \\u005b{be}\\u005d",
+        f"Unfortunately{e}EMAIL{be.lower()}-EM{bs}",
+        f"x{be} -PH{bs[2:]} Ema{be[3:]}",
+    ]
+
+
+def test_langchain_stream_one_char_chunks_equal_the_non_streamed_answer() -> None:
+    """``wrap_chat_model`` streams (LangChain's chunk restorer, early release on) give what
+    restoring the whole answer gives, for every tolerated token form, at 1 to 3 characters
+    per chunk."""
+    from guardllm import Guard
+    from guardllm.integrations.langchain import wrap_chat_model
+
+    guard = Guard(store="memory://")
+    config = {"configurable": {"thread_id": "S1"}}
+    for text in _variants(guard, "S1"):
+        expected = guard.unmask(text, scope="S1")
+        for size in (1, 2, 3):
+            model = wrap_chat_model(guard, Scripted(text=text, chunk_size=size))
+            assert model.invoke([HumanMessage("hi")], config=config).content == expected
+            streamed = "".join(c.content for c in model.stream([HumanMessage("hi")], config=config))
+            assert streamed == expected, (size, text)
+
+
+def test_restorer_random_texts_and_cuts_match_whole_restore() -> None:
+    import random
+
+    from guardllm import Guard
+    from guardllm.integrations._sdk_common import eager_stream_restorer
+
+    guard = Guard(store="memory://")
+    e, s = guard.mask(ALICE_EMAIL, scope="R"), guard.mask(SSN, scope="R")
+    be, bs = e.strip("[]"), s.strip("[]")
+    atoms = [e, s, be, bs, e.lower(), f"x{be}", f"{be}x", "EMA", "Email", "SS", "I", "Unfortunately"]
+    atoms += [*"-(),.;'\"_[]\\1&%#`", f"&#91;{be}&#93;", f"%5B{be}%5D", "[EMAIL_99]"]
+    rng = random.Random(7)
+    for _ in range(150):
+        text = "".join(rng.choice(atoms) + rng.choice(["", "", " ", "\n"]) for _ in range(rng.randint(2, 10)))
+        expected = guard.unmask(text, scope="R")
+        for size in (1, 2, None):
+            r = eager_stream_restorer(guard, scope="R")
+            assert r.releases_early
+            if size is None:
+                cuts = sorted(rng.sample(range(1, len(text)), rng.randint(0, len(text) - 1)))
+                pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+            else:
+                pieces = [text[i : i + size] for i in range(0, len(text), size)]
+            out = "".join(r.feed(p) for p in pieces) + r.flush()
+            assert out == expected, (pieces, text)
+
+
+def test_restorer_shows_a_long_first_word_before_it_ends() -> None:
+    from guardllm import Guard
+    from guardllm.integrations._sdk_common import eager_stream_restorer
+
+    guard = Guard(store="memory://")
+    token = guard.mask(ALICE_EMAIL, scope="W")
+    text = f"Unfortunately {token} bounced."
+    r = eager_stream_restorer(guard, scope="W")
+    shown = [r.feed(c) for c in text]
+    first = next(i for i, piece in enumerate(shown) if piece)
+    assert first < len(token)  # well before "Unfortunately" ends at index 13
+    assert "".join(shown[:13]).startswith("Unfortunate")
+    assert "".join(shown) + r.flush() == f"Unfortunately {ALICE_EMAIL} bounced."
+    # A label prefix is still held until it cannot be a token any more.
+    r = eager_stream_restorer(guard, scope="W")
+    assert r.feed("EMAI") == "" and r.pending == 4
+
+
+def test_restorer_with_multi_word_surrogates_never_releases_early() -> None:
+    from guardllm import Guard
+    from guardllm.integrations._sdk_common import eager_stream_restorer
+
+    guard = Guard(policy={"default_action": "surrogate"}, store="memory://")
+    text = guard.mask(f"Mail {ALICE_EMAIL}, SSN {SSN}. Unfortunately it bounced.", scope="G")
+    r = eager_stream_restorer(guard, scope="G")
+    assert not r.releases_early
+    assert "".join(r.feed(c) for c in text) + r.flush() == guard.unmask(text, scope="G")
+
+
+def test_middleware_restore_stream_releases_the_first_word_early() -> None:
+    """``middleware(restore_stream=True)``: the agent's token stream shows a long first
+    word as it streams and equals the restored final answer."""
+    from langchain.agents import create_agent
+
+    from guardllm import Guard
+
+    guard = Guard(store="memory://")
+    token = guard.mask(ALICE_EMAIL, scope="T-s")
+    text = f"Unfortunately {token} bounced."
+    agent = create_agent(
+        Scripted(text=text, chunk_size=1), [], middleware=[guard.middleware(restore_stream=True)]
+    )
+    pieces = [
+        item[0].content
+        for item in agent.stream(
+            {"messages": [HumanMessage("status?")]},
+            stream_mode="messages",
+            config={"configurable": {"thread_id": "T-s"}},
+        )
+        if isinstance(item[0], AIMessage) and isinstance(item[0].content, str)
+    ]
+    assert "".join(pieces) == f"Unfortunately {ALICE_EMAIL} bounced."
+    first = next(i for i, piece in enumerate(pieces) if piece)
+    assert first < len(token) and "".join(pieces[: first + 1]).startswith("U")

@@ -150,7 +150,8 @@ def test_stream_restores_tokens_split_across_chunks(guard: Any, size: int) -> No
     assert text == f"I will email {ALICE_EMAIL} now."
     # no chunk shows a partial token, and the stream was not buffered whole
     assert not any("[EMAIL" in c.content for c in chunks if isinstance(c.content, str))
-    assert sum(1 for c in chunks if c.content) > 3
+    # (early release: "now." shows with the restored value when its "." arrives)
+    assert sum(1 for c in chunks if c.content) >= 3
     full: Any = None
     for c in chunks:
         full = c if full is None else full + c

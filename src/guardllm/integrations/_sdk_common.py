@@ -21,7 +21,6 @@ Nothing here imports an SDK: the provider modules pass in what they need.
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import json
 import os
@@ -45,6 +44,7 @@ __all__ = [
     "Masker",
     "Proxy",
     "WrapConfig",
+    "eager_stream_restorer",
     "install_stream_transform",
     "new_run_id",
     "to_plain",
@@ -182,101 +182,23 @@ class Masker:
 
 # -- response side ----------------------------------------------------------------------
 
-#: Characters after which a streamed text can be released even mid-word: none of them
-#: occurs inside any token surface form (``;`` does, in ``&#91;``, so it is not here),
-#: and ``]`` can only close one.
-_RELEASE_AFTER = frozenset("].,!?:)}\"'")
-#: Characters that can begin or carry a token other than through a bare label: the
-#: openers of the tolerated bracket forms (``[``, ``\\[``, ``&#91;``, ``%5b``) and the
-#: ``_`` every token has before its number.
-_TOKEN_CHARS = frozenset("[\\&%_")
-#: Characters after which a bare ``LABEL_N`` cannot start (the bare-token look-behind).
-_NO_BARE_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_\\[")
-_SEEN = 256  # raw characters remembered per stream; longer held runs are not released early
-_UNSET = object()
 
-
-@functools.lru_cache(maxsize=16)
-def _prefixes_of(labels: frozenset[str]) -> frozenset[str]:
-    return frozenset(label.upper()[:i] for label in labels for i in range(1, len(label) + 1))
-
-
-class _EagerRestorer:
-    """The guard's :class:`~guardllm.tokens.streaming.StreamRestorer`, released early
-    when the run it holds provably cannot become a token.
-
-    The guard's restorer holds the whole trailing run of non-space characters until a
-    space arrives, so a long first word ("Unfortunately") waited longer than a token
-    is long.  Here, after each piece, the held run ``H`` is released when
-
-    * it ends with a character of :data:`_RELEASE_AFTER` (nothing held can still grow
-      into a token: a leading ``[EMAIL_1]`` shows on the event of its ``]``); or
-    * it holds no bracket opener and no ``_`` (so no token can end inside it), no
-      position where a bare token may start (by the look-behind rule) begins a prefix
-      of a label, and its last character cannot start a bare token on its own.  Then
-      ``H`` minus its last character is shown, and the last character seeds a fresh
-      restorer, so the look-behind of whatever follows is unchanged.
-
-    Either way the output is what restoring the whole text at once gives (the tests
-    check it with random cuts and every tolerated token form).  With multi-word
-    surrogates in use nothing is released early (a surrogate spans spaces).
-    """
-
-    def __init__(self, trace: CallTrace) -> None:
-        self._trace = trace
-        self._restorer = trace.new_restorer()
-        self._seen = ""  # the last raw characters fed, across restarts
-
-    def feed(self, chunk: str) -> str:
-        self._seen = (self._seen + chunk)[-_SEEN:]
-        out = self._restorer.feed(chunk)
-        held = self._restorer.pending
-        if not held:
-            return out
-        prefixes = self._trace.label_prefixes()
-        if prefixes is None:
-            return out
-        if chunk[-1] in _RELEASE_AFTER:
-            out += self._restorer.flush()
-            self._restorer = self._trace.new_restorer()
-            return out
-        if held >= len(self._seen) and len(self._seen) == _SEEN:
-            return out  # the run is longer than what we remember: leave it to the restorer
-        run = self._seen[-held:]
-        behind = self._seen[-held - 1] if len(self._seen) > held else ""
-        if not _cannot_become_token(run, behind, prefixes):
-            return out
-        released = self._restorer.flush()
-        if released != run:  # the run restored to something else after all: keep exact
-            self._restorer = self._trace.new_restorer()
-            return out + released
-        self._restorer = self._trace.new_restorer()
-        return out + run[:-1] + self._restorer.feed(run[-1])
-
-    @property
-    def pending(self) -> int:
-        return self._restorer.pending
-
-    def flush(self) -> str:
-        return self._restorer.flush()
-
-
-def _cannot_become_token(run: str, behind: str, prefixes: frozenset[str]) -> bool:
-    """Whether ``run`` (held, no spaces), preceded by ``behind``, can be shown except for
-    its last character without changing how the whole text restores."""
-    if len(run) < 2 or any(c in _TOKEN_CHARS or c.isspace() for c in run):
-        return False
-    upper = run.upper()
-    for p in range(len(run)):
-        before = run[p - 1] if p else behind
-        if before in _NO_BARE_AFTER and before:
-            continue  # a bare token cannot start here, in the whole text either
-        if upper[p:] in prefixes:
-            return False  # could still become LABEL_N
-    # The last character starts the next restorer, which sees nothing before it: that
-    # only matters if a bare token could start there while the whole text forbids it.
-    last_behind = run[-2]
-    return not (last_behind in _NO_BARE_AFTER and upper[-1] in prefixes)
+def eager_stream_restorer(guard: Any, **kwargs: Any) -> Any:
+    """``guard.stream_restorer(**kwargs)`` with early release on (see
+    :class:`~guardllm.tokens.streaming.StreamRestorer`): a held run that provably cannot
+    become a token is shown before its word ends, so time to first character stays within
+    one token length.  Nothing is released early when multi-word surrogates are in use."""
+    restorer = guard.stream_restorer(**kwargs)
+    release = getattr(restorer, "release_early", None)
+    if release is None or getattr(restorer, "releases_early", True):
+        return restorer  # the guard turned it on already (or chose not to: surrogates)
+    # Until Guard.stream_restorer passes ``labels=`` itself: the labels its pattern knows.
+    labels = getattr(guard, "_pattern_labels", None)
+    surrogates = getattr(guard, "_surrogates_on", None)
+    if labels is None or surrogates is None or surrogates():
+        return restorer
+    release(labels)
+    return restorer
 
 
 @dataclass
@@ -307,7 +229,6 @@ class CallTrace:
         self._arguments: dict[Any, tuple[str, list[str]]] = {}
         self._lock = threading.Lock()
         self._finished = False
-        self._prefixes: Any = _UNSET
         self.tool_results: list[tuple[str, str]] = []
 
     # request
@@ -392,7 +313,7 @@ class CallTrace:
         with self._lock:
             entry = self._restorers.get(key)
         if entry is None:
-            entry = (_EagerRestorer(self), self._flow("sink:answer", self.cfg.to))
+            entry = (self.new_restorer(), self._flow("sink:answer", self.cfg.to))
             with self._lock:
                 entry = self._restorers.setdefault(key, entry)
         restorer, flow = entry
@@ -400,22 +321,14 @@ class CallTrace:
         return restorer.feed(chunk) if chunk else chunk
 
     def new_restorer(self) -> Any:
-        """A fresh guard stream restorer for this call's recipient."""
-        return self.guard.stream_restorer(
-            scope=self.cfg.scope, to=self.cfg.to, principal=self.cfg.principal, purpose=self.cfg.purpose
+        """A fresh guard stream restorer for this call's recipient (early release on)."""
+        return eager_stream_restorer(
+            self.guard,
+            scope=self.cfg.scope,
+            to=self.cfg.to,
+            principal=self.cfg.principal,
+            purpose=self.cfg.purpose,
         )
-
-    def label_prefixes(self) -> frozenset[str] | None:
-        """Upper-case prefixes of every label a bare token could carry (``None`` when the
-        guard cannot say, or multi-word surrogates are in use: then nothing is released early)."""
-        if self._prefixes is _UNSET:
-            surrogates = getattr(self.guard, "_surrogates_on", None)
-            labels = getattr(self.guard, "_pattern_labels", None)
-            if surrogates is None or labels is None or surrogates():
-                self._prefixes = None
-            else:
-                self._prefixes = _prefixes_of(frozenset(labels()))
-        return self._prefixes  # type: ignore[return-value]
 
     def flush(self, key: Any) -> str:
         """End the stream ``key``: whatever was held back, restored."""

@@ -37,6 +37,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict, Field
 
+from guardllm.integrations._sdk_common import eager_stream_restorer
 from guardllm.integrations.langchain._context import (
     CallContext,
     context_from_config,
@@ -492,8 +493,13 @@ class _ChunkRestorer:
     def _restorer(self, key: Any) -> Any:
         r = self._restorers.get(key)
         if r is None:
-            r = self._restorers[key] = self.guard.stream_restorer(
-                scope=self.ctx.scope, to=self.to, principal=self.ctx.principal, purpose=self.ctx.purpose
+            # Early release: a long first word shows as it streams, not when its word ends.
+            r = self._restorers[key] = eager_stream_restorer(
+                self.guard,
+                scope=self.ctx.scope,
+                to=self.to,
+                principal=self.ctx.principal,
+                purpose=self.ctx.purpose,
             )
         return r
 
