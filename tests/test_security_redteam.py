@@ -1100,3 +1100,31 @@ def test_hash_action_is_keyed_not_a_bare_digest(tmp_path: Any) -> None:
     assert a != b and EMAIL not in a  # a dictionary of known emails cannot reverse it without the key
     for algo in ("md5", "sha1", "sha256"):
         assert hashlib.new(algo, EMAIL.encode()).hexdigest()[:8] not in a
+
+
+# ============================================================================ retriever metadata, opaque tool output
+
+
+def test_retriever_metadata_and_opaque_tool_output_are_masked(mem: Guard) -> None:
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class Crm(BaseRetriever):
+        def _get_relevant_documents(self, query: str, *, run_manager: Any = None) -> list[Document]:
+            meta = {"source": f"crm/{EMAIL}.pdf", "owner": EMAIL, "ssn": SSN, "tags": [EMAIL], "id": 7}
+            return [Document(page_content=f"contract of {EMAIL}", metadata=meta)]
+
+    docs = mem.wrap_retriever(Crm()).invoke("contract", config=CFG)
+    assert leaked(repr(docs)) == []
+
+    class Opaque:
+        def __str__(self) -> str:
+            return f"customer {EMAIL} ssn {SSN}"
+
+    @tool
+    def fetch(customer_id: int) -> object:
+        """Fetch a customer object."""
+        return Opaque()
+
+    out = mem.wrap_tool(fetch).invoke(tool_call("fetch", {"customer_id": 1}), config=CFG)
+    assert leaked(str(out.content)) == []
