@@ -493,3 +493,44 @@ def test_repr_holds_no_content(graph: Any) -> None:
     g, _ = graph
     assert repr(g) == f"LineageGraph(run_id={g.run_id!r}, nodes=9, edges=6)"
     assert isinstance(g.nodes[0], Node)
+
+
+def test_text_header_counts_are_singular_for_one() -> None:
+    rec = LineageRecorder(open_store("memory://"))
+    run = str(uuid.uuid4())
+    rec.node(run, run, "tool", "lookup")
+    rec.source(run, "user", "user input")
+    rec.edge(run, "source:user", run, entity_types=[], fingerprints=[], status="raw", tokens=1)
+    head = LineageGraph.from_store(rec.store, run).to_text().splitlines()[0]
+    assert head == f"lineage run {run} · 1 step · 1 flow"
+    rec.node(run, "t2", "tool", "other", parent_id=run)
+    head = LineageGraph.from_store(rec.store, run).to_text().splitlines()[0]
+    assert head.endswith(" · 2 steps · 1 flow")
+
+
+def test_text_wraps_long_flow_lines_under_the_tree() -> None:
+    """A flow carrying many types and fingerprints wraps at 100 columns; its continuation
+    keeps the tree's bars and is indented under the flow, and nothing is lost."""
+    rec = LineageRecorder(open_store("memory://"))
+    run = str(uuid.uuid4())
+    rec.node(run, run, "chain", "agent")
+    rec.node(run, "q", "tool", "sql_db_query_with_a_rather_long_descriptive_name", parent_id=run)
+    rec.node(run, "m", "llm", "ScriptedAgentModel", parent_id=run)
+    types = ["CREDIT_CARD", "EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER", "US_SSN"]
+    fps = [f"fp_{i:016x}" for i in range(5)]
+    rec.edge(
+        run, "q", "m", entity_types=types, fingerprints=fps, status="masked", tokens=123, label="tool_result"
+    )
+    g = LineageGraph.from_store(rec.store, run)
+    lines = g.to_text().splitlines()
+    assert all(len(line) <= 100 for line in lines), [len(line) for line in lines]
+    start = next(i for i, line in enumerate(lines) if "→ llm ScriptedAgentModel" in line)
+    cont = lines[start + 1]
+    assert cont.startswith("│  ") and cont.lstrip(" │").startswith(("(fp_", "PHONE", "US_", "masked", "123"))
+    flat = " ".join(line.lstrip(" │├└─") for line in lines[start : start + 3])
+    assert "123 tok" in flat and "tool_result" in flat and "+2" in flat
+    # width=None keeps one line per flow
+    from guardllm.lineage.render import to_text
+
+    assert len(to_text(g, width=None).splitlines()) < len(lines)
+    assert any(len(line) > 100 for line in to_text(g, width=None).splitlines())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,32 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- text tree
 
 _MAX_FPS_SHOWN = 3
+#: ``to_text`` wraps longer lines (flows with many types and fingerprints) at this width.
+TEXT_WIDTH = 100
+_TREE_CHARS = " │├└─←→"
+_GLUE = "\x00"  # a space textwrap must not break at
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _fit(line: str, width: int | None) -> list[str]:
+    """``line`` wrapped at ``width`` columns; continuation lines keep the tree's vertical
+    bars and are indented four more columns, so the tree still reads as a tree."""
+    if width is None or len(line) <= width:
+        return [line]
+    body = line.lstrip(_TREE_CHARS)
+    prefix = line[: len(line) - len(body)]
+    cont = "".join(c if c in " │" else " " for c in prefix) + "    "
+    room = max(width - len(prefix), 20)
+    body = body.replace(" tok", _GLUE + "tok")  # keep "12 tok" on one line
+    first = textwrap.wrap(body, room, break_long_words=True, break_on_hyphens=False)
+    if not first:
+        return [line]
+    rest = " ".join(first[1:])
+    more = textwrap.wrap(rest, max(width - len(cont), 20), break_on_hyphens=False) if rest else []
+    return [(prefix + first[0]).replace(_GLUE, " "), *(cont + w.replace(_GLUE, " ") for w in more)]
 
 
 def _short_fp(fp: str) -> str:
@@ -64,16 +91,20 @@ def _node_text(node: Node, label: str | None = None) -> str:
     return text
 
 
-def to_text(graph: LineageGraph) -> str:
+def to_text(graph: LineageGraph, *, width: int | None = TEXT_WIDTH) -> str:
     """A terminal tree: steps nested under their parents, each with its in/out flows,
-    then the data sources and sinks."""
+    then the data sources and sinks.  Tree lines longer than ``width`` columns wrap
+    under their tree prefix (``width=None``: never); the header line never wraps."""
     steps = [n for n in graph.nodes if n.is_step or n.kind == "unknown"]
     step_ids = {n.id for n in steps}
     data = [n for n in graph.nodes if n.id not in step_ids]
     data_ids = {n.id for n in data}
     principals = sorted({n.principal for n in graph.nodes if n.principal})
     scopes = sorted({n.scope for n in graph.nodes if n.scope})
-    head = f"lineage run {graph.run_id or '?'} · {len(steps)} steps · {len(graph.edges)} flows"
+    head = (
+        f"lineage run {graph.run_id or '?'} · {_plural(len(steps), 'step')} · "
+        f"{_plural(len(graph.edges), 'flow')}"
+    )
     if principals:
         head += " · principal " + ", ".join(principals)
     if scopes:
@@ -118,7 +149,8 @@ def to_text(graph: LineageGraph) -> str:
                         f"{'   ' if i == len(data_roots) - 1 else '│  '}   → {name_of(e.target)}  "
                         f"{_flow_text(e)}"
                     )
-    return "\n".join(lines)
+    # The header stays one line (it is greppable: run id, counts, principal, scope).
+    return "\n".join([lines[0], *(out for line in lines[1:] for out in _fit(line, width))])
 
 
 # --------------------------------------------------------------------------- Mermaid
