@@ -1128,3 +1128,26 @@ def test_retriever_metadata_and_opaque_tool_output_are_masked(mem: Guard) -> Non
 
     out = mem.wrap_tool(fetch).invoke(tool_call("fetch", {"customer_id": 1}), config=CFG)
     assert leaked(str(out.content)) == []
+
+
+def test_third_party_tracer_on_a_granted_tool_sees_tokens_only(mem: Guard) -> None:
+    class ToolSpy(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.payloads: list[str] = []
+
+        def on_tool_start(self, serialized: Any, input_str: str, **kw: Any) -> None:
+            self.payloads.append(repr(input_str) + repr(kw.get("inputs")))
+
+        def on_tool_end(self, output: Any, **kw: Any) -> None:
+            self.payloads.append(repr(output))
+
+    @tool
+    def send_email(to: str) -> str:
+        """Send an email."""
+        return f"sent to {to}"
+
+    spy = ToolSpy()
+    tok = mem.mask(EMAIL, scope="t1")
+    wrapped = mem.wrap_tool(send_email, reveal=["EMAIL_ADDRESS"])
+    wrapped.invoke(tool_call("send_email", {"to": tok}), config={**CFG, "callbacks": [spy]})
+    assert len(spy.payloads) == 2 and leaked("\n".join(spy.payloads)) == []
