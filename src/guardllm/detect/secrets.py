@@ -243,10 +243,30 @@ def _random_enough(body: str, min_entropy: float) -> bool:
             alnum = sum([c.isalnum() for c in body])
         if alnum and xs * 3 >= alnum and alnum >= 6:
             return False
-    # Long random bodies contain a digit; identifier-like letter runs do not.
-    if len(body) >= 24 and not _has_digit(body):
+    # Long random bodies contain a digit; identifier-like letter runs do not.  Letter-only
+    # alphabets (Hugging Face) and the ~1-2% of random alphanumeric bodies that draw no digit
+    # are let through when their case mix looks random rather than CamelCase.
+    if len(body) >= 24 and not _has_digit(body) and not _random_case_mix(body):
         return False
     return True
+
+
+_IDENT_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def _random_case_mix(body: str) -> bool:
+    """A digit-free body whose letters look random rather than like a CamelCase identifier.
+
+    ``YourGitHubPersonalAccessTokenHere`` splits into words of four or more letters on average,
+    none longer than a real word; random mixed-case letters split into pieces of about two.
+    Bodies of one case only are never let through (words, constants, hex-less fillers).
+    """
+    if body.islower() or body.isupper() or not body.isascii():
+        return False
+    words = _IDENT_WORD.findall(body)
+    if not words:
+        return False
+    return len(words) * 4 > len(body) or max(map(len, words)) > 16
 
 
 def _generic_value_ok(v: str) -> bool:
@@ -647,6 +667,8 @@ def _provider_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
             body = value[rule.body_start :]
             if not _random_enough(body, rule.min_entropy):
                 continue
+            if rule.entity_type == "PASSWORD" and is_placeholder(value):
+                continue  # .netrc "password changeme"
             if grouped and _HEX_32_64.fullmatch(value) and _HASH_CONTEXT.search(text[max(0, s - 40) : s]):
                 continue
             out.append((s, e, rule.entity_type, rule.score, rule.id, False))
@@ -974,6 +996,146 @@ def _extra_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
                 out.append((s, s + len(v), etype, 0.8, rid, True))
 
 
+# Tool command lines whose password flag is a bare "-p"/"-P"/"-w" (ambiguous on its own: mkdir -p,
+# docker run -p 8080:80) or a positional argument, so each is tied to its tool.  The value groups
+# are the same as ``_CLI_FLAG``'s: sq/dq quoted, s bare (a bare value never starts with "-").
+_TOOL_VALUE = (
+    r"""(?:'(?P<sq>[^'\n]{1,200})'|"(?P<dq>[^"\n]{1,200})"|(?P<s>[^\s'"|;&<>-][^\s'"|;<>]{0,199}))"""
+)
+_LOGIN_TOOLS = (
+    r"(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm(?:\s{1,3}registry)?|oc|az|cf|ibmcloud|cosign)"
+)
+_TOOL_PW: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    (
+        ("login",),
+        re.compile(
+            rf"(?i:(?<![\w-]){_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}login)\b[^\n|;&]{{0,200}}?\s"
+            rf"(?:-p|--password|--passwd)(?:=|\s{{1,3}}){_TOOL_VALUE}"
+        ),
+        "cli-login",
+    ),
+    (
+        ("sshpass",),
+        re.compile(rf"(?i:(?<![\w-])sshpass)[^\n|;&]{{0,80}}?\s-p\s{{0,3}}{_TOOL_VALUE}"),
+        "sshpass",
+    ),
+    (
+        ("htpasswd",),
+        # htpasswd -b[c|m|B|...] [-C cost] file user PASS, or -nb user PASS (no file)
+        re.compile(
+            r"(?i:(?<![\w-])htpasswd)\s{1,3}-(?P<flags>[A-Za-z]{0,6}b[A-Za-z]{0,6})"
+            r"(?:\s{1,3}-[A-Za-z]{1,3}(?:\s{1,3}\d{1,3})?){0,3}"
+            r"\s{1,3}(?P<a1>[^\s'\"|;&]{1,200})\s{1,3}(?P<a2>[^\s'\"|;&]{1,200})"
+            rf"(?:\s{{1,3}}{_TOOL_VALUE})?"
+        ),
+        "htpasswd",
+    ),
+    (
+        ("stdin", "sudo"),
+        # echo PASS | docker login --password-stdin, | sudo -S, | passwd --stdin
+        re.compile(
+            rf"(?i:(?<![\w-])(?:echo|printf))(?:\s{{1,3}}-[neE]{{1,3}})?\s{{1,3}}{_TOOL_VALUE}\s{{0,3}}\|\s{{0,3}}"
+            rf"(?:(?i:sudo)\s{{1,3}}-S\b|(?:(?i:sudo)\s{{1,3}})?(?:(?i:{_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}login)\b[^\n|;&]{{0,200}}?--password-stdin"
+            rf"|(?i:passwd)\b[^\n|;&]{{0,60}}?--stdin))"
+        ),
+        "stdin-password",
+    ),
+    (
+        ("redis-cli", "ldap", "sqlcmd", "mongo", "-pass", "storepass", "keypass", "smbclient", "/p:"),
+        re.compile(
+            r"(?:(?<![\w-])(?i:redis-cli)[^\n|;&]{0,120}?\s-a"
+            r"|(?<![\w-])(?i:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldappasswd|ldapwhoami)[^\n|;&]{0,200}?\s-w"
+            r"|(?<![\w-])(?i:sqlcmd|bcp)[^\n|;&]{0,200}?\s-P"
+            r"|(?<![\w-])(?i:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)[^\n|;&]{0,200}?\s-p"
+            r"|\s-pass(?:in|out)\s{1,3}pass:"
+            r"|\s-(?i:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)"
+            r"|(?<![\w-])(?i:smbclient)[^\n|;&]{0,200}?\s(?:-U|--user)[= ]{1,3}[^\s%'\"]{1,100}%"
+            r"|(?<![\w-])(?i:xfreerdp|wlfreerdp|sdl-freerdp)[^\n|;&]{0,200}?\s/p:)"
+            rf"\s{{0,3}}{_TOOL_VALUE}"
+        ),
+        "cli-tool-password",
+    ),
+)
+
+# HTML: <input type="password" value="...">, <input name="api_key" value="...">, data-token="...".
+_HTML_INPUT = re.compile(r"<(?i:input)\b(?P<a>[^<>]{1,1000})>")
+_HTML_ATTR = re.compile(
+    r"""(?P<n>[A-Za-z_:][\w:.-]{0,60})\s{0,3}=\s{0,3}(?:"(?P<dq>[^"<>]{0,300})"|'(?P<sq>[^'<>]{0,300})'|(?P<u>[^\s"'<>=`]{1,300}))"""
+)
+_HTML_DATA = re.compile(
+    r"""(?<=\s)(?i:data-)(?P<n>[\w.-]{1,60})\s{0,3}=\s{0,3}(?:"(?P<dq>[^"<>]{1,300})"|'(?P<sq>[^'<>]{1,300})')"""
+)
+
+
+def _attr_value(m: re.Match[str]) -> tuple[str, int] | None:
+    for g in ("dq", "sq", "u"):
+        if g in m.re.groupindex and m.group(g) is not None:
+            return m.group(g), m.start(g)
+    return None
+
+
+def _value_ok(v: str, etype: str, strict: bool = False) -> bool:
+    return _password_ok(v, strict) if etype == "PASSWORD" else _generic_value_ok(v)
+
+
+def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
+    """Passwords in tool command lines and HTML forms (see ``_TOOL_PW``, ``_HTML_INPUT``)."""
+    for gates, rx, rid in _TOOL_PW:
+        if not any(g in low for g in gates):
+            continue
+        for m in rx.finditer(text):
+            if rid == "htpasswd":
+                # -n prints instead of writing a file: the arguments are user and password.
+                if "n" in m.group("flags").lower():
+                    v, s = m.group("a2"), m.start("a2")
+                else:
+                    got = next(((m.group(g), m.start(g)) for g in ("sq", "dq", "s") if m.group(g)), None)
+                    if got is None:
+                        continue
+                    v, s = got
+            else:
+                got = next(((m.group(g), m.start(g)) for g in ("sq", "dq", "s") if m.group(g)), None)
+                if got is None:
+                    continue
+                v, s = got
+            # An "&" inside a bare value is kept (fail closed); trailing ones are "&&" / "&".
+            v = v.rstrip("&")
+            if _password_ok(v, strict=False) and not v.startswith("$"):
+                out.append((s, s + len(v), "PASSWORD", 0.8, rid, True))
+    if "<input" in low or "<INPUT" in text:
+        for m in _HTML_INPUT.finditer(text):
+            attrs: dict[str, tuple[str, int]] = {}
+            for a in _HTML_ATTR.finditer(m.group("a")):
+                got = _attr_value(a)
+                if got is not None:
+                    attrs.setdefault(a.group("n").lower(), (got[0], m.start("a") + got[1]))
+            value = attrs.get("value")
+            if value is None or not value[0]:
+                continue
+            kind = attrs.get("type", ("", 0))[0].strip().lower()
+            if kind == "password":
+                etype: str | None = "PASSWORD"
+            elif kind in ("", "text", "hidden"):
+                etype = next(
+                    (e for k in ("name", "id") if k in attrs for e in (_classify_key(attrs[k][0]),) if e),
+                    None,
+                )
+            else:
+                etype = None
+            v, s = value
+            if etype is not None and _value_ok(v, etype):
+                out.append((s, s + len(v), etype, 0.8, "html-input", True))
+    if "data-" in low:
+        for m in _HTML_DATA.finditer(text):
+            etype = _classify_key(m.group("n"))
+            got = _attr_value(m)
+            if etype is None or got is None:
+                continue
+            v, s = got
+            if _value_ok(v, etype):
+                out.append((s, s + len(v), etype, 0.8, "html-data-attribute", True))
+
+
 # Structural regexes that open with a look-behind or a case-folded word get the same lead-literal
 # treatment as the provider rules (patterns with a plain literal prefix are already fast).
 _STRUCT_FINDERS: dict[re.Pattern[str], _Finders | None] = {
@@ -1039,6 +1201,7 @@ def find_secret_spans(text: str, lower: str | None = None) -> list[tuple[str, in
             covered[h[0]] = h[1]
     _assignment_hits(text, low, exotic, raw, covered)
     _extra_hits(text, low, exotic, raw)
+    _tool_hits(text, low, raw)
     if not raw:
         return []
     # start asc, longer first, specific before generic: the first of a same-span group wins.
