@@ -1041,7 +1041,7 @@ _TOOL_PW: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
         "stdin-password",
     ),
     (
-        ("redis-cli", "ldap", "sqlcmd", "mongo", "-pass", "storepass", "keypass", "smbclient", "/p:"),
+        ("redis-cli", "ldap", "sqlcmd", "bcp", "mongo", "-pass", "storepass", "keypass", "smbclient", "/p:"),
         re.compile(
             r"(?:(?<![\w-])(?i:redis-cli)[^\n|;&]{0,120}?\s-a"
             r"|(?<![\w-])(?i:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldappasswd|ldapwhoami)[^\n|;&]{0,200}?\s-w"
@@ -1078,12 +1078,65 @@ def _value_ok(v: str, etype: str, strict: bool = False) -> bool:
     return _password_ok(v, strict) if etype == "PASSWORD" else _generic_value_ok(v)
 
 
+# Every gate word of ``_TOOL_PW`` contains one of these (or is one); "pass" stands for sshpass,
+# htpasswd, -passin/-passout, storepass and keypass.  Plain substring tests: cheaper than one
+# alternation regex, which the engine tries at every position.
+_TOOL_WORDS = (
+    "login",
+    "pass",
+    "stdin",
+    "sudo",
+    "redis",
+    "ldap",
+    "sqlcmd",
+    "bcp",
+    "mongo",
+    "smbclient",
+    "/p:",
+    "<input",
+    "data-",
+)
+_LOGIN_TOOL_BEFORE = re.compile(rf"(?<![\w-]){_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}$")
+
+
+def _login_matches(rx: re.Pattern[str], text: str, low: str) -> Iterable[re.Match[str]]:
+    """``rx.finditer(text)`` for the login rule, tried only where a tool name precedes "login".
+
+    "login" is common in logs; the rule's case-folded tool alternation would otherwise be
+    tried at every position of every such text.
+    """
+    if len(low) != len(text):
+        return rx.finditer(text)  # lower() changed lengths: positions would not line up
+    found: list[re.Match[str]] = []
+    i = low.find("login")
+    while i >= 0:
+        lo = max(0, i - 40)
+        tool = _LOGIN_TOOL_BEFORE.search(low, lo, i)
+        if tool is not None:
+            m = rx.match(text, tool.start())
+            if m is not None:
+                found.append(m)
+        i = low.find("login", i + 5)
+    return found
+
+
 def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
     """Passwords in tool command lines and HTML forms (see ``_TOOL_PW``, ``_HTML_INPUT``)."""
-    for gates, rx, rid in _TOOL_PW:
+    # Every command-line form has a " -" flag (or xfreerdp's "/p:"), every HTML form a "<":
+    # two or three fast substring tests turn most texts away before the word tests.
+    cli = " -" in text or "/p:" in text
+    if not cli and "<" not in text:
+        return
+    for w in _TOOL_WORDS:
+        if w in low:
+            break
+    else:
+        return
+    for gates, rx, rid in _TOOL_PW if cli else ():
         if not any(g in low for g in gates):
             continue
-        for m in rx.finditer(text):
+        matches = _login_matches(rx, text, low) if rid == "cli-login" else rx.finditer(text)
+        for m in matches:
             if rid == "htpasswd":
                 # -n prints instead of writing a file: the arguments are user and password.
                 if "n" in m.group("flags").lower():
@@ -1102,7 +1155,7 @@ def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
             v = v.rstrip("&")
             if _password_ok(v, strict=False) and not v.startswith("$"):
                 out.append((s, s + len(v), "PASSWORD", 0.8, rid, True))
-    if "<input" in low or "<INPUT" in text:
+    if "<input" in low:
         for m in _HTML_INPUT.finditer(text):
             attrs: dict[str, tuple[str, int]] = {}
             for a in _HTML_ATTR.finditer(m.group("a")):
@@ -1125,7 +1178,7 @@ def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
             v, s = value
             if etype is not None and _value_ok(v, etype):
                 out.append((s, s + len(v), etype, 0.8, "html-input", True))
-    if "data-" in low:
+    if "data-" in low and "<" in text:
         for m in _HTML_DATA.finditer(text):
             etype = _classify_key(m.group("n"))
             got = _attr_value(m)
@@ -1216,3 +1269,6 @@ def find_secret_spans(text: str, lower: str | None = None) -> list[tuple[str, in
         kept.append(h)
         max_end = max(max_end, h[1])
     return [(et, s, e, sc, rid) for s, e, et, sc, rid, _g in kept]
+
+
+assert all(any(w in g for w in _TOOL_WORDS) for gates, _rx, _rid in _TOOL_PW for g in gates)
