@@ -115,6 +115,24 @@ CLI_POSITIVES = [
     ("keytool -list -keystore ks.jks -storepass St0rePw9", "St0rePw9"),
     ("smbclient //srv/share -U alice%Smb9Pass", "Smb9Pass"),
     ("xfreerdp /v:host /u:admin /p:Rdp9Pass!", "Rdp9Pass!"),
+    ("mysql -u root -p'S3cret!x' appdb", "S3cret!x"),
+    ("zip -P Z1pPass9 out.zip a.txt", "Z1pPass9"),
+    ("7z a -pS3venZip9 out.7z dir", "S3venZip9"),
+    ("gpg --batch --passphrase Gpg9Phrase! -c f", "Gpg9Phrase!"),
+    ("ssh-keygen -t ed25519 -N 'K3ygenPw9' -f key", "K3ygenPw9"),
+    ("openssl enc -aes-256-cbc -k Enc9Pass -in f", "Enc9Pass"),
+    ("openssl enc -aes-256-cbc -pass pass:Enc9Pass -in f", "Enc9Pass"),
+    ("psexec \\\\host -u admin -p Psx9Pw! cmd", "Psx9Pw!"),
+    ("lftp -u alice,Lftp9Pw sftp://host", "Lftp9Pw"),
+    ("mysqladmin -u root password N3wRootPw", "N3wRootPw"),
+    ("rabbitmqctl add_user admin Rabb1tPw9", "Rabb1tPw9"),
+    ("rabbitmqctl change_password admin Rabb1tPw9", "Rabb1tPw9"),
+    ("echo 'alice:Chp4sswd9' | chpasswd", "Chp4sswd9"),
+    ("net use \\\\srv\\share Netu5e!pw /user:CORP\\bob", "Netu5e!pw"),
+    ("net user alice P4ssw0rd! /add", "P4ssw0rd!"),
+    ("sqlplus scott/Orcl9Pw@orcl", "Orcl9Pw"),
+    ("expdp hr/Hr9Passw0rd DIRECTORY=d", "Hr9Passw0rd"),
+    ('$pw = ConvertTo-SecureString "Ps9Secure!" -AsPlainText -Force', "Ps9Secure!"),
 ]
 
 
@@ -144,6 +162,18 @@ CLI_NEGATIVES = [
     "git clone https://user:<token>@github.com/o/r.git",
     "echo hello | grep h",
     "redis-cli -a $REDIS_PASSWORD ping",
+    "mysql -u root -p'$MYSQL_PWD' appdb",
+    "zip -r out.zip dir",
+    "7z a -p out.7z dir",
+    "ssh-keygen -t ed25519 -N '' -f key",
+    "gpg --passphrase-fd 0 -c f",
+    "rabbitmqctl add_user admin $RABBIT_PW",
+    "echo 'alice:$PW' | chpasswd",
+    "net use Z: \\\\srv\\share /persistent:yes",
+    "net use Z: \\\\srv\\share * /user:bob",
+    "sqlplus / as sysdba",
+    "sqlplus scott/tiger@orcl",
+    "ConvertTo-SecureString $env:PW -AsPlainText -Force",
 ]
 
 
@@ -162,6 +192,9 @@ HTML_POSITIVES = [
     ('<input type="hidden" id="clientSecret" value="Qm7rT2vX9pL4sN8w">', "Qm7rT2vX9pL4sN8w"),
     ('<div class="w" data-token="Xy7Pq2Lm9Rt4Vb8N"></div>', "Xy7Pq2Lm9Rt4Vb8N"),
     ("<button data-api-key='Xy7Pq2Lm9Rt4Vb8N'>go</button>", "Xy7Pq2Lm9Rt4Vb8N"),
+    ('<add key="ApiKey" value="Ab3dE5gH7jK9mN1pQ3sT5"/>', "Ab3dE5gH7jK9mN1pQ3sT5"),
+    ('{"name": "password", "value": "Har9Secret!"}', "Har9Secret!"),
+    ('[{"key":"api_key","value":"a8F3kL9qZ2xW7vB1","enabled":true}]', "a8F3kL9qZ2xW7vB1"),
 ]
 
 
@@ -184,6 +217,11 @@ HTML_NEGATIVES = [
     '<div data-token="xxxx">',
     '<div data-toggle="collapse" data-target="#nav">',
     '<span data-key-name="Enter">',
+    '<add key="LogLevel" value="Information"/>',
+    '{"name": "password", "value": ""}',
+    '{"name": "password", "type": "string"}',
+    '{"name": "username", "value": "alice1234"}',
+    '{"key": "api_key", "value": "{{apiKey}}"}',
 ]
 
 

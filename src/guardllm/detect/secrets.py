@@ -1002,24 +1002,33 @@ def _extra_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
 _TOOL_VALUE = (
     r"""(?:'(?P<sq>[^'\n]{1,200})'|"(?P<dq>[^"\n]{1,200})"|(?P<s>[^\s'"|;&<>-][^\s'"|;<>]{0,199}))"""
 )
+_QUOTED_VALUE = r"""(?:'(?P<sq>[^'\n]{1,200})'|"(?P<dq>[^"\n]{1,200})")"""
 _LOGIN_TOOLS = (
     r"(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm(?:\s{1,3}registry)?|oc|az|cf|ibmcloud|cosign)"
 )
-_TOOL_PW: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+# (tier, gate words (one must be in the lower-cased text), regex, rule id, strict password check).
+# Tiers are cheap substring tests every text pays once: "cli" needs " -" or "/p:", "pipe" a "|",
+# "net" "net use", "oracle" a "/" and an Oracle tool name, "rabbit" "rabbitmqctl".
+_TOOL_PW: tuple[tuple[str, tuple[str, ...], re.Pattern[str], str, bool], ...] = (
     (
+        "cli",
         ("login",),
         re.compile(
             rf"(?i:(?<![\w-]){_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}login)\b[^\n|;&]{{0,200}}?\s"
             rf"(?:-p|--password|--passwd)(?:=|\s{{1,3}}){_TOOL_VALUE}"
         ),
         "cli-login",
+        False,
     ),
     (
+        "cli",
         ("sshpass",),
         re.compile(rf"(?i:(?<![\w-])sshpass)[^\n|;&]{{0,80}}?\s-p\s{{0,3}}{_TOOL_VALUE}"),
         "sshpass",
+        False,
     ),
     (
+        "cli",
         ("htpasswd",),
         # htpasswd -b[c|m|B|...] [-C cost] file user PASS, or -nb user PASS (no file)
         re.compile(
@@ -1029,8 +1038,10 @@ _TOOL_PW: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
             rf"(?:\s{{1,3}}{_TOOL_VALUE})?"
         ),
         "htpasswd",
+        False,
     ),
     (
+        "cli",
         ("stdin", "sudo"),
         # echo PASS | docker login --password-stdin, | sudo -S, | passwd --stdin
         re.compile(
@@ -1039,31 +1050,145 @@ _TOOL_PW: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
             rf"|(?i:passwd)\b[^\n|;&]{{0,60}}?--stdin))"
         ),
         "stdin-password",
+        False,
     ),
     (
-        ("redis-cli", "ldap", "sqlcmd", "bcp", "mongo", "-pass", "storepass", "keypass", "smbclient", "/p:"),
+        "cli",
+        (
+            "redis-cli",
+            "ldap",
+            "sqlcmd",
+            "bcp",
+            "mongo",
+            "-pass",
+            "storepass",
+            "keypass",
+            "smbclient",
+            "/p:",
+            "zip",
+            "7z",
+            "ssh-keygen",
+            "openssl",
+            "psexec",
+            "paexec",
+        ),
         re.compile(
             r"(?:(?<![\w-])(?i:redis-cli)[^\n|;&]{0,120}?\s-a"
             r"|(?<![\w-])(?i:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldappasswd|ldapwhoami)[^\n|;&]{0,200}?\s-w"
             r"|(?<![\w-])(?i:sqlcmd|bcp)[^\n|;&]{0,200}?\s-P"
             r"|(?<![\w-])(?i:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)[^\n|;&]{0,200}?\s-p"
-            r"|\s-pass(?:in|out)\s{1,3}pass:"
+            r"|\s-pass(?:in|out)?\s{1,3}pass:"
             r"|\s-(?i:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)"
             r"|(?<![\w-])(?i:smbclient)[^\n|;&]{0,200}?\s(?:-U|--user)[= ]{1,3}[^\s%'\"]{1,100}%"
-            r"|(?<![\w-])(?i:xfreerdp|wlfreerdp|sdl-freerdp)[^\n|;&]{0,200}?\s/p:)"
+            r"|(?<![\w-])(?i:xfreerdp|wlfreerdp|sdl-freerdp)[^\n|;&]{0,200}?\s/p:"
+            r"|(?<![\w-])(?i:zip|unzip)\b[^\n|;&]{0,200}?\s-P\s"
+            r"|(?<![\w-])(?i:7z|7za|7zr)\b[^\n|;&]{0,200}?\s-p(?=\S)"
+            r"|(?<![\w-])(?i:ssh-keygen)[^\n|;&]{0,200}?\s-[NP]\s"
+            r"|(?<![\w-])(?i:openssl)\b[^\n|;&]{0,200}?\s-k\s"
+            r"|(?<![\w-])(?i:psexec|paexec)(?i:\.exe)?\b[^\n|;&]{0,200}?\s-p\s)"
             rf"\s{{0,3}}{_TOOL_VALUE}"
         ),
         "cli-tool-password",
+        False,
+    ),
+    (
+        "cli",
+        ("passphrase",),
+        re.compile(rf"(?<![\w-])--(?i:passphrase)(?:=|\s{{1,3}}){_TOOL_VALUE}"),
+        "cli-passphrase",
+        False,
+    ),
+    (
+        "cli",
+        ("mysql", "mariadb"),
+        # -p'quoted' (the bare form is _MYSQL_P's)
+        re.compile(rf"(?i:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]{{0,120}}?\s-p{_QUOTED_VALUE}"),
+        "mysql-cli",
+        False,
+    ),
+    (
+        "cli",
+        ("lftp",),
+        re.compile(
+            r"(?<![\w-])(?i:lftp)\b[^\n|;&]{0,200}?\s-u\s{1,3}[^\s,'\"]{1,100},(?P<s>[^\s'\"|;<>]{1,200})"
+        ),
+        "lftp",
+        False,
+    ),
+    (
+        "cli",
+        ("securestring",),
+        # PowerShell: ConvertTo-SecureString "P@ss" -AsPlainText -Force (quoted literals only)
+        re.compile(rf"(?i:convertto-securestring)(?:\s{{1,3}}-(?i:string))?\s{{1,3}}{_QUOTED_VALUE}"),
+        "powershell-securestring",
+        False,
+    ),
+    (
+        "pipe",
+        ("chpasswd",),
+        re.compile(
+            r"(?<![\w-])(?i:echo|printf)(?:\s{1,3}-[neE]{1,3})?\s{1,3}['\"]?[^\s:'\"|]{1,64}:"
+            r"(?P<s>[^\s'\"|]{1,200})['\"]?\s{0,3}\|\s{0,3}(?:(?i:sudo)\s{1,3})?(?i:chpasswd)"
+        ),
+        "chpasswd",
+        False,
+    ),
+    (
+        "net",
+        ("net use",),
+        # net use [Z:] \\server\share PASS /user:..., net user NAME PASS /add
+        re.compile(
+            r"(?<![\w-])(?i:net)\s{1,3}(?:(?i:use)\s{1,3}(?:[A-Za-z]:\s{1,3})?\\\\[^\s]{1,200}"
+            r"|(?i:user)\s{1,3}[^\s/\"']{1,64})\s{1,3}(?P<s>[^\s/*\"'][^\s\"']{0,127})"
+        ),
+        "net-use",
+        True,
+    ),
+    (
+        "cli",
+        ("mysqladmin",),
+        # mysqladmin -u root password NEWPASS
+        re.compile(rf"(?<![\w-])(?i:mysqladmin)\b[^\n|;&]{{0,200}}?\s(?i:password)\s{{1,3}}{_TOOL_VALUE}"),
+        "mysqladmin-password",
+        False,
+    ),
+    (
+        "rabbit",
+        ("rabbitmqctl",),
+        # rabbitmqctl add_user NAME PASS / change_password NAME PASS
+        re.compile(
+            rf"(?<![\w-])(?i:rabbitmqctl)(?:\s{{1,3}}-[^\n|;&\s]{{1,60}}(?:\s{{1,3}}[^\s-][^\s]{{0,60}})?){{0,3}}"
+            rf"\s{{1,3}}(?i:add_user|change_password)\s{{1,3}}[^\s'\"]{{1,64}}\s{{1,3}}{_TOOL_VALUE}"
+        ),
+        "rabbitmqctl",
+        False,
+    ),
+    (
+        "oracle",
+        ("sqlplus", "expdp", "impdp", "sqlldr"),
+        # sqlplus user/PASS@db (Oracle's connect string)
+        re.compile(
+            r"(?<![\w-])(?i:sqlplus|expdp|impdp|sqlldr)(?:\s{1,3}-[A-Za-z]{1,2})*\s{1,3}['\"]?"
+            r"[\w$#.-]{1,60}/(?P<s>[^\s@/'\"]{1,128})"
+        ),
+        "sqlplus",
+        False,
     ),
 )
 
-# HTML: <input type="password" value="...">, <input name="api_key" value="...">, data-token="...".
-_HTML_INPUT = re.compile(r"<(?i:input)\b(?P<a>[^<>]{1,1000})>")
+# HTML: <input type="password" value="...">, <input name="api_key" value="...">, .NET
+# <add key="ApiKey" value="...">, data-token="...".
+_HTML_INPUT = re.compile(r"<(?i:input|add|param)\b(?P<a>[^<>]{1,1000})>")
 _HTML_ATTR = re.compile(
     r"""(?P<n>[A-Za-z_:][\w:.-]{0,60})\s{0,3}=\s{0,3}(?:"(?P<dq>[^"<>]{0,300})"|'(?P<sq>[^'<>]{0,300})'|(?P<u>[^\s"'<>=`]{1,300}))"""
 )
 _HTML_DATA = re.compile(
     r"""(?<=\s)(?i:data-)(?P<n>[\w.-]{1,60})\s{0,3}=\s{0,3}(?:"(?P<dq>[^"<>]{1,300})"|'(?P<sq>[^'<>]{1,300})')"""
+)
+# HAR / Postman / form dumps: {"name": "password", "value": "..."}
+_JSON_NAME_VALUE = re.compile(
+    r"\"(?:name|key)\"\s{0,3}:\s{0,3}\"(?P<n>[^\"\n]{1,60})\"\s{0,3},\s{0,3}"
+    r"\"value\"\s{0,3}:\s{0,3}\"(?P<dq>[^\"\n]{1,300})\""
 )
 
 
@@ -1078,24 +1203,6 @@ def _value_ok(v: str, etype: str, strict: bool = False) -> bool:
     return _password_ok(v, strict) if etype == "PASSWORD" else _generic_value_ok(v)
 
 
-# Every gate word of ``_TOOL_PW`` contains one of these (or is one); "pass" stands for sshpass,
-# htpasswd, -passin/-passout, storepass and keypass.  Plain substring tests: cheaper than one
-# alternation regex, which the engine tries at every position.
-_TOOL_WORDS = (
-    "login",
-    "pass",
-    "stdin",
-    "sudo",
-    "redis",
-    "ldap",
-    "sqlcmd",
-    "bcp",
-    "mongo",
-    "smbclient",
-    "/p:",
-    "<input",
-    "data-",
-)
 _LOGIN_TOOL_BEFORE = re.compile(rf"(?<![\w-]){_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}$")
 
 
@@ -1120,42 +1227,44 @@ def _login_matches(rx: re.Pattern[str], text: str, low: str) -> Iterable[re.Matc
     return found
 
 
+def _tool_value(m: re.Match[str], rid: str) -> tuple[str, int] | None:
+    if rid == "htpasswd" and "n" in m.group("flags").lower():
+        # -n prints instead of writing a file: the arguments are user and password.
+        return m.group("a2"), m.start("a2")
+    for g in ("sq", "dq", "s"):
+        if g in m.re.groupindex and m.group(g):
+            return m.group(g), m.start(g)
+    return None
+
+
 def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
-    """Passwords in tool command lines and HTML forms (see ``_TOOL_PW``, ``_HTML_INPUT``)."""
-    # Every command-line form has a " -" flag (or xfreerdp's "/p:"), every HTML form a "<":
-    # two or three fast substring tests turn most texts away before the word tests.
-    cli = " -" in text or "/p:" in text
-    if not cli and "<" not in text:
+    """Passwords in tool command lines, HTML forms and name/value dumps (``_TOOL_PW``, ``_HTML_INPUT``)."""
+    # A handful of fast substring tests turn most texts away before any regex runs.
+    # (single-character tests are memchr-fast; "/" guards the slower multi-character ones)
+    slash = "/" in text
+    cli = " -" in text or (slash and "/p:" in text)
+    pipe = "|" in text
+    markup = "<" in text
+    pairs = '"value"' in text
+    net = "net use" in low
+    oracle = slash and ("sqlplus" in low or "dp " in low or "sqlldr" in low)
+    rabbit = "rabbitmqctl" in low
+    if not (cli or pipe or markup or pairs or net or oracle or rabbit):
         return
-    for w in _TOOL_WORDS:
-        if w in low:
-            break
-    else:
-        return
-    for gates, rx, rid in _TOOL_PW if cli else ():
-        if not any(g in low for g in gates):
+    tiers = {"cli": cli, "pipe": pipe, "net": net, "oracle": oracle, "rabbit": rabbit}
+    for tier, gates, rx, rid, strict in _TOOL_PW:
+        if not tiers[tier] or not any(g in low for g in gates):
             continue
         matches = _login_matches(rx, text, low) if rid == "cli-login" else rx.finditer(text)
         for m in matches:
-            if rid == "htpasswd":
-                # -n prints instead of writing a file: the arguments are user and password.
-                if "n" in m.group("flags").lower():
-                    v, s = m.group("a2"), m.start("a2")
-                else:
-                    got = next(((m.group(g), m.start(g)) for g in ("sq", "dq", "s") if m.group(g)), None)
-                    if got is None:
-                        continue
-                    v, s = got
-            else:
-                got = next(((m.group(g), m.start(g)) for g in ("sq", "dq", "s") if m.group(g)), None)
-                if got is None:
-                    continue
-                v, s = got
+            got = _tool_value(m, rid)
+            if got is None:
+                continue
             # An "&" inside a bare value is kept (fail closed); trailing ones are "&&" / "&".
-            v = v.rstrip("&")
-            if _password_ok(v, strict=False) and not v.startswith("$"):
+            v, s = got[0].rstrip("&"), got[1]
+            if _password_ok(v, strict=strict) and not v.startswith("$"):
                 out.append((s, s + len(v), "PASSWORD", 0.8, rid, True))
-    if "<input" in low:
+    if markup and ("<input" in low or "<add" in low or "<param" in low):
         for m in _HTML_INPUT.finditer(text):
             attrs: dict[str, tuple[str, int]] = {}
             for a in _HTML_ATTR.finditer(m.group("a")):
@@ -1170,7 +1279,13 @@ def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
                 etype: str | None = "PASSWORD"
             elif kind in ("", "text", "hidden"):
                 etype = next(
-                    (e for k in ("name", "id") if k in attrs for e in (_classify_key(attrs[k][0]),) if e),
+                    (
+                        e
+                        for k in ("name", "id", "key")
+                        if k in attrs
+                        for e in (_classify_key(attrs[k][0]),)
+                        if e
+                    ),
                     None,
                 )
             else:
@@ -1178,7 +1293,7 @@ def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
             v, s = value
             if etype is not None and _value_ok(v, etype):
                 out.append((s, s + len(v), etype, 0.8, "html-input", True))
-    if "data-" in low and "<" in text:
+    if markup and "data-" in low:
         for m in _HTML_DATA.finditer(text):
             etype = _classify_key(m.group("n"))
             got = _attr_value(m)
@@ -1187,6 +1302,12 @@ def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
             v, s = got
             if _value_ok(v, etype):
                 out.append((s, s + len(v), etype, 0.8, "html-data-attribute", True))
+    if pairs:
+        for m in _JSON_NAME_VALUE.finditer(text):
+            etype = _classify_key(m.group("n"))
+            v, s = m.group("dq"), m.start("dq")
+            if etype is not None and _value_ok(v, etype):
+                out.append((s, s + len(v), etype, 0.8, "name-value-pair", True))
 
 
 # Structural regexes that open with a look-behind or a case-folded word get the same lead-literal
@@ -1269,6 +1390,3 @@ def find_secret_spans(text: str, lower: str | None = None) -> list[tuple[str, in
         kept.append(h)
         max_end = max(max_end, h[1])
     return [(et, s, e, sc, rid) for s, e, et, sc, rid, _g in kept]
-
-
-assert all(any(w in g for w in _TOOL_WORDS) for gates, _rx, _rid in _TOOL_PW for g in gates)
