@@ -82,6 +82,15 @@ def test_other_new_provider_formats() -> None:
     assert covered(f"vault login --token=s.{vt}", f"s.{vt}")
     uuid = "3f9a2c1e-7b4d-4e8f-9a6b-2c5d8e1f0a7b"
     assert covered(f"//npm.pkg.github.com/:_authToken={uuid}\n", uuid)
+    assert covered(f"LANGFUSE_SECRET_KEY=sk-lf-{uuid}", f"sk-lf-{uuid}")
+    assert covered(f"FIRECRAWL_API_KEY=fc-{hexbody}", f"fc-{hexbody}")
+    routable = f"glpat-{alnum(27)}.01.{alnum(9)}"  # GitLab 17+ routable token
+    assert covered(f"GITLAB_TOKEN={routable}", routable)
+
+
+def test_gitlab_token_stops_at_sentence_end() -> None:
+    tok = f"glpat-{alnum(20)}"
+    assert secret_findings(f"rotate {tok}. Then redeploy.") == [("GITLAB_TOKEN", tok)]
 
 
 # -- tool command lines -----------------------------------------------------------------------------
