@@ -299,7 +299,16 @@ for _p, _cs, _n in (
     ("glagent-", B64U, (40, 80)),
     ("GR1348941", B64U, (20, 40)),
 ):
-    _prefixed(f"gitlab-{_p.strip('-').lower()}", "GITLAB_TOKEN", "gitlab", _p, _cs, _n)
+    # GitLab 17+ "routable" tokens append ".<version>.<checksum>" to the base64 body.
+    _prefixed(
+        f"gitlab-{_p.strip('-').lower()}",
+        "GITLAB_TOKEN",
+        "gitlab",
+        _p,
+        _cs,
+        _n,
+        tail="(?:\\.[A-Za-z0-9_-]{2,80}){0,2}" if _cs == B64U else "",
+    )
 
 for _p in ("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxs-", "xoxr-", "xoxo-", "xoxc-"):
     _custom(
@@ -462,6 +471,9 @@ _prefixed(
     B64U,
     (50, 300),
 )
+# Hugging Face bodies are letters only (no digits); the wider ALNUM class also accepts any
+# older or hand-made variant, and the digit heuristic in ``_random_enough`` lets letter-only
+# bodies through when their case mix looks random.
 _prefixed("huggingface-token", "HUGGINGFACE_TOKEN", "huggingface", "hf_", ALNUM, 34)
 _prefixed("huggingface-org-token", "HUGGINGFACE_TOKEN", "huggingface", "api_org_", ALNUM, 34)
 _prefixed("databricks-token", "DATABRICKS_TOKEN", "databricks", "dapi", HEX, 32, tail="(?:-\\d)?")
@@ -635,6 +647,9 @@ _PREFIXED: list[tuple[str, str, str, tuple[str, ...] | str, str, int | tuple[int
     ("gocardless-token", "GOCARDLESS_TOKEN", "gocardless", ("live_", "sandbox_"), "A-Za-z0-9_=-", 40),
     ("checkout-secret", "CHECKOUT_KEY", "checkout", ("sk_sbox_", "sk_prod_"), LOWALNUM, 26),
     ("paystack-secret", "PAYSTACK_KEY", "paystack", ("sk_live_", "sk_test_"), HEX, 40),
+    ("deepseek-key", "DEEPSEEK_KEY", "deepseek", "sk-", HEX, 32),
+    ("tavily-key", "TAVILY_KEY", "tavily", ("tvly-", "tvly-dev-", "tvly-prod-"), ALNUM, 32),
+    ("firecrawl-key", "FIRECRAWL_KEY", "firecrawl", "fc-", HEX, 32),
 ]
 # A few prefixes above are too short to stand alone; they need context (see below), so skip them here.
 _NEEDS_CONTEXT = {
@@ -817,6 +832,38 @@ _custom(
     ("machine",),
     (f"machine example.org login alice password {_r('netrc', ALNUM, 14)}",),
     min_entropy=1.5,
+)
+
+_custom(
+    "npmrc-auth-token",
+    "NPM_TOKEN",
+    "npm",
+    # Legacy npm and GitHub Packages tokens in .npmrc are bare UUIDs, which the generic
+    # assignment check rejects (a UUID is usually an id); after ``_authToken=`` it is a token.
+    r"(?i:_authtoken)\s{0,3}=\s{0,3}[\"']?(?P<s>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})(?![A-Za-z0-9-])",
+    ("_authtoken",),
+    ("//registry.npmjs.org/:_authToken=" + "-".join(_r("npmrc", HEX, k, str(k)) for k in (8, 4, 4, 4, 12)),),
+    min_entropy=3.0,
+)
+_custom(
+    "langfuse-secret-key",
+    "LANGFUSE_KEY",
+    "langfuse",
+    r"(?<![A-Za-z0-9_-])sk-lf-[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}(?![A-Za-z0-9_-])",
+    ("sk-lf-",),
+    ("sk-lf-" + "-".join(_r("langfuse", HEX, k, str(k)) for k in (8, 4, 4, 4, 12)),),
+    body_start=6,
+    min_entropy=3.0,
+)
+_custom(
+    "vault-legacy-token",
+    "VAULT_TOKEN",
+    "hashicorp",
+    # Vault before 1.10 issued ``s.`` + 24 alphanumerics; the prefix is too short to stand alone.
+    r"(?<![A-Za-z0-9_.-])s\.[A-Za-z0-9]{24}(?![A-Za-z0-9_.-])",
+    ("vault",),
+    (f"VAULT_TOKEN=s.{_r('vault-legacy', ALNUM, 24)}",),
+    body_start=2,
 )
 
 # ---------------------------------------------------------------------------------------------

@@ -243,10 +243,30 @@ def _random_enough(body: str, min_entropy: float) -> bool:
             alnum = sum([c.isalnum() for c in body])
         if alnum and xs * 3 >= alnum and alnum >= 6:
             return False
-    # Long random bodies contain a digit; identifier-like letter runs do not.
-    if len(body) >= 24 and not _has_digit(body):
+    # Long random bodies contain a digit; identifier-like letter runs do not.  Letter-only
+    # alphabets (Hugging Face) and the ~1-2% of random alphanumeric bodies that draw no digit
+    # are let through when their case mix looks random rather than CamelCase.
+    if len(body) >= 24 and not _has_digit(body) and not _random_case_mix(body):
         return False
     return True
+
+
+_IDENT_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def _random_case_mix(body: str) -> bool:
+    """A digit-free body whose letters look random rather than like a CamelCase identifier.
+
+    ``YourGitHubPersonalAccessTokenHere`` splits into words of four or more letters on average,
+    none longer than a real word; random mixed-case letters split into pieces of about two.
+    Bodies of one case only are never let through (words, constants, hex-less fillers).
+    """
+    if body.islower() or body.isupper() or not body.isascii():
+        return False
+    words = _IDENT_WORD.findall(body)
+    if not words:
+        return False
+    return len(words) * 4 > len(body) or max(map(len, words)) > 16
 
 
 def _generic_value_ok(v: str) -> bool:
@@ -647,6 +667,8 @@ def _provider_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
             body = value[rule.body_start :]
             if not _random_enough(body, rule.min_entropy):
                 continue
+            if rule.entity_type == "PASSWORD" and is_placeholder(value):
+                continue  # .netrc "password changeme"
             if grouped and _HEX_32_64.fullmatch(value) and _HASH_CONTEXT.search(text[max(0, s - 40) : s]):
                 continue
             out.append((s, e, rule.entity_type, rule.score, rule.id, False))
@@ -974,6 +996,320 @@ def _extra_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
                 out.append((s, s + len(v), etype, 0.8, rid, True))
 
 
+# Tool command lines whose password flag is a bare "-p"/"-P"/"-w" (ambiguous on its own: mkdir -p,
+# docker run -p 8080:80) or a positional argument, so each is tied to its tool.  The value groups
+# are the same as ``_CLI_FLAG``'s: sq/dq quoted, s bare (a bare value never starts with "-").
+_TOOL_VALUE = (
+    r"""(?:'(?P<sq>[^'\n]{1,200})'|"(?P<dq>[^"\n]{1,200})"|(?P<s>[^\s'"|;&<>-][^\s'"|;<>]{0,199}))"""
+)
+_QUOTED_VALUE = r"""(?:'(?P<sq>[^'\n]{1,200})'|"(?P<dq>[^"\n]{1,200})")"""
+_LOGIN_TOOLS = (
+    r"(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm(?:\s{1,3}registry)?|oc|az|cf|ibmcloud|cosign)"
+)
+# (tier, gate words (one must be in the lower-cased text), regex, rule id, strict password check).
+# Tiers are cheap substring tests every text pays once: "cli" needs " -" or "/p:", "pipe" a "|",
+# "net" "net use", "oracle" a "/" and an Oracle tool name, "rabbit" "rabbitmqctl".
+_TOOL_PW: tuple[tuple[str, tuple[str, ...], re.Pattern[str], str, bool], ...] = (
+    (
+        "cli",
+        ("login",),
+        re.compile(
+            rf"(?i:(?<![\w-]){_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}login)\b[^\n|;&]{{0,200}}?\s"
+            rf"(?:-p|--password|--passwd)(?:=|\s{{1,3}}){_TOOL_VALUE}"
+        ),
+        "cli-login",
+        False,
+    ),
+    (
+        "cli",
+        ("sshpass",),
+        re.compile(rf"(?i:(?<![\w-])sshpass)[^\n|;&]{{0,80}}?\s-p\s{{0,3}}{_TOOL_VALUE}"),
+        "sshpass",
+        False,
+    ),
+    (
+        "cli",
+        ("htpasswd",),
+        # htpasswd -b[c|m|B|...] [-C cost] file user PASS, or -nb user PASS (no file)
+        re.compile(
+            r"(?i:(?<![\w-])htpasswd)\s{1,3}-(?P<flags>[A-Za-z]{0,6}b[A-Za-z]{0,6})"
+            r"(?:\s{1,3}-[A-Za-z]{1,3}(?:\s{1,3}\d{1,3})?){0,3}"
+            r"\s{1,3}(?P<a1>[^\s'\"|;&]{1,200})\s{1,3}(?P<a2>[^\s'\"|;&]{1,200})"
+            rf"(?:\s{{1,3}}{_TOOL_VALUE})?"
+        ),
+        "htpasswd",
+        False,
+    ),
+    (
+        "cli",
+        ("stdin", "sudo"),
+        # echo PASS | docker login --password-stdin, | sudo -S, | passwd --stdin
+        re.compile(
+            rf"(?i:(?<![\w-])(?:echo|printf))(?:\s{{1,3}}-[neE]{{1,3}})?\s{{1,3}}{_TOOL_VALUE}\s{{0,3}}\|\s{{0,3}}"
+            rf"(?:(?i:sudo)\s{{1,3}}-S\b|(?:(?i:sudo)\s{{1,3}})?(?:(?i:{_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}login)\b[^\n|;&]{{0,200}}?--password-stdin"
+            rf"|(?i:passwd)\b[^\n|;&]{{0,60}}?--stdin))"
+        ),
+        "stdin-password",
+        False,
+    ),
+    (
+        "cli",
+        (
+            "redis-cli",
+            "ldap",
+            "sqlcmd",
+            "bcp",
+            "mongo",
+            "-pass",
+            "storepass",
+            "keypass",
+            "smbclient",
+            "/p:",
+            "zip",
+            "7z",
+            "ssh-keygen",
+            "openssl",
+            "psexec",
+            "paexec",
+        ),
+        re.compile(
+            r"(?:(?<![\w-])(?i:redis-cli)[^\n|;&]{0,120}?\s-a"
+            r"|(?<![\w-])(?i:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldappasswd|ldapwhoami)[^\n|;&]{0,200}?\s-w"
+            r"|(?<![\w-])(?i:sqlcmd|bcp)[^\n|;&]{0,200}?\s-P"
+            r"|(?<![\w-])(?i:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)[^\n|;&]{0,200}?\s-p"
+            r"|\s-pass(?:in|out)?\s{1,3}pass:"
+            r"|\s-(?i:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)"
+            r"|(?<![\w-])(?i:smbclient)[^\n|;&]{0,200}?\s(?:-U|--user)[= ]{1,3}[^\s%'\"]{1,100}%"
+            r"|(?<![\w-])(?i:xfreerdp|wlfreerdp|sdl-freerdp)[^\n|;&]{0,200}?\s/p:"
+            r"|(?<![\w-])(?i:zip|unzip)\b[^\n|;&]{0,200}?\s-P\s"
+            r"|(?<![\w-])(?i:7z|7za|7zr)\b[^\n|;&]{0,200}?\s-p(?=\S)"
+            r"|(?<![\w-])(?i:ssh-keygen)[^\n|;&]{0,200}?\s-[NP]\s"
+            r"|(?<![\w-])(?i:openssl)\b[^\n|;&]{0,200}?\s-k\s"
+            r"|(?<![\w-])(?i:psexec|paexec)(?i:\.exe)?\b[^\n|;&]{0,200}?\s-p\s)"
+            rf"\s{{0,3}}{_TOOL_VALUE}"
+        ),
+        "cli-tool-password",
+        False,
+    ),
+    (
+        "cli",
+        ("passphrase",),
+        re.compile(rf"(?<![\w-])--(?i:passphrase)(?:=|\s{{1,3}}){_TOOL_VALUE}"),
+        "cli-passphrase",
+        False,
+    ),
+    (
+        "cli",
+        ("mysql", "mariadb"),
+        # -p'quoted' (the bare form is _MYSQL_P's)
+        re.compile(rf"(?i:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]{{0,120}}?\s-p{_QUOTED_VALUE}"),
+        "mysql-cli",
+        False,
+    ),
+    (
+        "cli",
+        ("lftp",),
+        re.compile(
+            r"(?<![\w-])(?i:lftp)\b[^\n|;&]{0,200}?\s-u\s{1,3}[^\s,'\"]{1,100},(?P<s>[^\s'\"|;<>]{1,200})"
+        ),
+        "lftp",
+        False,
+    ),
+    (
+        "cli",
+        ("securestring",),
+        # PowerShell: ConvertTo-SecureString "P@ss" -AsPlainText -Force (quoted literals only)
+        re.compile(rf"(?i:convertto-securestring)(?:\s{{1,3}}-(?i:string))?\s{{1,3}}{_QUOTED_VALUE}"),
+        "powershell-securestring",
+        False,
+    ),
+    (
+        "pipe",
+        ("chpasswd",),
+        re.compile(
+            r"(?<![\w-])(?i:echo|printf)(?:\s{1,3}-[neE]{1,3})?\s{1,3}['\"]?[^\s:'\"|]{1,64}:"
+            r"(?P<s>[^\s'\"|]{1,200})['\"]?\s{0,3}\|\s{0,3}(?:(?i:sudo)\s{1,3})?(?i:chpasswd)"
+        ),
+        "chpasswd",
+        False,
+    ),
+    (
+        "net",
+        ("net use",),
+        # net use [Z:] \\server\share PASS /user:..., net user NAME PASS /add
+        re.compile(
+            r"(?<![\w-])(?i:net)\s{1,3}(?:(?i:use)\s{1,3}(?:[A-Za-z]:\s{1,3})?\\\\[^\s]{1,200}"
+            r"|(?i:user)\s{1,3}[^\s/\"']{1,64})\s{1,3}(?P<s>[^\s/*\"'][^\s\"']{0,127})"
+        ),
+        "net-use",
+        True,
+    ),
+    (
+        "cli",
+        ("mysqladmin",),
+        # mysqladmin -u root password NEWPASS
+        re.compile(rf"(?<![\w-])(?i:mysqladmin)\b[^\n|;&]{{0,200}}?\s(?i:password)\s{{1,3}}{_TOOL_VALUE}"),
+        "mysqladmin-password",
+        False,
+    ),
+    (
+        "rabbit",
+        ("rabbitmqctl",),
+        # rabbitmqctl add_user NAME PASS / change_password NAME PASS
+        re.compile(
+            rf"(?<![\w-])(?i:rabbitmqctl)(?:\s{{1,3}}-[^\n|;&\s]{{1,60}}(?:\s{{1,3}}[^\s-][^\s]{{0,60}})?){{0,3}}"
+            rf"\s{{1,3}}(?i:add_user|change_password)\s{{1,3}}[^\s'\"]{{1,64}}\s{{1,3}}{_TOOL_VALUE}"
+        ),
+        "rabbitmqctl",
+        False,
+    ),
+    (
+        "oracle",
+        ("sqlplus", "expdp", "impdp", "sqlldr"),
+        # sqlplus user/PASS@db (Oracle's connect string)
+        re.compile(
+            r"(?<![\w-])(?i:sqlplus|expdp|impdp|sqlldr)(?:\s{1,3}-[A-Za-z]{1,2})*\s{1,3}['\"]?"
+            r"[\w$#.-]{1,60}/(?P<s>[^\s@/'\"]{1,128})"
+        ),
+        "sqlplus",
+        False,
+    ),
+)
+
+# HTML: <input type="password" value="...">, <input name="api_key" value="...">, .NET
+# <add key="ApiKey" value="...">, data-token="...".
+_HTML_INPUT = re.compile(r"<(?i:input|add|param)\b(?P<a>[^<>]{1,1000})>")
+_HTML_ATTR = re.compile(
+    r"""(?P<n>[A-Za-z_:][\w:.-]{0,60})\s{0,3}=\s{0,3}(?:"(?P<dq>[^"<>]{0,300})"|'(?P<sq>[^'<>]{0,300})'|(?P<u>[^\s"'<>=`]{1,300}))"""
+)
+_HTML_DATA = re.compile(
+    r"""(?<=\s)(?i:data-)(?P<n>[\w.-]{1,60})\s{0,3}=\s{0,3}(?:"(?P<dq>[^"<>]{1,300})"|'(?P<sq>[^'<>]{1,300})')"""
+)
+# HAR / Postman / form dumps: {"name": "password", "value": "..."}
+_JSON_NAME_VALUE = re.compile(
+    r"\"(?:name|key)\"\s{0,3}:\s{0,3}\"(?P<n>[^\"\n]{1,60})\"\s{0,3},\s{0,3}"
+    r"\"value\"\s{0,3}:\s{0,3}\"(?P<dq>[^\"\n]{1,300})\""
+)
+
+
+def _attr_value(m: re.Match[str]) -> tuple[str, int] | None:
+    for g in ("dq", "sq", "u"):
+        if g in m.re.groupindex and m.group(g) is not None:
+            return m.group(g), m.start(g)
+    return None
+
+
+def _value_ok(v: str, etype: str, strict: bool = False) -> bool:
+    return _password_ok(v, strict) if etype == "PASSWORD" else _generic_value_ok(v)
+
+
+_LOGIN_TOOL_BEFORE = re.compile(rf"(?<![\w-]){_LOGIN_TOOLS}(?:\s{{1,3}}acr)?\s{{1,3}}$")
+
+
+def _login_matches(rx: re.Pattern[str], text: str, low: str) -> Iterable[re.Match[str]]:
+    """``rx.finditer(text)`` for the login rule, tried only where a tool name precedes "login".
+
+    "login" is common in logs; the rule's case-folded tool alternation would otherwise be
+    tried at every position of every such text.
+    """
+    if len(low) != len(text):
+        return rx.finditer(text)  # lower() changed lengths: positions would not line up
+    found: list[re.Match[str]] = []
+    i = low.find("login")
+    while i >= 0:
+        lo = max(0, i - 40)
+        tool = _LOGIN_TOOL_BEFORE.search(low, lo, i)
+        if tool is not None:
+            m = rx.match(text, tool.start())
+            if m is not None:
+                found.append(m)
+        i = low.find("login", i + 5)
+    return found
+
+
+def _tool_value(m: re.Match[str], rid: str) -> tuple[str, int] | None:
+    if rid == "htpasswd" and "n" in m.group("flags").lower():
+        # -n prints instead of writing a file: the arguments are user and password.
+        return m.group("a2"), m.start("a2")
+    for g in ("sq", "dq", "s"):
+        if g in m.re.groupindex and m.group(g):
+            return m.group(g), m.start(g)
+    return None
+
+
+def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
+    """Passwords in tool command lines, HTML forms and name/value dumps (``_TOOL_PW``, ``_HTML_INPUT``)."""
+    # A handful of fast substring tests turn most texts away before any regex runs.
+    # (single-character tests are memchr-fast; "/" guards the slower multi-character ones)
+    slash = "/" in text
+    cli = " -" in text or (slash and "/p:" in text)
+    pipe = "|" in text
+    markup = "<" in text
+    pairs = '"value"' in text
+    net = "net use" in low
+    oracle = slash and ("sqlplus" in low or "dp " in low or "sqlldr" in low)
+    rabbit = "rabbitmqctl" in low
+    if not (cli or pipe or markup or pairs or net or oracle or rabbit):
+        return
+    tiers = {"cli": cli, "pipe": pipe, "net": net, "oracle": oracle, "rabbit": rabbit}
+    for tier, gates, rx, rid, strict in _TOOL_PW:
+        if not tiers[tier] or not any(g in low for g in gates):
+            continue
+        matches = _login_matches(rx, text, low) if rid == "cli-login" else rx.finditer(text)
+        for m in matches:
+            got = _tool_value(m, rid)
+            if got is None:
+                continue
+            # An "&" inside a bare value is kept (fail closed); trailing ones are "&&" / "&".
+            v, s = got[0].rstrip("&"), got[1]
+            if _password_ok(v, strict=strict) and not v.startswith("$"):
+                out.append((s, s + len(v), "PASSWORD", 0.8, rid, True))
+    if markup and ("<input" in low or "<add" in low or "<param" in low):
+        for m in _HTML_INPUT.finditer(text):
+            attrs: dict[str, tuple[str, int]] = {}
+            for a in _HTML_ATTR.finditer(m.group("a")):
+                got = _attr_value(a)
+                if got is not None:
+                    attrs.setdefault(a.group("n").lower(), (got[0], m.start("a") + got[1]))
+            value = attrs.get("value")
+            if value is None or not value[0]:
+                continue
+            kind = attrs.get("type", ("", 0))[0].strip().lower()
+            if kind == "password":
+                etype: str | None = "PASSWORD"
+            elif kind in ("", "text", "hidden"):
+                etype = next(
+                    (
+                        e
+                        for k in ("name", "id", "key")
+                        if k in attrs
+                        for e in (_classify_key(attrs[k][0]),)
+                        if e
+                    ),
+                    None,
+                )
+            else:
+                etype = None
+            v, s = value
+            if etype is not None and _value_ok(v, etype):
+                out.append((s, s + len(v), etype, 0.8, "html-input", True))
+    if markup and "data-" in low:
+        for m in _HTML_DATA.finditer(text):
+            etype = _classify_key(m.group("n"))
+            got = _attr_value(m)
+            if etype is None or got is None:
+                continue
+            v, s = got
+            if _value_ok(v, etype):
+                out.append((s, s + len(v), etype, 0.8, "html-data-attribute", True))
+    if pairs:
+        for m in _JSON_NAME_VALUE.finditer(text):
+            etype = _classify_key(m.group("n"))
+            v, s = m.group("dq"), m.start("dq")
+            if etype is not None and _value_ok(v, etype):
+                out.append((s, s + len(v), etype, 0.8, "name-value-pair", True))
+
+
 # Structural regexes that open with a look-behind or a case-folded word get the same lead-literal
 # treatment as the provider rules (patterns with a plain literal prefix are already fast).
 _STRUCT_FINDERS: dict[re.Pattern[str], _Finders | None] = {
@@ -1039,6 +1375,7 @@ def find_secret_spans(text: str, lower: str | None = None) -> list[tuple[str, in
             covered[h[0]] = h[1]
     _assignment_hits(text, low, exotic, raw, covered)
     _extra_hits(text, low, exotic, raw)
+    _tool_hits(text, low, raw)
     if not raw:
         return []
     # start asc, longer first, specific before generic: the first of a same-span group wins.
