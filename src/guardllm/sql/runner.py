@@ -20,6 +20,7 @@ types/tables/columns, and audit/lineage hold fingerprints.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -274,10 +275,13 @@ class GuardedSql:
                 f"the result holds data this policy blocks ({exc}); select other columns",
                 exc.rule or "policy.block",
             )
-        self._record_lineage(checked, bound, flows, scope, principal, run_id, step_id, parent_id, record_step)
-        self._audit_call(
-            checked, bound, flows, len(masked_rows), scope=scope, principal=principal, run_id=run_id
-        )
+        with self._batch():  # the lineage graph of the query and its audit record: one commit
+            self._record_lineage(
+                checked, bound, flows, scope, principal, run_id, step_id, parent_id, record_step
+            )
+            self._audit_call(
+                checked, bound, flows, len(masked_rows), scope=scope, principal=principal, run_id=run_id
+            )
         artifact = {
             "columns": names,
             "rows": masked_rows,
@@ -289,6 +293,11 @@ class GuardedSql:
         artifact["sources"] = {f.name: [f"{t}.{c}" for t, c in f.sources] for f in flows}
         content = render_table(names, masked_rows, truncated=truncated, limit=checked.limit, dropped=dropped)
         return SqlResult(content=content, artifact=artifact, revealed=list(bound.revealed))
+
+    def _batch(self) -> Any:
+        """Group store writes into one commit (a duck-typed guard may not offer it)."""
+        batch = getattr(self.guard, "batch", None)
+        return batch() if batch is not None else contextlib.nullcontext()
 
     # ------------------------------------------------------------------ tokens in queries
 
@@ -417,7 +426,8 @@ class GuardedSql:
         findings = [f for fs in by_cell.values() for f in fs]
         masker = self.guard.with_policy(self.guard.policy)  # same vault, audit, keys
         masker.detector = _PlannedDetector(findings)
-        masked_table = masker.mask_object(table, scope=scope, principal=principal, source=self.recipient)
+        with self._batch():  # new tokens and the mask record: one commit, not one per value
+            masked_table = masker.mask_object(table, scope=scope, principal=principal, source=self.recipient)
         refs = self._refs_in(
             [cell[name] for c, (_i, name, _t, _f) in enumerate(plans) for cell in masked_table[c]], scope
         )

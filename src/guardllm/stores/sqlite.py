@@ -371,11 +371,13 @@ class SQLiteStore(Store):
             try:
                 with self._tx() as db:
                     head = db.execute("SELECT count, head FROM audit_anchor WHERE id = 1").fetchone()
-                    last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-                    # The anchor is the source of truth; a missing one means an empty log.
-                    seq, prev = (
-                        (head[0] + 1, head[1]) if head else ((last[0] + 1, last[1]) if last else (1, GENESIS))
-                    )
+                    # The anchor is the source of truth; a missing one means an empty log
+                    # (or a file from before the anchor: then continue from its last row).
+                    if head:
+                        seq, prev = head[0] + 1, head[1]
+                    else:
+                        last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+                        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
                     record = dict(build(seq, prev))
                     db.execute(
                         "INSERT INTO audit (seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash)"

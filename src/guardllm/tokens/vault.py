@@ -13,6 +13,7 @@ empties them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -22,7 +23,7 @@ from typing import Any
 from guardllm.errors import VaultError
 from guardllm.stores.base import Store, VaultEntry
 from guardllm.tokens import surrogates
-from guardllm.tokens.crypto import KeyRing, decrypt, encrypt, hkdf, hmac_hex
+from guardllm.tokens.crypto import KeyRing, decrypt, encrypt, hkdf
 from guardllm.tokens.format import TokenRef, label_for
 
 _WS = re.compile(r"\s+")
@@ -54,6 +55,35 @@ def normalise(entity_type: str, value: str) -> str:
     if entity_type == "PERSON":
         return v.casefold()
     return v
+
+
+class KeyedHmac:
+    """HMAC-SHA256 under one fixed key, with the keyed pads hashed once (RFC 2104).
+
+    ``hmac.new`` re-derives both pads for every message (~7 us); copying the two
+    pre-keyed SHA-256 states costs ~1.5 us, and a fingerprint is taken for every
+    value of every masked text.  Same output as ``hmac.new(key, msg, sha256)``.
+    The states hold the key material only, never a message; no repr shows them.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:  # SHA-256's block size: longer keys are hashed first
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def __repr__(self) -> str:
+        return "KeyedHmac(<key hidden>)"
+
+    def hexdigest(self, message: str) -> str:
+        inner = self._inner.copy()
+        inner.update(message.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
 
 class _LRU:
@@ -96,6 +126,9 @@ class Vault:
         self.hash_key = hkdf(index, "guardllm hash v1")
         self._subject_key = hkdf(index, "guardllm subject v1")
         self.audit_key = hkdf(index, "guardllm audit mac v1")
+        self._fp_mac = KeyedHmac(self.fingerprint_key)
+        self._hash_mac = KeyedHmac(self.hash_key)
+        self._subject_mac = KeyedHmac(self._subject_key)
         self._data_keys: dict[str, bytes] = {}
         self._tokens = _LRU(cache_size)  # (scope, fp) -> token
         self._entries = _LRU(cache_size)  # (scope, token) -> VaultEntry
@@ -111,15 +144,15 @@ class Vault:
     # identities ----------------------------------------------------------------------
     def fingerprint(self, entity_type: str, value: str) -> str:
         """``fp_`` + 16 hex of HMAC-SHA256(fingerprint key, type NUL normalised value)."""
-        return "fp_" + hmac_hex(self.fingerprint_key, f"{entity_type}\0{normalise(entity_type, value)}")[:16]
+        return "fp_" + self._fp_mac.hexdigest(f"{entity_type}\0{normalise(entity_type, value)}")[:16]
 
     def keyed_hash(self, entity_type: str, value: str) -> str:
         """8 hex of a keyed HMAC, for the ``hash`` action (not brute-forceable without the key)."""
-        return hmac_hex(self.hash_key, f"{entity_type}\0{normalise(entity_type, value)}")[:8]
+        return self._hash_mac.hexdigest(f"{entity_type}\0{normalise(entity_type, value)}")[:8]
 
     def subject_id(self, subject: str) -> str:
         """Data-subject ids are pseudonymised before they reach the store."""
-        return "sub_" + hmac_hex(self._subject_key, subject)[:16]
+        return "sub_" + self._subject_mac.hexdigest(subject)[:16]
 
     @staticmethod
     def scope_key_id(scope: str) -> str:
