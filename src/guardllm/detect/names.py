@@ -350,7 +350,8 @@ def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, f
     Returns the new start and score.  A score below the default threshold drops the candidate.
     """
     given, common, _ = _lexicons()
-    if _is_brand(text[s:e]) or _is_brand(text[s:e].split(None, 1)[-1]):
+    sp = lower.find(" ", s, e)
+    if sp != -1 and lower[s:sp] in _BRAND_FIRST and _is_brand(text[s:e]):
         return s, 0.0  # "Morgan Stanley", "to Charles Schwab": people's names that are a firm
     if score >= 0.6:
         sp = text.find(" ", s, e)
@@ -571,6 +572,7 @@ _BRANDS = frozenset(
         "\n", ""
     ).split("|")
 )
+_BRAND_FIRST = frozenset(b.split()[0] for b in _BRANDS)
 _BRAND_NORM = re.compile(r"[ \t]*&[ \t]*|[ \t]+")
 
 
@@ -909,6 +911,8 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
     appositives, kin words, possessives, and names typed all in lower or UPPER case."""
     given, common, _ = _lexicons()
     n = len(text)
+    # Names find_persons already reported are not judged again (most names in prose).
+    found.update(c[1] for c in out if c[0] == "PERSON")
     assert _LABEL_FAMILY is not None and _INLINE_FAMILY is not None and _EXTRA_FAMILY is not None
     # Labelled fields: "Apologies: A, B", "SHIP TO\nMARTA KOWALSKA", "PATIENT: HENDRIKS, JAN", "To: Wendeline".
     for phrase in _LABEL_FAMILY.present(toks):
@@ -965,7 +969,9 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
                 (p == 0 or not lower[p - 1].isalnum())
                 and q < n
                 and text[q] == " "
-                and not lower[q - 1] == "'"
+                and q + 1 not in found
+                and q + 1 < n
+                and text[q + 1].isupper()
             ):
                 sp = _name_here(text, q + 1, given, common, upper=False)
                 if sp is not None:
