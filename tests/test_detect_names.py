@@ -163,3 +163,20 @@ def test_layout_names_are_found(text: str, names: list[str]) -> None:
 )
 def test_layout_lookalikes_stay_clean(text: str) -> None:
     assert persons(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("PT: HENDRIKS, JAN", ["HENDRIKS, JAN"]),
+        ("Dear Mr HENDRIKS,", ["HENDRIKS"]),
+        ("Ms. SMITH, JANE", ["SMITH, JANE"]),
+        ("-- \nIvo", ["Ivo"]),
+        ("Action items:\n- Lars: follow up\n- Beatriz: draft", ["Lars", "Beatriz"]),
+        ("- [ ] @harriet to send deck", ["harriet"]),
+        ("@here please review", []),
+        ("mail a@lars.com", []),
+    ],
+)
+def test_titles_signatures_bullets_and_handles(text: str, names: list[str]) -> None:
+    assert persons(text) == names

@@ -449,7 +449,7 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
 
     # Greetings and sign-offs: "Hi Tom,", "thanks Kenji!", "Cheers, Malak", "Hi Kwame and Adwoa,".
     def _after_greeting(q: int) -> None:
-        while q < n and text[q] in " \t,\n\r":
+        while q < n and text[q] in " \t,!\n\r":  # "Thanks!\nIvo"
             q += 1
         if q >= n:
             return
@@ -507,6 +507,17 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
                     and not context.is_stop(m.group())
                 ):
                     add(m.start(), m.end(), 0.6)
+        elif (
+            i + 1 < n
+            and text[i + 1].islower()
+            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "._-"))
+        ):
+            # "@harriet to send": a handle that is a known given name (not "@here", not "x@y.com").
+            b = i + 1
+            while b < n and text[b].isalpha() and text[b].islower():
+                b += 1
+            if text[i + 1 : b] in _LOWER_GIVEN and not (b < n and (text[b].isalnum() or text[b] in "._-@")):
+                add(i + 1, b, 0.6)
         i = text.find("@", i + 1)
     find_layout(text, lower, out, toks, add, found)
     # A known given name on its own: "ping Rasmus about", "Rohan: merged", "Aarav is out sick".
@@ -541,7 +552,7 @@ def _given_alone(text: str, lower: str, i: int, b: int, add) -> None:
     if b + 1 < n and text[b] in " \t" and text[b + 1].isupper():
         return  # the first word of a longer capitalised run: find_persons judged the whole run
     before = _word_before(lower, i)
-    line_start = i == 0 or text[i - 1] == "\n"
+    line_start = i == 0 or text[i - 1] == "\n" or (text[i - 2 : i] in ("- ", "* ") and _line_start(text, i))
     if (
         (before in _BEFORE and before != "\n")
         or (line_start and text[b : b + 1] == ":")
@@ -617,6 +628,8 @@ _ONE_LABELS = (
     "addressee",
     "patient",
     "patient name",
+    "pt",
+    "pt name",
     "name",
     "full name",
     "insured",
@@ -789,8 +802,12 @@ _WORDLIKE_GIVEN = frozenset(
 )
 
 
+_TITLE_FAMILY: context.Family | None = None
+
+
 def _build_layout_families() -> None:
-    global _LABEL_FAMILY, _INLINE_FAMILY, _EXTRA_FAMILY
+    global _LABEL_FAMILY, _INLINE_FAMILY, _EXTRA_FAMILY, _TITLE_FAMILY
+    _TITLE_FAMILY = context.Family(("Mr", "Mrs", "Ms", "Mx", "Dr", "Miss", "Prof"))
     _LABEL_FAMILY = context.Family(tuple(_ONE_LABELS) + tuple(sorted(_LIST_LABELS)))
     _INLINE_FAMILY = context.Family(_INLINE + tuple(_APPOSITIVE))
     _EXTRA_FAMILY = context.Family(tuple(sorted(_KIN | _ADDRESS)))
@@ -1041,6 +1058,8 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
         while i != -1:
             if _line_start(text, i) or (i > 0 and text[i - 1] in "\n "):
                 q = i + len(dash)
+                if dash == "--" and text.startswith((" \n", "\n"), q):
+                    q = text.index("\n", q) + 1  # the "-- " line that opens an email signature
                 sp = _name_here(text, q, given, common, upper=False)
                 if sp is not None and (sp[1] >= n or text[sp[1]] in "\r\n,"):
                     add(sp[0], sp[1], 0.6)
@@ -1053,6 +1072,23 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
             if nxt and nxt[0].strip(".,;:") in _POSSESSED:
                 _name_before(text, max(0, i - 60), i, given, common, add, bullet=False, possessive=True)
             i = text.find(apo, i + 3)
+    # "Dear Mr HENDRIKS,": a title, then a surname in capitals.
+    for title in _TITLE_FAMILY.present(toks) if _TITLE_FAMILY is not None else ():
+        i = text.find(title)
+        while i != -1:
+            q = i + len(title)
+            if (i == 0 or not text[i - 1].isalnum()) and text[q : q + 1] in (".", " "):
+                q += 1 if text[q] == "." else 0
+                m = _UPPER_RUN.match(text, q + 1) if text[q : q + 1] == " " else None
+                if m and m.start() not in found:
+                    seg = m.group()  # "Ms. SMITH, JANE": surname first, given name after
+                    words = seg.replace(",", " ").split()
+                    if all(
+                        len(_fold(w)) >= 2 and _fold(w) not in _ROLE_WORDS and not context.is_stop(w)
+                        for w in words
+                    ):
+                        add(m.start(), m.start() + len(seg), 0.6)
+            i = text.find(title, q)
     # ``_find_lower`` covers names typed in lower case.
     _find_lower(text, lower, toks, add)
     # "Dear Applicant", "Hi Candidate": a role word where a greeting expects a name.
