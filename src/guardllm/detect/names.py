@@ -601,7 +601,7 @@ _ROLE_WORDS = frozenset(
     clients vendor vendors applicant candidate user users admin admins system bot bots jenkins github gitlab
     dependabot renovate slackbot zapier pagerduty sentry datadog circleci travis opsgenie jira confluence
     notion grafana prometheus kubernetes docker nagios alertmanager cron scheduler server monitor monitoring
-    me myself you us we them self pt pts reception frontdesk helpdesk servicedesk""".split()
+    me myself you us we them self pt pts reception anonymous anon unknown quorum inbound outbound frontdesk helpdesk servicedesk""".split()
 )
 # Words that, right after a name and a space, continue a person's action item ("Lars to follow up").
 _ITEM_VERBS = frozenset(
@@ -695,6 +695,15 @@ _ONE_LABELS = (
     "interviewee",
 )
 # Labels whose value may stand on the next line (shipping labels, letters).
+_WEAK_LABELS = frozenset(
+    (
+        *"""lead speaker host driver member contact client customer action ap ai todo manager employee candidate
+        chair presenter organizer organiser dri poc present recipient from name witness tenant guardian""".split(),
+        "to do",
+        "on call",
+        "on-call",
+    )
+)
 _NEXT_LINE_LABELS = frozenset(
     (
         "ship to",
@@ -887,19 +896,25 @@ def _after_verb(text: str, b: int) -> bool:
     return w in _ITEM_VERBS or w in _AFTER
 
 
-def _list_at(text: str, q: int, given, common, add, *, many: bool, last_first: bool = False) -> None:
-    """Names from ``q`` on: one, or a list separated by commas and "and" when ``many``."""
+def _list_at(
+    text: str, q: int, given, common, add, *, many: bool, last_first: bool = False, weak: bool = False
+) -> None:
+    """Names from ``q`` on: one, or a list separated by commas and "and" when ``many``.
+
+    After a ``weak`` label ("Lead:", "Speaker:", "Present:") one unknown word alone is a product or a
+    status as often as a person ("Lead: Inbound", "Speaker: Bose"): it needs a known given name."""
     n = len(text)
+    items: list[tuple[int, int]] = []
     while True:
         sp = _name_here(text, q, given, common, last_first=last_first)
         if sp is None:
-            return
+            break
         a, b = sp
         if not (_ends_item(text, b) or _after_verb(text, b)):
-            return
-        add(a, b, 0.6)
+            break
+        items.append((a, b))
         if not many:
-            return
+            break
         q = b
         while q < n and text[q] in " \t":
             q += 1
@@ -912,7 +927,14 @@ def _list_at(text: str, q: int, given, common, add, *, many: bool, last_first: b
         elif text.startswith(("and ", "& "), q):
             q += 4 if text[q] == "a" else 2
         else:
+            break
+    if weak and len(items) == 1:
+        a, b = items[0]
+        word = text[a:b]
+        if not any(c in word for c in " \t,") and _fold(word) not in given:
             return
+    for a, b in items:
+        add(a, b, 0.6)
 
 
 def _line_start(text: str, i: int) -> bool:
@@ -961,6 +983,7 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
                         add,
                         many=phrase in _LIST_LABELS,
                         last_first=phrase not in _LIST_LABELS,
+                        weak=phrase in _WEAK_LABELS,
                     )
             p = lower.find(phrase, q)
     # In a sentence: "Attendees were A, B and C", "reports to Y", "the claimant, X, reported".
