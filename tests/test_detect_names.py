@@ -180,3 +180,18 @@ def test_layout_lookalikes_stay_clean(text: str) -> None:
 )
 def test_titles_signatures_bullets_and_handles(text: str, names: list[str]) -> None:
     assert persons(text) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Lorenzo flagged the vendor risk.", ["Lorenzo"]),
+        ("Apologies from Wiremu and Desta", ["Wiremu", "Desta"]),
+        ("[10:42] harriet: ok", ["harriet"]),
+        ("Lead: Inbound", []),
+        ("Speaker: Bose", []),
+        ("— Anonymous", []),
+    ],
+)
+def test_meeting_notes_and_weak_labels(text: str, names: list[str]) -> None:
+    assert persons(text) == names

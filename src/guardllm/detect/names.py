@@ -552,12 +552,13 @@ def _given_alone(text: str, lower: str, i: int, b: int, add) -> None:
     if b + 1 < n and text[b] in " \t" and text[b + 1].isupper():
         return  # the first word of a longer capitalised run: find_persons judged the whole run
     before = _word_before(lower, i)
-    line_start = i == 0 or text[i - 1] == "\n" or (text[i - 2 : i] in ("- ", "* ") and _line_start(text, i))
+    line_start = i == 0 or text[i - 1] == "\n" or (text[i - 1] in " *" and _line_start(text, i))
     if (
         (before in _BEFORE and before != "\n")
         or (line_start and text[b : b + 1] == ":")
         or _word_after(text, b) in _AFTER
         or _word_after(text, b) in _ITEM_VERBS
+        or _word_after(text, b) in _MEETING_VERBS
         or (text[b : b + 1] == "," and before in ("", "\n"))
     ):
         add(i, b, 0.6)
@@ -721,6 +722,8 @@ _NEXT_LINE_LABELS = frozenset(
 )
 # Phrases inside a sentence that a name (or a list of names) follows.
 _INLINE = (
+    "apologies from",
+    "regrets from",
     "attendees were",
     "attendees included",
     "attendees are",
@@ -1055,6 +1058,12 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
                     continue
                 sp = _name_here(text, m.end(), given, common, upper=False)
                 if sp is None:
+                    # "[10:42] harriet: ok": a speaker typed in lower case, when a known given name.
+                    e = m.end()
+                    while e < n and text[e].isalpha() and text[e].islower():
+                        e += 1
+                    if text.startswith(":", e) and text[m.end() : e] in _LOWER_GIVEN:
+                        add(m.end(), e, 0.6)
                     continue
                 a, b = sp
                 if text.startswith(":", b) or (rx is _CHECK and _after_verb(text, b)):
@@ -1142,6 +1151,11 @@ _PAREN_ROLES = (
         nurse doctor physician gp carer hcp pcp rn np md pa sw ot pt""".split()
     )
 ) - frozenset(("all", "here", "none", "me", "you", "us", "we", "them", "self"))
+# Meeting-note verbs after a known given name ("Lorenzo flagged the vendor risk").
+_MEETING_VERBS = frozenset(
+    """flagged proposed volunteered objected explained walked summarized summarised suggested offered pointed
+    highlighted questioned demoed demonstrated clarified recapped outlined walked""".split()
+)
 _TAIL_WORDS = frozenset(
     """about in on for to when if that whether re today tomorrow asap again too directly know once
     before after now later""".split()
