@@ -191,6 +191,7 @@ def test_titles_signatures_bullets_and_handles(text: str, names: list[str]) -> N
         ("Lead: Inbound", []),
         ("Speaker: Bose", []),
         ("— Anonymous", []),
+        ("Apologies: Johnson & Johnson", []),
     ],
 )
 def test_meeting_notes_and_weak_labels(text: str, names: list[str]) -> None:

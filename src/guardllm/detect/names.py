@@ -351,8 +351,14 @@ def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, f
     """
     given, common, _ = _lexicons()
     sp = lower.find(" ", s, e)
-    if sp != -1 and lower[s:sp] in _BRAND_FIRST and _is_brand(text[s:e]):
-        return s, 0.0  # "Morgan Stanley", "to Charles Schwab": people's names that are a firm
+    if sp != -1 and (
+        (lower[s:sp] in _BRAND_FIRST and _is_brand(text[s:e]))
+        or lower[lower.rfind(" ", s, e) + 1 : e] in _ORG_LAST
+    ):
+        return (
+            s,
+            0.0,
+        )  # "Morgan Stanley", "Globex Industries", "Marketing Ops": a firm or a team  # "Morgan Stanley", "to Charles Schwab": people's names that are a firm
     if score >= 0.6:
         sp = text.find(" ", s, e)
         if not _is_common(_fold(text[s : sp if sp != -1 else e]), common):
@@ -583,6 +589,14 @@ _BRANDS = frozenset(
     |booz allen|booz allen hamilton|norton rose|herbert smith|simon kucher|roland berger|kurt geiger""".replace(
         "\n", ""
     ).split("|")
+)
+# Last words of organisation and team names: no person's name ends in them ("Initech Solutions").
+_ORG_LAST = frozenset(
+    """industries solutions systems technologies technology labs holdings ventures capital consulting logistics
+    partners associates enterprises corporation incorporated limited plc llp gmbh ag sa bv nv pty inc llc ltd
+    corp co group analytics software networks pharmaceuticals pharma healthcare insurance bank foundation
+    institute university college academy agency studios studio media games motors airlines airways
+    ops devops operations desk reliability engineering marketing sales support finance legal""".split()
 )
 _BRAND_FIRST = frozenset(b.split()[0] for b in _BRANDS)
 _BRAND_NORM = re.compile(r"[ \t]*&[ \t]*|[ \t]+")
@@ -928,6 +942,11 @@ def _list_at(
             if text.startswith("and ", q):
                 q += 4
         elif text.startswith(("and ", "& "), q):
+            if text[q] == "&":
+                nxt = _name_here(text, q + 2, given, common, upper=True)
+                if nxt is not None and _is_brand(text[a : nxt[1]]):
+                    items.pop()  # "Johnson & Johnson": one firm, not two people
+                    break
             q += 4 if text[q] == "a" else 2
         else:
             break
