@@ -107,7 +107,7 @@ def test_name_detection_is_deterministic_and_keeps_offsets() -> None:
         assert text[f.start : f.end] == f.text
 
 
-LAYOUT_FILES = ("layout_names.txt",)
+LAYOUT_FILES = ("layout_names.txt", "layout_names_holdout.txt")
 
 
 @pytest.mark.parametrize("name", LAYOUT_FILES)
