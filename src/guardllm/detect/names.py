@@ -1142,17 +1142,18 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
             i = text.find(title, q)
     # ``_find_lower`` covers names typed in lower case.
     _find_lower(text, lower, toks, add)
+
     # "Dear Applicant", "Hi Candidate": a role word where a greeting expects a name.
-    out[:] = [
-        c
-        for c in out
-        if not (
+    def role(c: Cand) -> bool:
+        return (
             c[0] == "PERSON"
             and c[4] == "person-context"
             and " " not in text[c[1] : c[2]]
             and _fold(text[c[1] : c[2]]) in _ROLE_WORDS
         )
-    ]
+
+    if any(map(role, out)):
+        out[:] = [c for c in out if not role(c)]
 
 
 _REQUEST_VERBS = frozenset(
