@@ -105,3 +105,94 @@ def test_name_detection_is_deterministic_and_keeps_offsets() -> None:
     assert first == guardllm.scan(text)
     for f in first:
         assert text[f.start : f.end] == f.text
+
+
+LAYOUT_FILES = ("layout_names.txt", "layout_names_holdout.txt")
+
+
+@pytest.mark.parametrize("name", LAYOUT_FILES)
+def test_names_in_layouts_meet_the_recall_and_precision_targets(name: str) -> None:
+    res = prose_names.score(prose_names.load(name), guardllm.scan)
+    assert res["names"] >= 40
+    assert res["recall"] >= 0.95, res["misses"]
+    assert res["precision"] >= 0.97, res["fp_values"]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("SHIP TO\nMARTA KOWALSKA\n12 Lipowa Street", ["MARTA KOWALSKA"]),
+        ("PATIENT: HENDRIKS, JAN\nDOB on file", ["HENDRIKS, JAN"]),
+        ("Apologies: Wiremu, Desta", ["Wiremu", "Desta"]),
+        ("- [ ] Kasimir: follow up on the contract", ["Kasimir"]),
+        ("[10:42] Mirela: can you check the logs?", ["Mirela"]),
+        ("Attendees were Lucan, Marisol and Birgit.", ["Lucan", "Marisol", "Birgit"]),
+        ("the claimant, Petronella, reported the theft", ["Petronella"]),
+        ("Can you ping Ludovica about the PO?", ["Ludovica"]),
+        ("This needs Ebo Quansah's approval.", ["Ebo Quansah"]),
+        ("talked to giulia mensah yesterday", ["giulia mensah"]),
+        ("Thanks for the fix.\n— Margot", ["Margot"]),
+        ("Discharged home with Nadia (caregiver).", ["Nadia"]),
+        ("Hello ANGUS,", ["ANGUS"]),
+    ],
+)
+def test_layout_names_are_found(text: str, names: list[str]) -> None:
+    assert persons(text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Morgan Stanley raised its price target.",
+        "We moved the account to Charles Schwab last year.",
+        "The Louis Vuitton bag was returned.",
+        "Dear Applicant,\nThank you for applying.",
+        "- [ ] Finance to send the invoice",
+        "[10:43] Bot: build passed",
+        "SHIP TO\nWAREHOUSE 4\n12 Dock Road",
+        "Author: LangChain\nLicense: MIT",
+        "- Noise (md) probe that identifies malformed text",
+        "- Lockfiles (pylock)",
+        "The community would like to thank Keepsafe\n(https://example.com) for its support.",
+        "HTTP/1.1 Message Syntax and Routing",
+        "See also Rich's sister project, Textual.",
+        "Please ping Ops about the outage.",
+        "Could Support review the draft?",
+        "talked to the landlord yesterday about the lease",
+    ],
+)
+def test_layout_lookalikes_stay_clean(text: str) -> None:
+    assert persons(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("PT: HENDRIKS, JAN", ["HENDRIKS, JAN"]),
+        ("Dear Mr HENDRIKS,", ["HENDRIKS"]),
+        ("Ms. SMITH, JANE", ["SMITH, JANE"]),
+        ("-- \nIvo", ["Ivo"]),
+        ("Action items:\n- Lars: follow up\n- Beatriz: draft", ["Lars", "Beatriz"]),
+        ("- [ ] @harriet to send deck", ["harriet"]),
+        ("@here please review", []),
+        ("mail a@lars.com", []),
+    ],
+)
+def test_titles_signatures_bullets_and_handles(text: str, names: list[str]) -> None:
+    assert persons(text) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Lorenzo flagged the vendor risk.", ["Lorenzo"]),
+        ("Apologies from Wiremu and Desta", ["Wiremu", "Desta"]),
+        ("[10:42] harriet: ok", ["harriet"]),
+        ("Lead: Inbound", []),
+        ("Speaker: Bose", []),
+        ("— Anonymous", []),
+        ("Apologies: Johnson & Johnson", []),
+    ],
+)
+def test_meeting_notes_and_weak_labels(text: str, names: list[str]) -> None:
+    assert persons(text) == names

@@ -52,8 +52,16 @@ def _lexicons() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
                 _GREETING_FAMILY = context.Family(_GREETINGS)
                 # When the engine reduces a text's words to the trigger vocabulary, given names must be in it.
                 vocab = getattr(context, "_VOCAB", None)
+                global _LOWER_GIVEN
+                _LOWER_GIVEN = frozenset(
+                    g
+                    for g in given
+                    if len(g) >= 4 and g.isalpha() and g not in common and g not in _WORDLIKE_GIVEN
+                )
+                _build_layout_families()
                 if vocab is not None:
                     vocab.update(title)
+                    vocab.update(_LOWER_GIVEN)
                 _LEX = (given, common, title)
             lex = _LEX
     return lex
@@ -342,6 +350,15 @@ def rescore(text: str, lower: str, s: int, e: int, score: float) -> tuple[int, f
     Returns the new start and score.  A score below the default threshold drops the candidate.
     """
     given, common, _ = _lexicons()
+    sp = lower.find(" ", s, e)
+    if sp != -1 and (
+        (lower[s:sp] in _BRAND_FIRST and _is_brand(text[s:e]))
+        or lower[lower.rfind(" ", s, e) + 1 : e] in _ORG_LAST
+    ):
+        return (
+            s,
+            0.0,
+        )  # "Morgan Stanley", "Globex Industries", "Marketing Ops": a firm or a team  # "Morgan Stanley", "to Charles Schwab": people's names that are a firm
     if score >= 0.6:
         sp = text.find(" ", s, e)
         if not _is_common(_fold(text[s : sp if sp != -1 else e]), common):
@@ -438,7 +455,7 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
 
     # Greetings and sign-offs: "Hi Tom,", "thanks Kenji!", "Cheers, Malak", "Hi Kwame and Adwoa,".
     def _after_greeting(q: int) -> None:
-        while q < n and text[q] in " \t,\n\r":
+        while q < n and text[q] in " \t,!\n\r":  # "Thanks!\nIvo"
             q += 1
         if q >= n:
             return
@@ -455,6 +472,10 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
         while True:
             sp = single_at(q)
             if sp is None:
+                up = _UPPER_WORD.match(text, q)  # "Hello ANGUS,": a known given name in capitals
+                if up and (up.end() >= n or text[up.end()] in _NAME_END) and _fold(up.group()) in given:
+                    if _fold(up.group()) not in common:
+                        add(up.start(), up.end(), 0.6)
                 return
             a, b = sp
             end_ok = b >= n or text[b] in _NAME_END or text.startswith((" -", " –", " —", " and "), b)
@@ -492,7 +513,19 @@ def find_single(text: str, lower: str, out: list[Cand], toks: frozenset[str] | N
                     and not context.is_stop(m.group())
                 ):
                     add(m.start(), m.end(), 0.6)
+        elif (
+            i + 1 < n
+            and text[i + 1].islower()
+            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "._-"))
+        ):
+            # "@harriet to send": a handle that is a known given name (not "@here", not "x@y.com").
+            b = i + 1
+            while b < n and text[b].isalpha() and text[b].islower():
+                b += 1
+            if text[i + 1 : b] in _LOWER_GIVEN and not (b < n and (text[b].isalnum() or text[b] in "._-@")):
+                add(i + 1, b, 0.6)
         i = text.find("@", i + 1)
+    find_layout(text, lower, out, toks, add, found)
     # A known given name on its own: "ping Rasmus about", "Rohan: merged", "Aarav is out sick".
     hits = title & toks
     if not hits:
@@ -525,14 +558,688 @@ def _given_alone(text: str, lower: str, i: int, b: int, add) -> None:
     if b + 1 < n and text[b] in " \t" and text[b + 1].isupper():
         return  # the first word of a longer capitalised run: find_persons judged the whole run
     before = _word_before(lower, i)
-    line_start = i == 0 or text[i - 1] == "\n"
+    line_start = i == 0 or text[i - 1] == "\n" or (text[i - 1] in " *" and _line_start(text, i))
     if (
         (before in _BEFORE and before != "\n")
         or (line_start and text[b : b + 1] == ":")
         or _word_after(text, b) in _AFTER
+        or _word_after(text, b) in _ITEM_VERBS
+        or _word_after(text, b) in _MEETING_VERBS
         or (text[b : b + 1] == "," and before in ("", "\n"))
     ):
         add(i, b, 0.6)
+
+
+# -- layouts: labels, lists, checklists, transcripts, sign-offs, lower and UPPER case --------------------------
+
+# Organisations named after people: two given-name-looking words that are a firm, a brand or a fund.
+_BRANDS = frozenset(
+    """morgan stanley|charles schwab|louis vuitton|goldman sachs|merrill lynch|lehman brothers|edward jones
+    |raymond james|john lewis|john deere|calvin klein|ralph lauren|tommy hilfiger|hugo boss|estee lauder
+    |estée lauder|michael kors|kate spade|tory burch|tom ford|ted baker|paul smith|jimmy choo|christian dior
+    |giorgio armani|yves saint laurent|harley davidson|harley-davidson|rolls royce|rolls-royce|dow jones
+    |walt disney|johnnie walker|jack daniels|jack daniel's|charles river|marks spencer|ernst young
+    |procter gamble|johnson johnson|ben jerry's|ben jerrys|dolce gabbana|abercrombie fitch|hewlett packard
+    |hewlett-packard|baker mckenzie|allen overy|clifford chance|thomson reuters|wolters kluwer|mary kay
+    |martha stewart|sherwin williams|sherwin-williams|cushman wakefield|jones lang lasalle|grant thornton
+    |lloyds|barclays|schroders|rothschild|franklin templeton|charles tyrwhitt|hugo boss|william hill
+    |victoria's secret|max mara|ann taylor|kenneth cole|oscar de la renta|vera wang|tim hortons|wendy's
+    |dr martens|dr pepper|ronald mcdonald|mcdonald's|bain capital|arthur andersen|warner bros|warner brothers
+    |dean witter|smith barney|jp morgan|j.p. morgan|morgan chase|henry schein|pitney bowes|lockheed martin
+    |booz allen|booz allen hamilton|norton rose|herbert smith|simon kucher|roland berger|kurt geiger""".replace(
+        "\n", ""
+    ).split("|")
+)
+# Last words of organisation and team names: no person's name ends in them ("Initech Solutions").
+_ORG_LAST = frozenset(
+    """industries solutions systems technologies technology labs holdings ventures capital consulting logistics
+    partners associates enterprises corporation incorporated limited plc llp gmbh ag sa bv nv pty inc llc ltd
+    corp co group analytics software networks pharmaceuticals pharma healthcare insurance bank foundation
+    institute university college academy agency studios studio media games motors airlines airways
+    ops devops operations desk reliability engineering marketing sales support finance legal""".split()
+)
+_BRAND_FIRST = frozenset(b.split()[0] for b in _BRANDS)
+_BRAND_NORM = re.compile(r"[ \t]*&[ \t]*|[ \t]+")
+
+
+def _is_brand(text: str) -> bool:
+    return _BRAND_NORM.sub(" ", text.strip()).lower() in _BRANDS
+
+
+# Departments and roles that fill the same slots as a name ("- [ ] Finance to send", "cc Legal", "Owner: Ops").
+_ROLE_WORDS = frozenset(
+    """hr it qa ops devops sre pm pmo eng dev ux ui bd cs am se fe be ml ai bi it's legal finance sales
+    marketing engineering support security compliance procurement platform infra infrastructure design product
+    data analytics research recruiting talent facilities payroll treasury tax audit risk growth partnerships
+    channel here everyone all team teams staff management leadership exec execs board committee owners owner
+    tbd tba n/a na none nobody someone anyone whoever everybody volunteers volunteer customer customers client
+    clients vendor vendors applicant candidate user users admin admins system bot bots jenkins github gitlab
+    dependabot renovate slackbot zapier pagerduty sentry datadog circleci travis opsgenie jira confluence
+    notion grafana prometheus kubernetes docker nagios alertmanager cron scheduler server monitor monitoring
+    me myself you us we them self pt pts reception anonymous anon unknown quorum inbound outbound frontdesk helpdesk servicedesk""".split()
+)
+# Words that, right after a name and a space, continue a person's action item ("Lars to follow up").
+_ITEM_VERBS = frozenset(
+    """to will should can could would must needs need owns own drafts draft reviews review sends send takes take
+    leads lead handles handle checks check confirms confirm updates update books book chases chase follows
+    follows-up shares share writes write schedules schedule prepares prepare presents present investigates
+    investigate fixes fix tests test circulates circulate sets set owns is was""".split()
+)
+_LIST_LABELS = frozenset(
+    """apologies present absent attendees attendee participants attending guests speakers reviewers owners cc bcc
+    to invitees regrets panel panelists team members""".split()
+)
+_ONE_LABELS = (
+    "ship to",
+    "bill to",
+    "deliver to",
+    "delivered to",
+    "sold to",
+    "send to",
+    "attn",
+    "attention",
+    "recipient",
+    "consignee",
+    "addressee",
+    "patient",
+    "patient name",
+    "pt",
+    "pt name",
+    "name",
+    "full name",
+    "insured",
+    "policyholder",
+    "policy holder",
+    "claimant",
+    "member",
+    "assigned to",
+    "assignee",
+    "owner",
+    "reviewer",
+    "approver",
+    "approved by",
+    "reporter",
+    "reported by",
+    "requester",
+    "requested by",
+    "facilitator",
+    "scribe",
+    "chair",
+    "host",
+    "from",
+    "contact",
+    "caregiver",
+    "next of kin",
+    "emergency contact",
+    "tenant",
+    "driver",
+    "speaker",
+    "presenter",
+    "organizer",
+    "organiser",
+    "action",
+    "ap",
+    "ai",
+    "todo",
+    "to do",
+    "note taker",
+    "notetaker",
+    "on call",
+    "on-call",
+    "dri",
+    "poc",
+    "lead",
+    "manager",
+    "prepared by",
+    "signed by",
+    "witness",
+    "guardian",
+    "nok",
+    "employee",
+    "candidate",
+    "customer",
+    "client",
+    "account holder",
+    "cardholder",
+    "beneficiary",
+    "submitted by",
+    "customer name",
+    "member name",
+    "insured name",
+    "interviewer",
+    "interviewee",
+)
+# Labels whose value may stand on the next line (shipping labels, letters).
+_WEAK_LABELS = frozenset(
+    (
+        *"""lead speaker host driver member contact client customer action ap ai todo manager employee candidate
+        chair presenter organizer organiser dri poc present recipient from name witness tenant guardian""".split(),
+        "to do",
+        "on call",
+        "on-call",
+    )
+)
+_NEXT_LINE_LABELS = frozenset(
+    (
+        "ship to",
+        "bill to",
+        "deliver to",
+        "delivered to",
+        "sold to",
+        "send to",
+        "attn",
+        "attention",
+        "recipient",
+        "consignee",
+        "addressee",
+    )
+)
+# Phrases inside a sentence that a name (or a list of names) follows.
+_INLINE = (
+    "apologies from",
+    "regrets from",
+    "attendees were",
+    "attendees included",
+    "attendees are",
+    "present were",
+    "attended by",
+    "joined by",
+    "decision maker is",
+    "decision-maker is",
+    "economic buyer is",
+    "champion is",
+    "point of contact is",
+    "main contact is",
+    "primary contact is",
+    "account owner is",
+    "reports to",
+    "reporting to",
+    "reported to",
+    "report to",
+)
+# "the claimant, X, reported": a role, a comma, a name, a comma.
+_APPOSITIVE = (
+    "claimant",
+    "insured",
+    "patient",
+    "tenant",
+    "driver",
+    "caller",
+    "customer",
+    "complainant",
+    "witness",
+    "applicant",
+    "policyholder",
+    "employee",
+    "member",
+    "beneficiary",
+    "client",
+    "resident",
+    "plaintiff",
+    "defendant",
+    "victim",
+    "passenger",
+    "homeowner",
+    "landlord",
+    "manager",
+)
+# Kin and carers: the next capitalised word is a person ("daughter Ilona", "Son Dariusz at bedside").
+_KIN = frozenset(
+    """daughter son wife husband mother father mom mum dad brother sister partner nephew niece grandson
+    granddaughter grandmother grandfather caregiver carer guardian friend fiance fiancé fiancee fiancée
+    neighbour neighbor cousin aunt uncle boyfriend girlfriend spouse stepson stepdaughter stepmother stepfather
+    sibling roommate flatmate""".split()
+)
+# Verbs of addressing that take a one-word name of any origin ("ping Ludovica", "loop Ludovica in").
+_ADDRESS = frozenset(
+    """ping pinged pinging cc cc'd dm dm'd email emailed ask asked tell told remind reminded loop looping looped
+    message messaged text texted notify notified call phone phoned nudge nudged
+    escalate escalated assign assigned poke poked""".split()
+)
+# Words after a name and "'s" that only a person has.
+_POSSESSED = frozenset(
+    """approval sign-off signoff manager wife husband daughter son mother father partner desk calendar inbox
+    phone flight laptop consent signature birthday leave vacation holiday salary availability assistant boss
+    family kids children brother appointment surgery prescription medication""".split()
+)
+_SIGNOFF_DASHES = ("—", "–", "--", "~")
+_CHAT_LINE = re.compile(r"\[\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]?[AaPp][Mm])?\][ \t]*(?:<|@)?")
+_CHECK = re.compile(r"[-*+][ \t]+\[[ xX]\][ \t]+@?")
+_UPPER_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]*[A-ZÀ-ÖØ-Þ]")
+_UPPER_RUN = re.compile(
+    r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]*[A-ZÀ-ÖØ-Þ](?:,?[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]*[A-ZÀ-ÖØ-Þ]){0,3}(?![\w])"
+)
+_RUN_END = re.compile(r"[ \t]*(?:$|[,;.!?)\n\r]|[ \t]\(|[ \t](?:and|&|or)[ \t])")
+_WORD_END = re.compile(r"(?![\w'’-])")
+_LABEL_FAMILY: context.Family | None = None
+_INLINE_FAMILY: context.Family | None = None
+_EXTRA_FAMILY: context.Family | None = None
+_LOWER_GIVEN: frozenset[str] = frozenset()
+# Given names that are also English words or places: in lower-case text they say nothing.
+_WORDLIKE_GIVEN = frozenset(
+    """max will may bill sue rob pat joy ivy guy art ray dean sandy frank june april august mark chase don jack
+    ed al eve amber faith hope grace rose lily daisy holly iris dawn summer autumn river sky star sunny rich bob
+    drew gene carol ginger penny ruby pearl jade crystal destiny harmony melody victor hunter angel king earl
+    prince duke major sterling reed wade miles grant lane dale glen clay cliff heath rocky rusty buck chip coco
+    dusty misty brandy candy cherry lee kim jan nick sal val dot bee honey nova page paris florence georgia
+    virginia victoria sydney austin dallas phoenix india jordan israel brooklyn savannah chelsea kent lincoln
+    orlando houston adelaide charlotte madison regina eugene carter parker mason taylor morgan jean ben tim
+    tom pete hank kit sam said van ali ana ada abe amy ann bo jo mo ty al che del eli ian""".split()
+)
+
+
+_TITLE_FAMILY: context.Family | None = None
+
+
+def _build_layout_families() -> None:
+    global _LABEL_FAMILY, _INLINE_FAMILY, _EXTRA_FAMILY, _TITLE_FAMILY
+    _TITLE_FAMILY = context.Family(("Mr", "Mrs", "Ms", "Mx", "Dr", "Miss", "Prof"))
+    _LABEL_FAMILY = context.Family(tuple(_ONE_LABELS) + tuple(sorted(_LIST_LABELS)))
+    _INLINE_FAMILY = context.Family(_INLINE + tuple(_APPOSITIVE))
+    _EXTRA_FAMILY = context.Family(tuple(sorted(_KIN | _ADDRESS)))
+
+
+_CAMEL_OK = ("Mc", "Mac", "De", "Di", "Da", "La", "Le", "Van", "Von", "Fitz", "O'", "O’", "D'", "D’", "St")
+
+
+def _name_word_ok(word: str, given: frozenset[str], common: frozenset[str], *, first: bool) -> bool:
+    f = _fold(word)
+    if len(f) < 2 or f in _ROLE_WORDS or context.is_stop(word):
+        return False
+    if (
+        any(c.isupper() for c in word[1:])
+        and not word.startswith(_CAMEL_OK)
+        and "-" not in word
+        and not word.isupper()
+    ):
+        return False  # "LangChain", "GitHub": a product; "McAllister", "DeShawn", "O'Neil" stay names
+    if f in given and first:
+        return True
+    return not _is_common(f, common) or (f in _WORD_SURNAMES and not first)
+
+
+def _run_ok(text: str, a: int, b: int, given: frozenset[str], common: frozenset[str]) -> bool:
+    """Every capitalised word of ``text[a:b]`` can be part of a name, and the run is no brand."""
+    words = [w for w in text[a:b].replace(",", " ").split() if w[:1].isupper()]
+    if not words or len(words) > 4 or any(ch.isdigit() for ch in text[a:b]):
+        return False
+    if len(words) >= 2 and _is_brand(text[a:b]):
+        return False
+    return all(_name_word_ok(w, given, common, first=i == 0) for i, w in enumerate(words))
+
+
+def _name_here(text: str, q: int, given, common, *, upper: bool = True, last_first: bool = False):
+    """The name that starts at ``q``: Title Case words, or an UPPER CASE run ("MARTA KOWALSKA",
+    "HENDRIKS, JAN" when ``last_first``).  Returns (start, end) or None."""
+    n = len(text)
+    while q < n and text[q] in " \t":
+        q += 1
+    if q >= n or not text[q].isupper():
+        return None
+    m = context.NAME.match(text, q)
+    if m:
+        a, b = m.span()
+        return (a, b) if _run_ok(text, a, b, given, common) else None
+    if not upper:
+        return None
+    m = _UPPER_RUN.match(text, q)
+    if not m:
+        return None
+    a, b = m.span()
+    seg = m.group()
+    if "," in seg and not last_first:
+        b = a + seg.index(",")
+        seg = text[a:b]
+    words = seg.replace(",", " ").split()
+    if not words or any(len(_fold(w)) < 2 for w in words):
+        return None
+    if len(words) == 1 and _fold(words[0]) not in given:
+        return None  # one UPPER CASE word is an acronym more often than a name
+    if _is_brand(seg):
+        return None
+    for w in words:
+        f = _fold(w)
+        if f in _ROLE_WORDS or context.is_stop(w) or (_is_common(f, common) and f not in given):
+            return None
+    return a, b
+
+
+def _ends_item(text: str, b: int) -> bool:
+    return bool(_RUN_END.match(text, b)) or text.startswith(("'s ", "’s "), b)
+
+
+def _after_verb(text: str, b: int) -> bool:
+    w = _word_after(text, b)
+    return w in _ITEM_VERBS or w in _AFTER
+
+
+def _list_at(
+    text: str, q: int, given, common, add, *, many: bool, last_first: bool = False, weak: bool = False
+) -> None:
+    """Names from ``q`` on: one, or a list separated by commas and "and" when ``many``.
+
+    After a ``weak`` label ("Lead:", "Speaker:", "Present:") one unknown word alone is a product or a
+    status as often as a person ("Lead: Inbound", "Speaker: Bose"): it needs a known given name."""
+    n = len(text)
+    items: list[tuple[int, int]] = []
+    while True:
+        sp = _name_here(text, q, given, common, last_first=last_first)
+        if sp is None:
+            break
+        a, b = sp
+        if not (_ends_item(text, b) or _after_verb(text, b)):
+            break
+        items.append((a, b))
+        if not many:
+            break
+        q = b
+        while q < n and text[q] in " \t":
+            q += 1
+        if text.startswith(",", q):
+            q += 1
+            while q < n and text[q] in " \t":
+                q += 1
+            if text.startswith("and ", q):
+                q += 4
+        elif text.startswith(("and ", "& "), q):
+            if text[q] == "&":
+                nxt = _name_here(text, q + 2, given, common, upper=True)
+                if nxt is not None and _is_brand(text[a : nxt[1]]):
+                    items.pop()  # "Johnson & Johnson": one firm, not two people
+                    break
+            q += 4 if text[q] == "a" else 2
+        else:
+            break
+    if weak and len(items) == 1:
+        a, b = items[0]
+        word = text[a:b]
+        if not any(c in word for c in " \t,") and _fold(word) not in given:
+            return
+    for a, b in items:
+        add(a, b, 0.6)
+
+
+def _line_start(text: str, i: int) -> bool:
+    """Only blanks, a bullet or markup between the start of the line and ``i``."""
+    j = i
+    while j > 0 and text[j - 1] in " \t*-•#>|":
+        j -= 1
+    return j == 0 or text[j - 1] in "\n\r;|"
+
+
+def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], add, found: set[int]) -> None:
+    """Names that layouts place: labelled fields, attendee lists, checklists, chat transcripts, sign-offs,
+    appositives, kin words, possessives, and names typed all in lower or UPPER case."""
+    given, common, _ = _lexicons()
+    n = len(text)
+    # Names find_persons already reported are not judged again (most names in prose).
+    found.update(c[1] for c in out if c[0] == "PERSON")
+    assert _LABEL_FAMILY is not None and _INLINE_FAMILY is not None and _EXTRA_FAMILY is not None
+    # Labelled fields: "Apologies: A, B", "SHIP TO\nMARTA KOWALSKA", "PATIENT: HENDRIKS, JAN", "To: Wendeline".
+    for phrase in _LABEL_FAMILY.present(toks):
+        p = lower.find(phrase)
+        while p != -1:
+            q = p + len(phrase)
+            if (
+                (p == 0 or not lower[p - 1].isalnum())
+                and (q >= n or not lower[q].isalnum())
+                and _line_start(text, p)
+            ):
+                r = q
+                while r < n and text[r] in " \t":
+                    r += 1
+                colon = r < n and text[r] in ":-–—"
+                if colon:
+                    r += 1
+                    while r < n and text[r] in " \t":
+                        r += 1
+                if r < n and text[r] in "\r\n" and phrase in _NEXT_LINE_LABELS:
+                    r += 2 if text.startswith("\r\n", r) else 1
+                    colon = True
+                if colon:
+                    _list_at(
+                        text,
+                        r,
+                        given,
+                        common,
+                        add,
+                        many=phrase in _LIST_LABELS,
+                        last_first=phrase not in _LIST_LABELS,
+                        weak=phrase in _WEAK_LABELS,
+                    )
+            p = lower.find(phrase, q)
+    # In a sentence: "Attendees were A, B and C", "reports to Y", "the claimant, X, reported".
+    for phrase in _INLINE_FAMILY.present(toks):
+        p = lower.find(phrase)
+        while p != -1:
+            q = p + len(phrase)
+            if (p == 0 or not lower[p - 1].isalnum()) and (q >= n or not lower[q].isalnum()):
+                if phrase in _APPOSITIVE:
+                    if text.startswith(", ", q):
+                        sp = _name_here(text, q + 2, given, common, upper=False)
+                        if sp and text.startswith(",", sp[1]):
+                            add(sp[0], sp[1], 0.6)
+                else:
+                    _list_at(text, q, given, common, add, many=True)
+            p = lower.find(phrase, q)
+    # Kin words and verbs of addressing take a one-word name of any origin: "daughter Ilona", "ping Ludovica".
+    for word in _EXTRA_FAMILY.present(toks):
+        p = lower.find(word)
+        while p != -1:
+            q = p + len(word)
+            if (
+                (p == 0 or not lower[p - 1].isalnum())
+                and q < n
+                and text[q] == " "
+                and q + 1 not in found
+                and q + 1 < n
+                and text[q + 1].isupper()
+            ):
+                sp = _name_here(text, q + 1, given, common, upper=False)
+                if sp is not None:
+                    a, b = sp
+                    if not (text[p].islower() or _sentence_start(text, p)):
+                        pass  # "HTTP Message Syntax and Routing": a Title Case heading
+                    elif word in _KIN or text[b : b + 1] in (
+                        "",
+                        ",",
+                        ".",
+                        "!",
+                        "?",
+                        ";",
+                        ":",
+                        ")",
+                        "\n",
+                        "\r",
+                    ):
+                        add(a, b, 0.6)
+                    elif _word_after(text, b) in _TAIL_WORDS or text.startswith(("'s ", "’s "), b):
+                        add(a, b, 0.6)
+            p = lower.find(word, q)
+    if "?" in text:
+        # "Could Valentijn review the draft?": a request to a person, any origin of name.
+        for aux in ("Could ", "Can ", "Would ", "Will "):
+            i = text.find(aux)
+            while i != -1:
+                q = i + len(aux)
+                if _sentence_start(text, i):
+                    sp = _name_here(text, q, given, common, upper=False)
+                    if sp is not None and _word_after(text, sp[1]) in _REQUEST_VERBS:
+                        qm = text.find("?", sp[1], sp[1] + 160)
+                        if qm != -1 and "\n" not in text[sp[1] : qm]:
+                            add(sp[0], sp[1], 0.6)
+                i = text.find(aux, q)
+    if "[" in text:
+        # Chat transcripts "[10:42] Mirela: ..." and checklists "- [ ] @Sunniva to send", "- [ ] Kasimir: ...".
+        for rx in (_CHAT_LINE, _CHECK):
+            for m in rx.finditer(text):
+                if not _line_start(text, m.start()):
+                    continue
+                sp = _name_here(text, m.end(), given, common, upper=False)
+                if sp is None:
+                    # "[10:42] harriet: ok": a speaker typed in lower case, when a known given name.
+                    e = m.end()
+                    while e < n and text[e].isalpha() and text[e].islower():
+                        e += 1
+                    if text.startswith(":", e) and text[m.end() : e] in _LOWER_GIVEN:
+                        add(m.end(), e, 0.6)
+                    continue
+                a, b = sp
+                if text.startswith(":", b) or (rx is _CHECK and _after_verb(text, b)):
+                    add(a, b, 0.6)
+    if "(" in text:
+        # "- Odile (Eng)", "with Nadia (caregiver)": a name, then a role or kin word in brackets.
+        i = text.find(" (")
+        while i != -1:
+            close = text.find(")", i + 2, i + 40)
+            if close != -1:
+                inner = _fold(text[i + 2 : close])
+                ls = text.rfind("\n", 0, i) + 1
+                bullet = text[ls : ls + 2] in ("- ", "* ", "• ")
+                tail = text[close + 1 : close + 2]
+                if inner in _PAREN_ROLES and (
+                    tail in ("", ",", ";", ".", ":", "\n", "\r") or _after_verb(text, close + 1)
+                ):
+                    lo = ls + 2 if bullet else max(ls, i - 60)
+                    _name_before(text, lo, i, given, common, add, bullet=bullet)
+            i = text.find(" (", i + 2)
+    # Sign-offs after a dash: "— Margot".
+    for dash in _SIGNOFF_DASHES:
+        i = text.find(dash)
+        while i != -1:
+            if _line_start(text, i) or (i > 0 and text[i - 1] in "\n "):
+                q = i + len(dash)
+                if dash == "--" and text.startswith((" \n", "\n"), q):
+                    q = text.index("\n", q) + 1  # the "-- " line that opens an email signature
+                sp = _name_here(text, q, given, common, upper=False)
+                if sp is not None and (sp[1] >= n or text[sp[1]] in "\r\n,"):
+                    add(sp[0], sp[1], 0.6)
+            i = text.find(dash, i + len(dash))
+    # Possessives: "Ebo Quansah's approval".
+    for apo in ("'s ", "’s "):
+        i = text.find(apo)
+        while i != -1:
+            nxt = lower[i + 3 : i + 20].split(None, 1)
+            if nxt and nxt[0].strip(".,;:") in _POSSESSED:
+                _name_before(text, max(0, i - 60), i, given, common, add, bullet=False, possessive=True)
+            i = text.find(apo, i + 3)
+    # "Dear Mr HENDRIKS,": a title, then a surname in capitals.
+    for title in _TITLE_FAMILY.present(toks) if _TITLE_FAMILY is not None else ():
+        i = text.find(title)
+        while i != -1:
+            q = i + len(title)
+            if (i == 0 or not text[i - 1].isalnum()) and text[q : q + 1] in (".", " "):
+                q += 1 if text[q] == "." else 0
+                m = _UPPER_RUN.match(text, q + 1) if text[q : q + 1] == " " else None
+                if m and m.start() not in found:
+                    seg = m.group()  # "Ms. SMITH, JANE": surname first, given name after
+                    words = seg.replace(",", " ").split()
+                    if all(
+                        len(_fold(w)) >= 2 and _fold(w) not in _ROLE_WORDS and not context.is_stop(w)
+                        for w in words
+                    ):
+                        add(m.start(), m.start() + len(seg), 0.6)
+            i = text.find(title, q)
+    # ``_find_lower`` covers names typed in lower case.
+    _find_lower(text, lower, toks, add)
+
+    # "Dear Applicant", "Hi Candidate": a role word where a greeting expects a name.
+    def role(c: Cand) -> bool:
+        return (
+            c[0] == "PERSON"
+            and c[4] == "person-context"
+            and " " not in text[c[1] : c[2]]
+            and _fold(text[c[1] : c[2]]) in _ROLE_WORDS
+        )
+
+    if any(map(role, out)):
+        out[:] = [c for c in out if not role(c)]
+
+
+_REQUEST_VERBS = frozenset(
+    """review sign check confirm approve send take help join look share update call email ping cover own lead
+    present follow draft book chase test circulate forward reply respond double-check proofread""".split()
+)
+# Bracketed after a name in attendee lists and notes: "- Odile (Eng)", "with Nadia (caregiver)".
+_PAREN_ROLES = (
+    _ROLE_WORDS
+    | _KIN
+    | frozenset(
+        """cto ceo cfo coo cio ciso vp svp evp director lead manager intern contractor chair host guest remote
+        external observer optional organizer organiser facilitator scribe notetaker presenter speaker sponsor
+        approver reviewer engineer designer analyst consultant counsel recruiter coach mentor
+        nurse doctor physician gp carer hcp pcp rn np md pa sw ot pt""".split()
+    )
+) - frozenset(("all", "here", "none", "me", "you", "us", "we", "them", "self"))
+# Meeting-note verbs after a known given name ("Lorenzo flagged the vendor risk").
+_MEETING_VERBS = frozenset(
+    """flagged proposed volunteered objected explained walked summarized summarised suggested offered pointed
+    highlighted questioned demoed demonstrated clarified recapped outlined walked""".split()
+)
+_TAIL_WORDS = frozenset(
+    """about in on for to when if that whether re today tomorrow asap again too directly know once
+    before after now later""".split()
+)
+_NAME_TAIL = re.compile(rf"(?:{context._WORD})(?:[ \t]+(?:{context._WORD})){{0,3}}$")
+
+
+def _name_before(
+    text: str, lo: int, hi: int, given, common, add, *, bullet: bool, possessive: bool = False
+) -> None:
+    """A name that ends at ``hi`` (bullet items must be nothing but the name)."""
+    m = _NAME_TAIL.search(text, lo, hi)
+    if m is None:
+        return
+    a, b = m.span()
+    if bullet and a != lo:
+        return
+    if (
+        possessive
+        and " " not in text[a:b]
+        and not (_fold(text[a:b]) in given and not _is_common(_fold(text[a:b]), common))
+    ):
+        return  # "Stripe's approval", "Rich's sister project": one word must be a known given name
+    if _run_ok(text, a, b, given, common):
+        add(a, b, 0.6)
+
+
+_LOWER_BEFORE = frozenset(
+    """to with ask asked tell told ping pinged message messaged text texted call called email emailed cc
+    ty thx thanks hi hey met meet meeting remind reminded and from for by dm dm'd""".split()
+)
+_LOWER_STOP = frozenset(
+    """pls plz asap thx lol re btw fyi rn tmrw tmr tonight today soon again too later now yet ok okay lmk idk
+    yesterday tomorrow""".split()
+)
+
+
+def _find_lower(text: str, lower: str, toks: frozenset[str], add) -> None:
+    """Known given names typed in lower case after a word that addresses a person: "talked to giulia mensah"."""
+    hits = _LOWER_GIVEN & toks
+    if not hits:
+        return
+    _, common, _ = _lexicons()
+    n = len(text)
+    for name in hits:
+        i = text.find(name)
+        while i != -1:
+            b = i + len(name)
+            if (i == 0 or not text[i - 1].isalnum()) and (
+                b >= n or not (text[b].isalnum() or text[b] in "-'’")
+            ):
+                before = _word_before(lower, i)
+                if before in _LOWER_BEFORE or before in _ADDRESS:
+                    # A surname typed in lower case too: the next word when it is no everyday word.
+                    m = re.match(r" ([a-z][a-z'-]{2,})(?![\w])", text[b : b + 40])
+                    if (
+                        m
+                        and not _is_common(m.group(1), common)
+                        and m.group(1) not in _LOWER_STOP
+                        and not context.is_stop(m.group(1))
+                    ):
+                        b += m.end()
+                    add(i, b, 0.6)
+            i = text.find(name, b)
 
 
 # Loaded at import, not on first use: a Family and the given names must be in the trigger vocabulary
