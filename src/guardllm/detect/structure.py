@@ -92,6 +92,13 @@ _keys("UK_NHS", "nhs nhsnumber nhsno")
 _keys("DEVICE_ID", "imei deviceid deviceserial udid serialnumber")
 _keys("VEHICLE_ID", "vin vehicleid")
 _keys("LICENSE_PLATE", "licenseplate plate platenumber numberplate")
+# Export column names seen in CRM/EHR/payroll dumps (tax ids, localised phone labels, short MRN forms).
+_keys("US_SSN", "taxid taxpayerid taxpayerno taxidnumber taxidno tin itin ssnlast9 socsec")
+_keys(
+    "PHONE_NUMBER", "handy handynummer movil telefono telefon telefonnummer mobil mobilnummer cellulare tfno"
+)
+_keys("MEDICAL_RECORD_NUMBER", "mrno medrec medrecno medicalrecno medicalrecordid")
+_keys("DATE_TIME", "birthdt dobdt bdate dateborn")
 
 # Keys whose name is too generic to say "person" unless the value has at least two name words.
 _WEAK_PERSON = frozenset(

@@ -1,0 +1,290 @@
+"""Extra recall for formats the main recognizers miss: labelled record numbers and tax ids,
+European mobile numbers after a phone word, tab/semicolon separated exports, UK postcodes and
+European "street line / postcode town" addresses, and "Bill to:" / "Ship to:" blocks.
+
+Everything here is gated on a trigger word (a set test on the text's words) or on a literal
+substring, so texts that hold none of these formats pay a few C-level ``in`` tests and nothing more.
+Candidates are appended, never rewritten: a longer span found here simply wins the overlap
+resolution in the engine.
+"""
+
+from __future__ import annotations
+
+import re
+
+from guardllm.detect import structure
+from guardllm.detect.context import Family, U, anchors
+from guardllm.detect.validators import ssn_ok
+
+Cand = tuple[str, int, int, float, str]
+
+# -- phone numbers after a phone word: ES mobiles "661 422 731", DE mobiles "0151 08185112" --------
+_PHONE_WORDS = (
+    "phone",
+    "telephone",
+    "tel",
+    "mobile",
+    "mob",
+    "cell",
+    "call",
+    "ring",
+    "text",
+    "sms",
+    "whatsapp",
+    "contact",
+    "reach",
+    "móvil",
+    "movil",
+    "teléfono",
+    "telefono",
+    "llámame",
+    "llamame",
+    "llámeme",
+    "llama",
+    "handy",
+    "handynummer",
+    "mobil",
+    "mobilnummer",
+    "telefon",
+    "telefonnummer",
+    "rufnummer",
+    "anrufen",
+    "erreichbar",
+    "cellulare",
+    "telefono",
+    "portable",
+    "téléphone",
+)
+_PHONE_FAMILY = Family(_PHONE_WORDS)
+# The word, then up to 30 non-digit characters on the same line, then the number.
+_CTX_PHONE = re.compile(
+    r"[^\W\d_]*[^\d\n]{0,30}?(?<![\w+])(?P<num>"
+    r"(?:(?:\+|00)34[ .-]?)?[6-9]\d{2}(?:[ .-]?\d{3}){2}"  # ES: 9 digits, mobiles 6xx/7xx
+    r"|(?:(?:\+|00)49[ .-]?(?:\(0\)[ .-]?)?|0)1[5-7]\d{1,2}[ ./-]?\d{6,8}"  # DE mobiles 015x/016x/017x
+    r")(?![\w-]|[.,]\d)"
+)
+
+
+def _find_context_phones(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -> None:
+    for p in anchors(lower, (), toks, _PHONE_FAMILY):
+        m = _CTX_PHONE.match(text, p, min(len(text), p + 70))
+        if m:
+            out.append(("PHONE_NUMBER", m.start("num"), m.end("num"), 0.75, "phone-ctx"))
+
+
+# -- SSN / TIN after "taxpayer id", "TIN", "ITIN", "tax id" -------------------------------------
+_TAX_WORDS = ("taxpayer", "tin", "itin", "tax", "ssn", "social")
+_TAX_FAMILY = Family(_TAX_WORDS)
+_CTX_SSN = re.compile(
+    r"(?i)(?:taxpayer(?:[ \t]+(?:id(?:entification)?|identification[ \t]+number|no\.?|number|#))?"
+    r"|i?tin|tax[ \t_-]?(?:id|identification)(?:[ \t]+(?:number|no\.?|#))?|ssn|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?)"
+    r"\b\.?[ \t]*(?:\((?:ssn|tin|itin|ein)\)[ \t]*)?(?:is|was|of|:|#|=|-|no\.?)?[ \t]*(?:is)?[ \t]*"
+    r"(?P<num>\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4})(?![\w-]|[.,/]\d)"
+)
+
+
+def _find_context_ssns(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -> None:
+    for p in anchors(lower, (), toks, _TAX_FAMILY):
+        m = _CTX_SSN.match(text, p)
+        if m and ssn_ok(m.group("num").replace("-", "").replace(" ", "")):
+            out.append(("US_SSN", m.start("num"), m.end("num"), 0.8, "ssn-ctx"))
+
+
+# -- medical record numbers: "MR#: 0048213", "MRN4829130", "MR No. 55-0912" ----------------------
+_MRN = re.compile(
+    r"(?i)(?:mrn|mr[ \t]*(?:#|no\.|num(?:ber)?\b))[ \t]*[:#=-]?[ \t]*(?:is[ \t]+)?"
+    r"(?P<num>[A-Z]{0,3}\d[\dA-Z]*(?:-\d+)*)(?![\w-])"
+)
+
+
+def _find_mrns(text: str, lower: str, out: list[Cand]) -> None:
+    for needle in ("mrn", "mr#", "mr #", "mr no", "mr num"):
+        i = lower.find(needle)
+        while i != -1:
+            if i == 0 or not lower[i - 1].isalnum():
+                m = _MRN.match(text, i)
+                if m:
+                    v = m.group("num")
+                    if sum(c.isdigit() for c in v) >= 4 and len(v) <= 16:
+                        out.append(("MEDICAL_RECORD_NUMBER", m.start("num"), m.end("num"), 0.8, "mrn"))
+            i = lower.find(needle, i + 1)
+
+
+# -- tab- and semicolon-separated exports with a header row ---------------------------------------
+def _find_delimited(text: str, out: list[Cand]) -> None:
+    for delim in ("\t", ";"):
+        if delim not in text:
+            continue
+        pos = 0
+        checked = 0
+        n = len(text)
+        while pos < n and checked < 50:
+            le = text.find("\n", pos)
+            if le == -1:
+                break
+            line = text[pos:le].rstrip("\r")
+            checked += 1
+            if delim in line and len(line) < 400 and "=" not in line and ":" not in line:
+                names = [c.strip().strip('"') for c in line.split(delim)]
+                if all(not c or structure._COLUMN_NAME.fullmatch(c) for c in names) and any(
+                    structure.key_type(c) for c in names if c
+                ):
+                    structure._table_rows(text, pos, line, delim, le + 1, out)
+            pos = le + 1
+
+
+# -- addresses ------------------------------------------------------------------------------------
+_UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2})"
+# A UK postcode that starts in the last few characters of an address span (a town regex that ate
+# "NW" of "NW1 6XE") or right after it.
+_UK_PC_NEAR = re.compile(rf"(?<![A-Za-z0-9])({_UK_POSTCODE})(?![A-Za-z0-9])")
+# "Manchester M1 1AE", "London, EC1A 1BB": a town then a UK postcode.
+_TOWN_UK_PC = re.compile(rf"{U}[^\W\d_]+(?:[ \t-]+{U}[^\W\d_]+){{0,2}},?[ \t]+{_UK_POSTCODE}$")
+_INWARD = re.compile(r"[ \t]\d[A-Z]{2}(?![A-Za-z0-9])")
+_CITY_TAIL_WORDS = rf"{U}[^\W\d_]*(?:[ \t-]+(?:{U}[^\W\d_]*|sur|sous|les|la|le|de|del|di|du|des|am|an|der|im|bei|aan|den)){{0,3}}"
+# After a street line: ", 10435 Berlin" / "\n1015 CJ Amsterdam" / "\nD-10435 Berlin" / "\n00184 Roma".
+_PC_TOWN_AFTER = re.compile(
+    rf"(?:[ \t]*,[ \t]*|[ \t]*\r?\n[ \t]*)(?:[A-Z]{{1,2}}-)?(?:\d{{5}}|\d{{4}}(?:[ \t]?[A-Z]{{2}})?)[ \t]+{_CITY_TAIL_WORDS}"
+    rf"(?:[ \t]*\([A-Z]{{2}}\))?"
+)
+_PC_LINE = re.compile(r"\n[ \t]*(?:[A-Z]{1,2}-)?\d{4,5}(?:[ \t]?[A-Z]{2})?[ \t]+" + U)
+_STREET_LINE_HINT = re.compile(
+    r"(?i)(?:^|[\s,])(?:rue|avenue|av\.|boulevard|bd|chemin|allée|place|impasse|quai|route|calle|via|viale|vicolo|piazza|"
+    r"piazzale|corso|largo|strada|avenida|plaza|paseo|camino|ronda|carrer|rua|travessa|rambla|"
+    r"street|st\.?|road|rd\.?|lane|drive|way)(?=[\s.,])"
+    r"|(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|straat|laan|gracht|plein|kade|singel|dijk|steeg)"
+    r"(?=[\s\d,])"
+)
+_HAS_NUMBER = re.compile(r"(?<![\w-])\d{1,5}[a-zA-Z]?(?![\w-]{2})")
+
+
+def _street_line_start(text: str, ls: int, le: int) -> int | None:
+    """Start of a street line ``text[ls:le]`` ("Calle Mayor 5", "12 rue de la Paix"), or None."""
+    line = text[ls:le]
+    if not 4 <= len(line.strip()) <= 70 or ":" in line or "@" in line:
+        return None
+    if not _STREET_LINE_HINT.search(line) or not _HAS_NUMBER.search(line):
+        return None
+    return ls + len(line) - len(line.lstrip())
+
+
+def _extend_addresses(text: str, out: list[Cand]) -> None:
+    n = len(text)
+    extra: list[Cand] = []
+    for etype, s, e, _score, _rec in out:
+        if etype != "LOCATION" or e >= n:
+            continue
+        m = _PC_TOWN_AFTER.match(text, e)
+        if m:
+            extra.append(("LOCATION", s, m.end(), 0.75, "address-pc"))
+            continue
+        # "..., London NW" cut inside a UK postcode: take the whole postcode.
+        m = _UK_PC_NEAR.search(text, max(s, e - 4), min(n, e + 12))
+        if m and m.start(1) <= e + 2 and m.end(1) > e:
+            extra.append(("LOCATION", s, m.end(1), 0.75, "address-uk-pc"))
+    out.extend(extra)
+
+
+def _find_pc_lines(text: str, out: list[Cand]) -> None:
+    # "Calle Mayor 5\n28013 Madrid": a postcode-town line after a street line.
+    for m in _PC_LINE.finditer(text):
+        nl = m.start()
+        ls = text.rfind("\n", 0, nl) + 1
+        st = _street_line_start(text, ls, nl)
+        if st is None:
+            continue
+        t = _PC_TOWN_AFTER.match(text, nl)
+        if t:
+            out.append(("LOCATION", st, t.end(), 0.75, "address-pc"))
+
+
+def _find_uk_postcodes(text: str, out: list[Cand]) -> None:
+    # Only where an inward code (" 6XE") occurs: a literal-led pass, then a look back for the town.
+    for m in _INWARD.finditer(text):
+        lo = max(0, m.start() - 40)
+        t = _TOWN_UK_PC.search(text, lo, m.end())
+        if t is not None:
+            out.append(("LOCATION", t.start(), t.end(), 0.7, "address-uk"))
+
+
+_BLOCK_WORDS = (
+    "bill to",
+    "ship to",
+    "sold to",
+    "deliver to",
+    "remit to",
+    "mail to",
+    "billing address",
+    "shipping address",
+    "delivery address",
+    "invoice to",
+    "send to",
+)
+_BLOCK_FAMILY = Family(_BLOCK_WORDS)
+_BLOCK_LABEL = re.compile(
+    r"(?i)(?:bill|ship|sold|deliver|remit|mail|invoice|send)[ \t]+to|(?:billing|shipping|delivery)[ \t]+address"
+)
+_COUNTRY_LINE = re.compile(rf"[ \t]*{U}[^\W\d_]+(?:[ \t]+{U}[^\W\d_]+){{0,2}}[ \t]*")
+
+
+def _find_blocks(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -> None:
+    n = len(text)
+    for p in anchors(lower, (), toks, _BLOCK_FAMILY):
+        lm = _BLOCK_LABEL.match(text, p)
+        if lm is None:
+            continue
+        q = lm.end()
+        while q < n and text[q] in " \t*_":
+            q += 1
+        if q >= n or text[q] != ":":
+            continue
+        q += 1
+        while q < n and text[q] in " \t*_":
+            q += 1
+        if q < n and text[q] == "\n":
+            q += 1
+        # Lines of the block: up to 6, until a blank line or a "key:" line.
+        lines: list[tuple[int, int]] = []
+        pos = q
+        while pos < n and len(lines) < 6:
+            le = text.find("\n", pos)
+            le = n if le == -1 else le
+            line = text[pos:le]
+            if not line.strip() or (":" in line and len(lines) > 0) or len(line) > 80:
+                break
+            lines.append((pos, le))
+            pos = le + 1
+        digit_lines = [i for i, (a, b) in enumerate(lines) if _HAS_NUMBER.search(text, a, b)]
+        if not digit_lines or (len(lines) < 2 and "," not in text[lines[0][0] : lines[0][1]]):
+            continue
+        last = digit_lines[-1]
+        if last + 1 < len(lines):
+            a, b = lines[last + 1]
+            if _COUNTRY_LINE.fullmatch(text, a, b):
+                last += 1
+        a = lines[0][0]
+        b = lines[last][1]
+        while b > a and text[b - 1] in " \t\r,":
+            b -= 1
+        while a < b and text[a] in " \t":
+            a += 1
+        if b > a:
+            out.append(("LOCATION", a, b, 0.7, "address-block"))
+
+
+def find_recall(
+    text: str, lower: str, out: list[Cand], toks: frozenset[str], *, location: bool = True
+) -> None:
+    """Append candidates for the formats above; ``out`` already holds the other recognizers' ones."""
+    _find_context_phones(text, lower, toks, out)
+    _find_context_ssns(text, lower, toks, out)
+    if "mr" in lower:
+        _find_mrns(text, lower, out)
+    if "\n" in text and ("\t" in text or ";" in text):
+        _find_delimited(text, out)
+    if location:
+        if "\n" in text:
+            _find_pc_lines(text, out)
+        _find_uk_postcodes(text, out)
+        _find_blocks(text, lower, toks, out)
+        _extend_addresses(text, out)
