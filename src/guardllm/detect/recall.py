@@ -140,6 +140,10 @@ _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2})"
 _UK_PC_NEAR = re.compile(rf"(?<![A-Za-z0-9])({_UK_POSTCODE})(?![A-Za-z0-9])")
 # "Manchester M1 1AE", "London, EC1A 1BB": a town then a UK postcode.
 _TOWN_UK_PC = re.compile(rf"{U}[^\W\d_]+(?:[ \t-]+{U}[^\W\d_]+){{0,2}},?[ \t]+{_UK_POSTCODE}$")
+# Read backwards from a town: ", Piccadilly 1" = "1 Piccadilly, " (number, 1-3 capitalised words, comma).
+_STREET_BEFORE_REV = re.compile(
+    rf"[ \t]*,(?:[ \t]*[^\W\d_]*{U}){{1}}(?:[ \t]+[^\W\d_]*{U}){{0,3}}[ \t]+[A-Za-z]?\d{{1,5}}(?![\w-])"
+)
 _INWARD = re.compile(r"[ \t]\d[A-Z]{2}(?![A-Za-z0-9])")
 _CITY_TAIL_WORDS = rf"{U}[^\W\d_]*(?:[ \t-]+(?:{U}[^\W\d_]*|sur|sous|les|la|le|de|del|di|du|des|am|an|der|im|bei|aan|den)){{0,3}}"
 # After a street line: ", 10435 Berlin" / "\n1015 CJ Amsterdam" / "\nD-10435 Berlin" / "\n00184 Roma".
@@ -158,13 +162,31 @@ _STREET_LINE_HINT = re.compile(
 _HAS_NUMBER = re.compile(r"(?<![\w-])\d{1,5}[a-zA-Z]?(?![\w-]{2})")
 
 
+# The house number opens the line ("12 rue de la Paix", "221B Baker Street") or closes it
+# ("Calle Mayor 5", "Kastanienallee 12", "Hauptstr. 5/2"); a number in the middle is prose.
+_NUMBER_FIRST = re.compile(r"[ \t]*\d{1,5}[a-zA-Z]?(?:[ \t]?(?:bis|ter))?,?[ \t]+\S")
+_NUMBER_LAST = re.compile(r"\S.*?[ \t,]\d{1,5}[a-zA-Z]?(?:[/-]\d{1,4}[a-zA-Z]?)?[ \t,]*\r?")
+# A street type word written first must be followed by a capitalised name or a particle.
+_TYPE_FIRST_LOWER = re.compile(
+    r"(?i:rue|avenue|boulevard|chemin|allée|place|impasse|quai|route|calle|via|viale|vicolo|piazza|piazzale|corso|"
+    r"largo|strada|avenida|plaza|paseo|camino|ronda|carrer|rua|travessa|rambla)[ \t]+(?:(?:de|del|della|delle|dei|di|da|do|dos|das|la|las|los|le|du|des|l'|d')[ \t]*)*"
+    r"(?!(?:de|del|della|delle|dei|di|da|do|dos|das|la|las|los|le|du|des|l|d)(?:[ \t]|'))[a-z]"
+)
+
+
 def _street_line_start(text: str, ls: int, le: int) -> int | None:
     """Start of a street line ``text[ls:le]`` ("Calle Mayor 5", "12 rue de la Paix"), or None."""
     line = text[ls:le]
     if not 4 <= len(line.strip()) <= 70 or ":" in line or "@" in line:
         return None
-    if not _STREET_LINE_HINT.search(line) or not _HAS_NUMBER.search(line):
+    if not (_NUMBER_FIRST.match(line) or _NUMBER_LAST.fullmatch(line)):
         return None
+    hint = _STREET_LINE_HINT.search(line)
+    if hint is None:
+        return None
+    tail = line[hint.start() :].lstrip(" ,")
+    if _TYPE_FIRST_LOWER.match(tail) and not _NUMBER_FIRST.match(line):
+        return None  # "via the API 2": a lower-case word after a type-first street word
     return ls + len(line) - len(line.lstrip())
 
 
@@ -204,7 +226,12 @@ def _find_uk_postcodes(text: str, out: list[Cand]) -> None:
         lo = max(0, m.start() - 40)
         t = _TOWN_UK_PC.search(text, lo, m.end())
         if t is not None:
-            out.append(("LOCATION", t.start(), t.end(), 0.7, "address-uk"))
+            st = t.start()
+            # "1 Piccadilly, Manchester M1 1AE": the house number and street before the town.
+            b = _STREET_BEFORE_REV.match(text[max(0, st - 50) : st][::-1])
+            if b is not None:
+                st -= b.end()
+            out.append(("LOCATION", st, t.end(), 0.7, "address-uk"))
 
 
 _BLOCK_WORDS = (
@@ -224,7 +251,19 @@ _BLOCK_FAMILY = Family(_BLOCK_WORDS)
 _BLOCK_LABEL = re.compile(
     r"(?i)(?:bill|ship|sold|deliver|remit|mail|invoice|send)[ \t]+to|(?:billing|shipping|delivery)[ \t]+address"
 )
-_COUNTRY_LINE = re.compile(rf"[ \t]*{U}[^\W\d_]+(?:[ \t]+{U}[^\W\d_]+){{0,2}}[ \t]*")
+_BLOCK_POSTCODE = re.compile(
+    rf"\b[A-Z]{{2}}[ \t]+\d{{5}}\b|(?<![\w-])(?:[A-Z]{{1,2}}-)?\d{{4,5}}(?:[ \t]?[A-Z]{{2}})?[ \t]+{U}|{_UK_POSTCODE}\b"
+)
+# A country under the postcode line belongs to the address ("Thanks" does not).
+_COUNTRIES = frozenset(
+    (
+        "usa|us|united states|united states of america|uk|united kingdom|great britain|england|scotland|wales|"
+        "northern ireland|ireland|germany|deutschland|france|spain|españa|espana|italy|italia|netherlands|"
+        "the netherlands|nederland|holland|belgium|belgique|belgië|austria|österreich|switzerland|schweiz|"
+        "suisse|portugal|canada|australia|new zealand|sweden|sverige|denmark|danmark|norway|norge|finland|"
+        "poland|polska|czech republic|czechia|mexico|méxico|brazil|brasil|argentina|japan|india|luxembourg|greece"
+    ).split("|")
+)
 
 
 def _find_blocks(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -> None:
@@ -257,10 +296,13 @@ def _find_blocks(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -
         digit_lines = [i for i, (a, b) in enumerate(lines) if _HAS_NUMBER.search(text, a, b)]
         if not digit_lines or (len(lines) < 2 and "," not in text[lines[0][0] : lines[0][1]]):
             continue
+        block = text[lines[0][0] : lines[digit_lines[-1]][1]]
+        if not (_STREET_LINE_HINT.search(block) or _BLOCK_POSTCODE.search(block)):
+            continue  # "Bill to:\nAcme Corp\nNet 30": a number, but no street or postcode
         last = digit_lines[-1]
         if last + 1 < len(lines):
             a, b = lines[last + 1]
-            if _COUNTRY_LINE.fullmatch(text, a, b):
+            if text[a:b].strip(" \t\r.").lower() in _COUNTRIES:
                 last += 1
         a = lines[0][0]
         b = lines[last][1]

@@ -280,10 +280,12 @@ def _person_ok(v: str, k: str) -> bool:
     if any(w.lower().strip(".") in _ORG_WORDS for w in words):
         return False
     if v.isupper() and len(v) > 3:  # JOHN SMITH
-        return all(w.replace("-", "").replace("'", "").isalpha() for w in words) and len(words) >= 2
+        return all(w.replace("-", "").replace("'", "").isalpha() for w in words) and (
+            len(words) >= 2 or (k in _SINGLE_OK and _single_name_ok(v))
+        )
     m = NAME.fullmatch(v)
     if not m:
-        return False
+        return k in _SINGLE_OK and _single_name_ok(v)
     if all(is_stop(w) for w in words):
         return False
     if len(words) == 1 and k not in _SINGLE_OK:
@@ -291,6 +293,18 @@ def _person_ok(v: str, k: str) -> bool:
     if k in _WEAK_PERSON and len(words) < 2:
         return False
     return True
+
+
+_ONE_WORD = re.compile(r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*")
+_NOT_A_NAME = frozenset(
+    "null none nan nil n/a na unknown test tbd tba redacted anonymous anon true false yes no".split()
+)
+
+
+def _single_name_ok(v: str) -> bool:
+    """A first_name / last_name column holding one word in any case: "ANA", "lima" (exports often
+    upper- or lower-case everything); placeholders like "NULL" or "unknown" are not names."""
+    return _ONE_WORD.fullmatch(v) is not None and v.lower() not in _NOT_A_NAME and not is_stop(v)
 
 
 def _phone_ok(v: str, k: str) -> bool:
@@ -308,7 +322,15 @@ def _ssn_ok(v: str, k: str) -> bool:
 
 def _date_ok(v: str, k: str) -> bool:
     m = DATE.match(v)
-    return bool(m) and m.end() >= len(v.rstrip(" .,;"))
+    return (bool(m) and m.end() >= len(v.rstrip(" .,;"))) or _compact_date_ok(v)
+
+
+_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\w)")
+
+
+def _compact_date_ok(v: str) -> bool:
+    """``19570314`` under a birth-date key or column (database exports write dates that way)."""
+    return _COMPACT_DATE.fullmatch(v) is not None
 
 
 _CODE_CHARS = re.compile(r"[=(){}\[\]<>;`_|\\]")
@@ -470,7 +492,7 @@ def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | 
                 return None
             e = nm.end()
         elif etype == "DATE_TIME":
-            dm = DATE.match(text, s)
+            dm = DATE.match(text, s) or _COMPACT_DATE.match(text, s)
             if not dm:
                 return None
             e = dm.end()
