@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from guardllm.detect import structure
-from guardllm.detect.context import Family, U, anchors
+from guardllm.detect.context import Family, L, U, anchors
 from guardllm.detect.validators import ssn_ok
 
 Cand = tuple[str, int, int, float, str]
@@ -139,7 +139,7 @@ _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2})"
 # "NW" of "NW1 6XE") or right after it.
 _UK_PC_NEAR = re.compile(rf"(?<![A-Za-z0-9])({_UK_POSTCODE})(?![A-Za-z0-9])")
 # "Manchester M1 1AE", "London, EC1A 1BB": a town then a UK postcode.
-_TOWN_UK_PC = re.compile(rf"{U}[^\W\d_]+(?:[ \t-]+{U}[^\W\d_]+){{0,2}},?[ \t]+{_UK_POSTCODE}$")
+_TOWN_UK_PC = re.compile(rf"{U}{L}+(?:[ \t-]+{U}{L}+){{0,2}},?[ \t]+{_UK_POSTCODE}$")
 # Read backwards from a town: ", Piccadilly 1" = "1 Piccadilly, " (number, 1-3 capitalised words, comma).
 _STREET_BEFORE_REV = re.compile(
     rf"[ \t]*,(?:[ \t]*[^\W\d_]*{U}){{1}}(?:[ \t]+[^\W\d_]*{U}){{0,3}}[ \t]+[A-Za-z]?\d{{1,5}}(?![\w-])"
