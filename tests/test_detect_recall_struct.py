@@ -88,6 +88,7 @@ def test_csv_column_values_found_in_every_row(value: str) -> None:
             ["José", "Núñez", "1957/03/14", "316281282"],
         ),
         ("patient_id,mrn,birth_date\n7,0048213,19570314\n", ["0048213", "19570314"]),
+        ("fname,lname,dob\nAna,Lima,1957-03-14\n", ["Ana", "Lima", "1957-03-14"]),
     ],
 )
 def test_tsv_semicolon_markdown_and_variants(text: str, values: list[str]) -> None:
@@ -123,6 +124,8 @@ def test_exports_without_sensitive_columns_stay_clean(text: str) -> None:
         ("MRN: 48291302", "48291302"),
         ('{"mrn": "0048213"}', "0048213"),
         ("mrn=A0048213", "A0048213"),
+        ("MRN-0048213", "MRN-0048213"),
+        ("Record MRN4829130 updated.", "MRN4829130"),
     ],
 )
 def test_medical_record_numbers(text: str, value: str) -> None:
@@ -196,6 +199,8 @@ def test_nine_digit_numbers_elsewhere_stay_clean(text: str) -> None:
         ("call me on 0151 08185112", "0151 08185112"),
         ("Telefon: +49 151 08185112", "+49 151 08185112"),
         ('{"handy": "0151 08185112"}', "0151 08185112"),
+        ("Handy 0151 0818 5112", "0151 0818 5112"),
+        ("Tel: 661 42 27 31", "661 42 27 31"),
     ],
 )
 def test_european_mobiles_with_context(text: str, value: str) -> None:
@@ -234,6 +239,11 @@ def test_number_groups_without_phone_context_stay_clean(text: str) -> None:
         ("Avenida de la Constitución 12\n41004 Sevilla", "Avenida de la Constitución 12\n41004 Sevilla"),
         ("Via Roma 10\n00184 Roma", "Via Roma 10\n00184 Roma"),
         ("Ship to: 12 rue de la Paix, 75002 Paris", "12 rue de la Paix, 75002 Paris"),
+        ("C/ Mayor 5\n28013 Madrid", "C/ Mayor 5\n28013 Madrid"),
+        ("Hauptstr. 5\n80331 München", "Hauptstr. 5\n80331 München"),
+        ("Bahnhofstrasse 1\nCH-8001 Zürich", "Bahnhofstrasse 1\nCH-8001 Zürich"),
+        ("Postcode: EC1A 1BB", "EC1A 1BB"),
+        ("221B Baker Street\nLondon NW1 6XE", "221B Baker Street\nLondon NW1 6XE"),
     ],
 )
 def test_addresses_are_one_span(text: str, value: str) -> None:
@@ -250,6 +260,10 @@ def test_addresses_are_one_span(text: str, value: str) -> None:
         (
             "SHIP TO:\nOkafor Ltd\n221B Baker Street\nLondon NW1 6XE\nUnited Kingdom",
             "221B Baker Street\nLondon NW1 6XE\nUnited Kingdom",
+        ),
+        (
+            "BILL TO\nJane Roe\n12 rue de la Paix\n75002 Paris\nFrance",
+            "12 rue de la Paix\n75002 Paris\nFrance",
         ),
         (
             "Ship to:\n725 Nicholas Inlet Apt. 072\nBookerton, DC 03998\nThanks",
@@ -273,6 +287,7 @@ def test_bill_to_blocks(text: str, value: str) -> None:
         "Bill to:\nAcme Corp\nNet 30\n",
         "room B33 8TH",
         "Use SKU AB1 2CD in the form",
+        "Ship to the warehouse by Friday\nRoute 66 closed",
     ],
 )
 def test_address_near_misses_stay_clean(text: str) -> None:

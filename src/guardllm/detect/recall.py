@@ -56,11 +56,12 @@ _PHONE_WORDS = (
     "téléphone",
 )
 _PHONE_FAMILY = Family(_PHONE_WORDS)
+_NON_DIGIT = re.compile(r"\D+")
 # The word, then up to 30 non-digit characters on the same line, then the number.
 _CTX_PHONE = re.compile(
     r"[^\W\d_]*[^\d\n]{0,30}?(?<![\w+])(?P<num>"
     r"(?:(?:\+|00)34[ .-]?)?[6-9]\d{2}(?:[ .-]?\d{3}){2}"  # ES: 9 digits, mobiles 6xx/7xx
-    r"|(?:(?:\+|00)49[ .-]?(?:\(0\)[ .-]?)?|0)1[5-7]\d{1,2}[ ./-]?\d{6,8}"  # DE mobiles 015x/016x/017x
+    r"|(?P<de>(?:(?:\+|00)49[ .-]?(?:\(0\)[ .-]?)?|0)1[5-7]\d{1,2}(?:[ ./-]?\d{2,8}){1,3})"  # DE mobiles 015x/016x/017x
     r")(?![\w-]|[.,]\d)"
 )
 
@@ -69,6 +70,12 @@ def _find_context_phones(text: str, lower: str, toks: frozenset[str], out: list[
     for p in anchors(lower, (), toks, _PHONE_FAMILY):
         m = _CTX_PHONE.match(text, p, min(len(text), p + 70))
         if m:
+            de = m.group("de")
+            if de is not None:
+                d = _NON_DIGIT.sub("", de)
+                # National 015x/016x/017x numbers have 10-12 digits after the trunk 0 / country code.
+                if not 10 <= len(d) - (2 if d.startswith("49") else 4 if d.startswith("0049") else 0) <= 12:
+                    continue
             out.append(("PHONE_NUMBER", m.start("num"), m.end("num"), 0.75, "phone-ctx"))
 
 
@@ -110,7 +117,11 @@ def _find_mrns(text: str, lower: str, out: list[Cand]) -> None:
         if m:
             v = m.group("num")
             if sum(c.isdigit() for c in v) >= 4 and len(v) <= 16:
-                out.append(("MEDICAL_RECORD_NUMBER", m.start("num"), m.end("num"), 0.8, "mrn"))
+                # "MRN4829130" / "MRN-0048213": the prefix is part of the identifier as written.
+                glued = text[i : m.start("num")].strip(" \t") in ("MRN", "mrn", "MRN-", "mrn-", "Mrn")
+                out.append(
+                    ("MEDICAL_RECORD_NUMBER", i if glued else m.start("num"), m.end("num"), 0.8, "mrn")
+                )
 
 
 # -- tab- and semicolon-separated exports with a header row ---------------------------------------
@@ -158,7 +169,7 @@ _PC_TOWN_AFTER = re.compile(
 )
 _PC_LINE = re.compile(r"\n[ \t]*(?:[A-Z]{1,2}-)?\d{4,5}(?:[ \t]?[A-Z]{2})?[ \t]+" + U)
 _STREET_LINE_HINT = re.compile(
-    r"(?i)(?:^|[\s,])(?:rue|avenue|av\.|boulevard|bd|chemin|allée|place|impasse|quai|route|calle|via|viale|vicolo|piazza|"
+    r"(?i)(?:^|[\s,])(?:c/|avda\.|rue|avenue|av\.|boulevard|bd|chemin|allée|place|impasse|quai|route|calle|via|viale|vicolo|piazza|"
     r"piazzale|corso|largo|strada|avenida|plaza|paseo|camino|ronda|carrer|rua|travessa|rambla|"
     r"street|st\.?|road|rd\.?|lane|drive|way)(?=[\s.,])"
     r"|(?:straße|strasse|str\.|weg|allee|platz|ring|gasse|damm|ufer|straat|laan|gracht|plein|kade|singel|dijk|steeg)"
@@ -225,6 +236,13 @@ def _find_pc_lines(text: str, out: list[Cand]) -> None:
             out.append(("LOCATION", st, t.end(), 0.75, "address-pc"))
 
 
+_UK_PC_LABELLED = re.compile(rf"(?i:post(?:al)?[ \t]?code)[ \t]*[:=-]?[ \t]*({_UK_POSTCODE})$")
+
+
+def _lower_window(text: str, pos: int) -> str:
+    return text[max(0, pos - 30) : pos].lower()
+
+
 def _find_uk_postcodes(text: str, out: list[Cand]) -> None:
     # Only where an inward code (" 6XE") occurs: a literal-led pass, then a look back for the town.
     for m in (_INWARD if "\t" in text else _INWARD_SPACE).finditer(text):
@@ -237,6 +255,11 @@ def _find_uk_postcodes(text: str, out: list[Cand]) -> None:
             if b is not None:
                 st -= b.end()
             out.append(("LOCATION", st, t.end(), 0.7, "address-uk"))
+        elif "post" in _lower_window(text, m.start()):
+            # "Postcode: EC1A 1BB", "post code EC1A 1BB": the label says what the code is.
+            pc = _UK_PC_LABELLED.search(text, max(0, m.start() - 30), m.end())
+            if pc is not None and pc.end() == m.end():
+                out.append(("LOCATION", pc.start(1), pc.end(1), 0.75, "address-uk"))
 
 
 _BLOCK_WORDS = (
@@ -280,10 +303,13 @@ def _find_blocks(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -
         q = lm.end()
         while q < n and text[q] in " \t*_":
             q += 1
-        if q >= n or text[q] != ":":
-            continue
-        q += 1
+        if q < n and text[q] == ":":
+            q += 1
+        elif q < n and text[q] not in "\r\n":
+            continue  # "ship to the warehouse": only "Ship to:" or a "Ship to" heading line
         while q < n and text[q] in " \t*_":
+            q += 1
+        if q < n and text[q] == "\r":
             q += 1
         if q < n and text[q] == "\n":
             q += 1

@@ -99,6 +99,7 @@ _keys(
 )
 _keys("MEDICAL_RECORD_NUMBER", "mrno medrec medrecno medicalrecno medicalrecordid")
 _keys("DATE_TIME", "birthdt dobdt bdate dateborn")
+_keys("PERSON", "fname lname")
 
 # Keys whose name is too generic to say "person" unless the value has at least two name words.
 _WEAK_PERSON = frozenset(
@@ -106,7 +107,9 @@ _WEAK_PERSON = frozenset(
     "agent rep doctor nurse provider createdby updatedby approvedby requestedby submittedby reviewedby assignedto "
     "holder".split()
 )
-_SINGLE_OK = frozenset("firstname lastname givenname familyname surname middlename forename".split())
+_SINGLE_OK = frozenset(
+    "firstname lastname givenname familyname surname middlename forename fname lname".split()
+)
 _ORG_WORDS = frozenset(
     "inc llc ltd corp corporation company co gmbh ag sa plc group bank university hospital clinic school "
     "service services project team department office store shop product plan pro premium basic standard".split()
