@@ -89,6 +89,11 @@ def test_csv_column_values_found_in_every_row(value: str) -> None:
         ),
         ("patient_id,mrn,birth_date\n7,0048213,19570314\n", ["0048213", "19570314"]),
         ("fname,lname,dob\nAna,Lima,1957-03-14\n", ["Ana", "Lima", "1957-03-14"]),
+        (
+            "Name,E-mail,Phone#,D.O.B.,SSN#\nAna Lima,ana@x.com,0151 08185112,1957-03-14,316281282\n",
+            ["0151 08185112", "1957-03-14", "316281282"],
+        ),
+        (",first_name,last_name,ssn\n0,Ana,Lima,316281282\n", ["Ana", "Lima", "316281282"]),
     ],
 )
 def test_tsv_semicolon_markdown_and_variants(text: str, values: list[str]) -> None:

@@ -192,6 +192,8 @@ _TYPE_FIRST_LOWER = re.compile(
 
 def _street_line_start(text: str, ls: int, le: int) -> int | None:
     """Start of a street line ``text[ls:le]`` ("Calle Mayor 5", "12 rue de la Paix"), or None."""
+    if le - ls > 120:
+        return None
     line = text[ls:le]
     if not 4 <= len(line.strip()) <= 70 or ":" in line or "@" in line:
         return None

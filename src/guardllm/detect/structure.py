@@ -433,7 +433,8 @@ _ALNUM_6_10 = re.compile(r"[A-Z0-9]{6,10}")
 _ALNUM_DASH_4_16 = re.compile(r"[A-Z0-9-]{4,16}")
 _PLATE_SHAPE = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]")
 _LABEL_WORD_SEP = re.compile(r"[ \t'.]")
-_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,40}")
+# "E-mail", "Phone#", "D.O.B." are column names too.
+_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ .#-]{0,40}")
 
 
 # -- key/value pairs in text ---------------------------------------------------------------------
@@ -827,6 +828,9 @@ def find_tables(text: str, out: list[Cand]) -> None:
             checked += 1
             if line.count(",") >= 1 and len(line) < 400 and "=" not in line and ":" not in line:
                 names = [c.strip().strip('"') for c in line.split(",")]
-                if all(_COLUMN_NAME.fullmatch(c) for c in names) and any(key_type(c) for c in names):
+                # An empty first name is the index column of a pandas export (",first_name,...").
+                if all(not c or _COLUMN_NAME.fullmatch(c) for c in names) and any(
+                    key_type(c) for c in names if c
+                ):
                     _table_rows(text, pos, line, ",", le + 1, out)
             pos = le + 1
