@@ -248,6 +248,8 @@ def test_number_groups_without_phone_context_stay_clean(text: str) -> None:
         ("Hauptstr. 5\n80331 München", "Hauptstr. 5\n80331 München"),
         ("Bahnhofstrasse 1\nCH-8001 Zürich", "Bahnhofstrasse 1\nCH-8001 Zürich"),
         ("Postcode: EC1A 1BB", "EC1A 1BB"),
+        ("He lives at Calle Mayor 5\n28013 Madrid", "Calle Mayor 5\n28013 Madrid"),
+        ("Send it to Via Roma 10\n00184 Roma\nItalia", "Via Roma 10\n00184 Roma\nItalia"),
         ("221B Baker Street\nLondon NW1 6XE", "221B Baker Street\nLondon NW1 6XE"),
     ],
 )
@@ -296,4 +298,21 @@ def test_bill_to_blocks(text: str, value: str) -> None:
     ],
 )
 def test_address_near_misses_stay_clean(text: str) -> None:
+    assert not any(f.entity_type == "LOCATION" for f in guardllm.scan(text))
+
+
+def test_prose_before_a_street_line_stays_out_of_the_span() -> None:
+    text = "Dear team, the customer moved to Keizersgracht 246\n1015 CJ Amsterdam\nNetherlands\nThanks"
+    assert one_span(text, "Keizersgracht 246\n1015 CJ Amsterdam\nNetherlands")
+    assert not covered(text, "customer moved")
+    assert not covered(text, "Thanks")
+
+
+def test_spaced_mrn_label_is_not_part_of_the_value() -> None:
+    found = guardllm.scan("MRN 0048213; MRN4829130")
+    assert [f.text for f in found] == ["0048213", "MRN4829130"]
+
+
+@pytest.mark.parametrize("text", ["Meeting Room 12\n10435 Berlin", "Chapter 12 Via Dolorosa\n10435 Pages"])
+def test_number_lines_that_are_not_streets(text: str) -> None:
     assert not any(f.entity_type == "LOCATION" for f in guardllm.scan(text))

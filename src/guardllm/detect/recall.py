@@ -118,7 +118,7 @@ def _find_mrns(text: str, lower: str, out: list[Cand]) -> None:
             v = m.group("num")
             if sum(c.isdigit() for c in v) >= 4 and len(v) <= 16:
                 # "MRN4829130" / "MRN-0048213": the prefix is part of the identifier as written.
-                glued = text[i : m.start("num")].strip(" \t") in ("MRN", "mrn", "MRN-", "mrn-", "Mrn")
+                glued = text[i : m.start("num")].lower() in ("mrn", "mrn-")
                 out.append(
                     ("MEDICAL_RECORD_NUMBER", i if glued else m.start("num"), m.end("num"), 0.8, "mrn")
                 )
@@ -178,34 +178,37 @@ _STREET_LINE_HINT = re.compile(
 _HAS_NUMBER = re.compile(r"(?<![\w-])\d{1,5}[a-zA-Z]?(?![\w-]{2})")
 
 
-# The house number opens the line ("12 rue de la Paix", "221B Baker Street") or closes it
-# ("Calle Mayor 5", "Kastanienallee 12", "Hauptstr. 5/2"); a number in the middle is prose.
-_NUMBER_FIRST = re.compile(r"[ \t]*\d{1,5}[a-zA-Z]?(?:[ \t]?(?:bis|ter))?,?[ \t]+\S")
-_NUMBER_LAST = re.compile(r"\S.*?[ \t,]\d{1,5}[a-zA-Z]?(?:[/-]\d{1,4}[a-zA-Z]?)?[ \t,]*\r?")
-# A street type word written first must be followed by a capitalised name or a particle.
-_TYPE_FIRST_LOWER = re.compile(
-    r"(?i:rue|avenue|boulevard|chemin|allée|place|impasse|quai|route|calle|via|viale|vicolo|piazza|piazzale|corso|"
-    r"largo|strada|avenida|plaza|paseo|camino|ronda|carrer|rua|travessa|rambla)[ \t]+(?:(?:de|del|della|delle|dei|di|da|do|dos|das|la|las|los|le|du|des|l'|d')[ \t]*)*"
-    r"(?!(?:de|del|della|delle|dei|di|da|do|dos|das|la|las|los|le|du|des|l|d)(?:[ \t]|'))[a-z]"
+# The street part of a line: the house number opens it ("12 rue de la Paix", "221B Baker Street")
+# or closes it ("Calle Mayor 5", "Kastanienallee 12", "Hauptstr. 5/2"); searched so that prose
+# before it on the same line ("the customer moved to ...") stays out of the span.
+_PARTICLES = r"(?:de|del|della|delle|dei|di|da|do|dos|das|la|las|los|le|du|des|den|der|van|von|l'|d')"
+_NUM_FIRST_TAIL = re.compile(
+    rf"(?<![\w-])\d{{1,5}}[a-zA-Z]?(?:[ \t]?(?:bis|ter))?,?[ \t]+"
+    rf"(?:(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|place|impasse|quai|route|cours|passage)[ \t]+[^\n,;:]{{1,40}}"
+    rf"|(?:{U}[\w'’.-]*[ \t]+){{1,3}}(?:Street|St\.?|Road|Rd\.?|Lane|Ln\.?|Drive|Dr\.?|Avenue|Ave\.?|Way|Close|"
+    rf"Crescent|Gardens|Terrace|Place|Square|Hill|Grove|Court|Mews|Row|Walk|Park|Boulevard|Blvd\.?))[ \t,]*$"
+)
+_NUM_LAST_TAIL = re.compile(
+    rf"(?:(?i:c/|avda\.|calle|via|viale|vicolo|piazza|piazzale|corso|largo|strada|avenida|plaza|paseo|camino|ronda|"
+    rf"carrer|rua|travessa|rambla)[ \t]+)?(?:{_PARTICLES}[ \t]+)*{U}[\w'’.-]*(?:[ \t]+(?:{_PARTICLES}|{U}[\w'’.-]*)){{0,5}}"
+    rf",?[ \t]+\d{{1,5}}[a-zA-Z]?(?:[/-]\d{{1,4}}[a-zA-Z]?)?[ \t,]*$"
 )
 
 
 def _street_line_start(text: str, ls: int, le: int) -> int | None:
-    """Start of a street line ``text[ls:le]`` ("Calle Mayor 5", "12 rue de la Paix"), or None."""
+    """Start of the street in the line ``text[ls:le]`` ("Calle Mayor 5", "12 rue de la Paix"), or None."""
     if le - ls > 120:
         return None
-    line = text[ls:le]
-    if not 4 <= len(line.strip()) <= 70 or ":" in line or "@" in line:
+    line = text[ls:le].rstrip("\r")
+    if len(line.strip()) < 4 or ":" in line or "@" in line:
         return None
-    if not (_NUMBER_FIRST.match(line) or _NUMBER_LAST.fullmatch(line)):
-        return None
-    hint = _STREET_LINE_HINT.search(line)
-    if hint is None:
-        return None
-    tail = line[hint.start() :].lstrip(" ,")
-    if _TYPE_FIRST_LOWER.match(tail) and not _NUMBER_FIRST.match(line):
-        return None  # "via the API 2": a lower-case word after a type-first street word
-    return ls + len(line) - len(line.lstrip())
+    m = _NUM_FIRST_TAIL.search(line)
+    if m is None:
+        m = _NUM_LAST_TAIL.search(line)
+        # Number-last streets need a street word: "Meeting Room 12" is not an address.
+        if m is None or not _STREET_LINE_HINT.search(line, max(0, m.start() - 1)):
+            return None
+    return ls + m.start()
 
 
 def _extend_addresses(text: str, out: list[Cand]) -> None:
@@ -235,7 +238,13 @@ def _find_pc_lines(text: str, out: list[Cand]) -> None:
             continue
         t = _PC_TOWN_AFTER.match(text, nl)
         if t:
-            out.append(("LOCATION", st, t.end(), 0.75, "address-pc"))
+            end = t.end()
+            if end < len(text) and text[end] == "\n":
+                ce = text.find("\n", end + 1)
+                ce = len(text) if ce == -1 else ce
+                if ce - end < 40 and text[end + 1 : ce].strip(" \t\r.").lower() in _COUNTRIES:
+                    end = ce
+            out.append(("LOCATION", st, end, 0.75, "address-pc"))
 
 
 _UK_PC_LABELLED = re.compile(rf"(?i:post(?:al)?[ \t]?code)[ \t]*[:=-]?[ \t]*({_UK_POSTCODE})$")
