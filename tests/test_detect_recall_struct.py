@@ -248,6 +248,11 @@ def test_number_groups_without_phone_context_stay_clean(text: str) -> None:
         ("Hauptstr. 5\n80331 München", "Hauptstr. 5\n80331 München"),
         ("Bahnhofstrasse 1\nCH-8001 Zürich", "Bahnhofstrasse 1\nCH-8001 Zürich"),
         ("Postcode: EC1A 1BB", "EC1A 1BB"),
+        (
+            "221B Baker Street\nMarylebone\nLondon\nNW1 6XE\nthanks",
+            "221B Baker Street\nMarylebone\nLondon\nNW1 6XE",
+        ),
+        ("10 Downing Street,\nLondon,\nSW1A 2AA", "10 Downing Street,\nLondon,\nSW1A 2AA"),
         ("He lives at Calle Mayor 5\n28013 Madrid", "Calle Mayor 5\n28013 Madrid"),
         ("Send it to Via Roma 10\n00184 Roma\nItalia", "Via Roma 10\n00184 Roma\nItalia"),
         ("221B Baker Street\nLondon NW1 6XE", "221B Baker Street\nLondon NW1 6XE"),

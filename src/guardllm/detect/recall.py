@@ -152,6 +152,10 @@ _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2})"
 # A UK postcode that starts in the last few characters of an address span (a town regex that ate
 # "NW" of "NW1 6XE") or right after it.
 _UK_PC_NEAR = re.compile(rf"(?<![A-Za-z0-9])({_UK_POSTCODE})(?![A-Za-z0-9])")
+_LINE_OR_COMMA = r"(?:[ \t]*,[ \t]*(?:\r?\n[ \t]*)?|[ \t]*\r?\n[ \t]*)"
+_UK_LINES_AFTER = re.compile(
+    rf"(?:{_LINE_OR_COMMA}{U}{L}+(?:[ \t-]+{U}{L}+){{0,2}}){{0,2}}(?:{_LINE_OR_COMMA}|[ \t]+){_UK_POSTCODE}(?![A-Za-z0-9])"
+)
 # "Manchester M1 1AE", "London, EC1A 1BB": a town then a UK postcode.
 _TOWN_UK_PC = re.compile(rf"{U}{L}+(?:[ \t-]+{U}{L}+){{0,2}},?[ \t]+{_UK_POSTCODE}$")
 # Read backwards from a town: ", Piccadilly 1" = "1 Piccadilly, " (number, 1-3 capitalised words, comma).
@@ -220,6 +224,11 @@ def _extend_addresses(text: str, out: list[Cand]) -> None:
         m = _PC_TOWN_AFTER.match(text, e)
         if m:
             extra.append(("LOCATION", s, m.end(), 0.75, "address-pc"))
+            continue
+        m = _UK_LINES_AFTER.match(text, e)
+        if m:
+            # "221B Baker Street\nMarylebone\nLondon\nNW1 6XE": district and town lines, then the postcode.
+            extra.append(("LOCATION", s, m.end(), 0.75, "address-uk-pc"))
             continue
         # "..., London NW" cut inside a UK postcode: take the whole postcode.
         m = _UK_PC_NEAR.search(text, max(s, e - 4), min(n, e + 12))
