@@ -57,18 +57,26 @@ _PHONE_WORDS = (
 )
 _PHONE_FAMILY = Family(_PHONE_WORDS)
 _NON_DIGIT = re.compile(r"\D+")
-# The word, then up to 30 non-digit characters on the same line, then the number.
+# The word, then up to 30 non-digit characters on the same line: where the number must start.
+_TO_NUMBER = re.compile(r"[^\W\d_]*[^\d\n+]{0,30}")
 _CTX_PHONE = re.compile(
-    r"[^\W\d_]*[^\d\n]{0,30}?(?<![\w+])(?P<num>"
+    r"(?<![\w+])(?P<num>"
     r"(?:(?:\+|00)34[ .-]?)?[6-9]\d{2}(?:[ .-]?\d{3}){2}"  # ES: 9 digits, mobiles 6xx/7xx
     r"|(?P<de>(?:(?:\+|00)49[ .-]?(?:\(0\)[ .-]?)?|0)1[5-7]\d{1,2}(?:[ ./-]?\d{2,8}){1,3})"  # DE mobiles 015x/016x/017x
     r")(?![\w-]|[.,]\d)"
 )
 
 
+_NUMBER_START = frozenset("+0123456789")
+
+
 def _find_context_phones(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -> None:
+    n = len(text)
     for p in anchors(lower, (), toks, _PHONE_FAMILY):
-        m = _CTX_PHONE.match(text, p, min(len(text), p + 70))
+        q = _TO_NUMBER.match(text, p).end()
+        if q >= n or text[q] not in _NUMBER_START:
+            continue
+        m = _CTX_PHONE.match(text, q)
         if m:
             de = m.group("de")
             if de is not None:
@@ -221,6 +229,14 @@ def _extend_addresses(text: str, out: list[Cand]) -> None:
     for _etype, s, e, _score, _rec in [c for c in out if c[0] == "LOCATION"]:
         if e >= n:
             continue
+        c = text[e]
+        if c not in ", \t\r\n":
+            if c.isalnum():
+                # "..., London NW" cut inside a UK postcode: take the whole postcode.
+                m = _UK_PC_NEAR.search(text, max(s, e - 4), min(n, e + 12))
+                if m and m.start(1) <= e + 2 and m.end(1) > e:
+                    extra.append(("LOCATION", s, m.end(1), 0.75, "address-uk-pc"))
+            continue
         m = _PC_TOWN_AFTER.match(text, e)
         if m:
             extra.append(("LOCATION", s, m.end(), 0.75, "address-pc"))
@@ -229,17 +245,15 @@ def _extend_addresses(text: str, out: list[Cand]) -> None:
         if m:
             # "221B Baker Street\nMarylebone\nLondon\nNW1 6XE": district and town lines, then the postcode.
             extra.append(("LOCATION", s, m.end(), 0.75, "address-uk-pc"))
-            continue
-        # "..., London NW" cut inside a UK postcode: take the whole postcode.
-        m = _UK_PC_NEAR.search(text, max(s, e - 4), min(n, e + 12))
-        if m and m.start(1) <= e + 2 and m.end(1) > e:
-            extra.append(("LOCATION", s, m.end(1), 0.75, "address-uk-pc"))
     out.extend(extra)
 
 
-def _find_pc_lines(text: str, out: list[Cand]) -> None:
-    # "Calle Mayor 5\n28013 Madrid": a postcode-town line after a street line.
+def _find_pc_lines(text: str, out: list[Cand]) -> bool:
+    """ "Calle Mayor 5\n28013 Madrid": a postcode-town line after a street line.  True when the text
+    has any postcode-town line at all (only then can an address found elsewhere grow over one)."""
+    seen = False
     for m in _PC_LINE.finditer(text):
+        seen = True
         nl = m.start()
         ls = text.rfind("\n", 0, nl) + 1
         st = _street_line_start(text, ls, nl)
@@ -254,6 +268,7 @@ def _find_pc_lines(text: str, out: list[Cand]) -> None:
                 if ce - end < 40 and text[end + 1 : ce].strip(" \t\r.").lower() in _COUNTRIES:
                     end = ce
             out.append(("LOCATION", st, end, 0.75, "address-pc"))
+    return seen
 
 
 _UK_PC_LABELLED = re.compile(rf"(?i:post(?:al)?[ \t]?code)[ \t]*[:=-]?[ \t]*({_UK_POSTCODE})$")
@@ -263,9 +278,12 @@ def _lower_window(text: str, pos: int) -> str:
     return text[max(0, pos - 30) : pos].lower()
 
 
-def _find_uk_postcodes(text: str, out: list[Cand]) -> None:
-    # Only where an inward code (" 6XE") occurs: a literal-led pass, then a look back for the town.
+def _find_uk_postcodes(text: str, out: list[Cand]) -> bool:
+    """Only where an inward code (" 6XE") occurs: a literal-led pass, then a look back for the town.
+    True when the text has any inward code."""
+    seen = False
     for m in (_INWARD if "\t" in text else _INWARD_SPACE).finditer(text):
+        seen = True
         lo = max(0, m.start() - 40)
         t = _TOWN_UK_PC.search(text, lo, m.end())
         if t is not None:
@@ -280,6 +298,7 @@ def _find_uk_postcodes(text: str, out: list[Cand]) -> None:
             pc = _UK_PC_LABELLED.search(text, max(0, m.start() - 30), m.end())
             if pc is not None and pc.end() == m.end():
                 out.append(("LOCATION", pc.start(1), pc.end(1), 0.75, "address-uk"))
+    return seen
 
 
 _BLOCK_WORDS = (
@@ -380,11 +399,13 @@ def find_recall(
             _find_blocks(text, lower, toks, out)
     if "mr" in lower:
         _find_mrns(text, lower, out)
+    pc_lines = False
     if "\n" in text:
         if "\t" in text or ";" in text:
             _find_delimited(text, out)
         if location:
-            _find_pc_lines(text, out)
-    if location:
-        _find_uk_postcodes(text, out)
+            pc_lines = _find_pc_lines(text, out)
+    # Addresses found elsewhere grow only over a postcode line or a UK postcode: without either
+    # in the text there is nothing to grow over (the other recognizers cover ", 10435 Berlin").
+    if location and (_find_uk_postcodes(text, out) or pc_lines):
         _extend_addresses(text, out)
