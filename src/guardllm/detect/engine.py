@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from guardllm.detect import context, pii, structure
+from guardllm.detect import context, pii, recall, structure
 from guardllm.detect.finding import Finding, make_finding
 from guardllm.detect.types import ALL_TYPES, is_secret
 from guardllm.errors import DetectionError, InputError
@@ -313,6 +313,7 @@ class Detector:
             structure.find_tables(text, out)
         if "</" in text:
             structure.find_html(text, out)
+        recall.find_recall(text, lower, out, toks, location=self._location)
         for p in self.custom_patterns:
             p.find(text, out)
         if self._deny_re is not None:

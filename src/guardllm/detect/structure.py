@@ -92,6 +92,14 @@ _keys("UK_NHS", "nhs nhsnumber nhsno")
 _keys("DEVICE_ID", "imei deviceid deviceserial udid serialnumber")
 _keys("VEHICLE_ID", "vin vehicleid")
 _keys("LICENSE_PLATE", "licenseplate plate platenumber numberplate")
+# Export column names seen in CRM/EHR/payroll dumps (tax ids, localised phone labels, short MRN forms).
+_keys("US_SSN", "taxid taxpayerid taxpayerno taxidnumber taxidno tin itin ssnlast9 socsec")
+_keys(
+    "PHONE_NUMBER", "handy handynummer movil telefono telefon telefonnummer mobil mobilnummer cellulare tfno"
+)
+_keys("MEDICAL_RECORD_NUMBER", "mrno medrec medrecno medicalrecno medicalrecordid")
+_keys("DATE_TIME", "birthdt dobdt bdate dateborn")
+_keys("PERSON", "fname lname")
 
 # Keys whose name is too generic to say "person" unless the value has at least two name words.
 _WEAK_PERSON = frozenset(
@@ -99,7 +107,9 @@ _WEAK_PERSON = frozenset(
     "agent rep doctor nurse provider createdby updatedby approvedby requestedby submittedby reviewedby assignedto "
     "holder".split()
 )
-_SINGLE_OK = frozenset("firstname lastname givenname familyname surname middlename forename".split())
+_SINGLE_OK = frozenset(
+    "firstname lastname givenname familyname surname middlename forename fname lname".split()
+)
 _ORG_WORDS = frozenset(
     "inc llc ltd corp corporation company co gmbh ag sa plc group bank university hospital clinic school "
     "service services project team department office store shop product plan pro premium basic standard".split()
@@ -273,10 +283,12 @@ def _person_ok(v: str, k: str) -> bool:
     if any(w.lower().strip(".") in _ORG_WORDS for w in words):
         return False
     if v.isupper() and len(v) > 3:  # JOHN SMITH
-        return all(w.replace("-", "").replace("'", "").isalpha() for w in words) and len(words) >= 2
+        return all(w.replace("-", "").replace("'", "").isalpha() for w in words) and (
+            len(words) >= 2 or (k in _SINGLE_OK and _single_name_ok(v))
+        )
     m = NAME.fullmatch(v)
     if not m:
-        return False
+        return k in _SINGLE_OK and _single_name_ok(v)
     if all(is_stop(w) for w in words):
         return False
     if len(words) == 1 and k not in _SINGLE_OK:
@@ -284,6 +296,18 @@ def _person_ok(v: str, k: str) -> bool:
     if k in _WEAK_PERSON and len(words) < 2:
         return False
     return True
+
+
+_ONE_WORD = re.compile(r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*")
+_NOT_A_NAME = frozenset(
+    "null none nan nil n/a na unknown test tbd tba redacted anonymous anon true false yes no".split()
+)
+
+
+def _single_name_ok(v: str) -> bool:
+    """A first_name / last_name column holding one word in any case: "ANA", "lima" (exports often
+    upper- or lower-case everything); placeholders like "NULL" or "unknown" are not names."""
+    return _ONE_WORD.fullmatch(v) is not None and v.lower() not in _NOT_A_NAME and not is_stop(v)
 
 
 def _phone_ok(v: str, k: str) -> bool:
@@ -301,7 +325,15 @@ def _ssn_ok(v: str, k: str) -> bool:
 
 def _date_ok(v: str, k: str) -> bool:
     m = DATE.match(v)
-    return bool(m) and m.end() >= len(v.rstrip(" .,;"))
+    return (bool(m) and m.end() >= len(v.rstrip(" .,;"))) or _compact_date_ok(v)
+
+
+_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\w)")
+
+
+def _compact_date_ok(v: str) -> bool:
+    """``19570314`` under a birth-date key or column (database exports write dates that way)."""
+    return _COMPACT_DATE.fullmatch(v) is not None
 
 
 _CODE_CHARS = re.compile(r"[=(){}\[\]<>;`_|\\]")
@@ -401,7 +433,8 @@ _ALNUM_6_10 = re.compile(r"[A-Z0-9]{6,10}")
 _ALNUM_DASH_4_16 = re.compile(r"[A-Z0-9-]{4,16}")
 _PLATE_SHAPE = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]")
 _LABEL_WORD_SEP = re.compile(r"[ \t'.]")
-_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,40}")
+# "E-mail", "Phone#", "D.O.B." are column names too.
+_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ .#-]{0,40}")
 
 
 # -- key/value pairs in text ---------------------------------------------------------------------
@@ -463,7 +496,7 @@ def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | 
                 return None
             e = nm.end()
         elif etype == "DATE_TIME":
-            dm = DATE.match(text, s)
+            dm = DATE.match(text, s) or _COMPACT_DATE.match(text, s)
             if not dm:
                 return None
             e = dm.end()
@@ -795,6 +828,9 @@ def find_tables(text: str, out: list[Cand]) -> None:
             checked += 1
             if line.count(",") >= 1 and len(line) < 400 and "=" not in line and ":" not in line:
                 names = [c.strip().strip('"') for c in line.split(",")]
-                if all(_COLUMN_NAME.fullmatch(c) for c in names) and any(key_type(c) for c in names):
+                # An empty first name is the index column of a pandas export (",first_name,...").
+                if all(not c or _COLUMN_NAME.fullmatch(c) for c in names) and any(
+                    key_type(c) for c in names if c
+                ):
                     _table_rows(text, pos, line, ",", le + 1, out)
             pos = le + 1
