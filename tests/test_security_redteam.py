@@ -410,11 +410,6 @@ def test_sql_ungranted_token_in_a_query_is_not_bound_to_the_value(mem: Guard) ->
     assert "| 1 |" not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="default sql_tool lets the model filter on a PII column it only sees as tokens "
-    "(WHERE ssn LIKE '219%'): a boolean oracle that extracts the raw SSN digit by digit",
-)
 def test_sql_default_tool_refuses_filters_on_pii_columns(mem: Guard) -> None:
     t = mem.sql_tool(_customers_db())
     assert "[SSN_1]" in _sql(t, "SELECT ssn FROM customers")  # the tool itself classifies the column
@@ -1024,12 +1019,6 @@ def test_restore_for_the_user_does_not_build_exfiltration_urls(mem: Guard, answe
     assert SSN not in mem.unmask(answer, scope="s", to="user")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sql_tool binds a granted token anywhere in the query: SELECT hex('[PERSON_1]') / "
-    "lower('[PERSON_1]') returns the raw value transformed, and output masking misses it -> the model "
-    "reads the name it was only allowed to see as a token",
-)
 @pytest.mark.parametrize("expr", ["lower('[PERSON_1]')", "hex('[PERSON_1]')"])
 def test_sql_granted_token_cannot_be_echoed_back_to_the_model(mem: Guard, expr: str) -> None:
     name = "Maren Okafor"

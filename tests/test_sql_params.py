@@ -87,7 +87,8 @@ def run(
         ("SELECT id FROM customers WHERE name = '[PERSON_2]'", [2]),
         ("SELECT id FROM customers WHERE name = '[PERSON_3]'", [3]),
         ("SELECT id FROM customers WHERE name IN ('[PERSON_1]', '[PERSON_3]') ORDER BY id", [1, 3]),
-        ("SELECT id FROM customers WHERE name LIKE '%[PERSON_1]%'", [1]),
+        ("SELECT id FROM customers WHERE '[PERSON_1]' = name", [1]),
+        ("SELECT id FROM customers WHERE name <> '[PERSON_1]' ORDER BY id", [2, 3]),
         ("SELECT c.id FROM customers c JOIN customers d ON d.email = '[EMAIL_1]' AND c.id = d.id", [1]),
         ("SELECT id FROM customers WHERE email = [EMAIL_1]", [1]),  # SQLite's [ident] quoting
         ("SELECT id FROM customers WHERE email = EMAIL_1", [1]),
@@ -120,6 +121,37 @@ def test_injection_inside_token_shaped_literal_matches_nothing(db: sqlite3.Conne
     assert rows == []
     assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 3
     assert not any("DROP" in t.upper() and "'" not in t for t in traced)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT lower('[PERSON_1]') AS x",
+        "SELECT hex('[PERSON_1]') AS x",
+        "SELECT '[PERSON_1]' AS x FROM customers",
+        "SELECT id, '[PERSON_1]' || '' AS x FROM customers",
+        "SELECT CASE WHEN id = 1 THEN '[PERSON_1]' END AS x FROM customers",
+        "SELECT id FROM customers WHERE id = length('[PERSON_1]')",
+        "SELECT id FROM customers WHERE '[PERSON_1]' = '[PERSON_1]'",
+        # a column the query builds itself would let the model test its own guesses
+        "WITH g AS (SELECT 'Seán O''Brien' AS c) SELECT c FROM g WHERE c = '[PERSON_1]'",
+        "SELECT c FROM (SELECT 'guess' AS c) AS g WHERE g.c IN ('[PERSON_1]')",
+        # a token of another type than the column holds
+        "SELECT id FROM customers WHERE name = '[EMAIL_1]'",
+    ],
+)
+def test_granted_token_outside_a_column_comparison_is_refused(sql: str) -> None:
+    checked = check_query(sql, SqlRules(), SCHEMA)
+    with pytest.raises(SqlGuardrailError, match="a token can only be compared with a table column") as info:
+        bind_tokens(checked.expression, "sqlite", resolver(ALL))
+    assert info.value.rule == "sql.token_position"
+    assert all(v not in str(info.value) for v in NASTY.values())
+
+
+def test_token_in_like_pattern_is_refused_before_binding() -> None:
+    # LIKE on a PII column is refused by the guardrail (an oracle) whatever the pattern.
+    with pytest.raises(SqlGuardrailError, match="may only read as tokens"):
+        check_query("SELECT id FROM customers WHERE name LIKE '%[PERSON_1]%'", SqlRules(), SCHEMA)
 
 
 def test_refused_type_raises_naming_type_not_value(db: sqlite3.Connection) -> None:

@@ -14,6 +14,14 @@ aliases, derived tables, CTEs and unions); the tool then tokenizes or drops its
 values.  Any other use -- a filter, join key, ``ORDER BY``, ``GROUP BY`` or an
 expression over it -- is refused, because each of those turns the query into an
 oracle on the hidden values (``WHERE ssn LIKE '1%'``).
+
+The same holds, by default, for every column whose *name* says it holds a kind
+of personal data the tool only shows as tokens (``customers.ssn``,
+``customers.email``: :func:`guardllm.sql.columns.classify_name`, followed through
+aliases, subqueries, CTEs and ``SELECT *``).  The one other use allowed for such a
+column is ``col = '[TOKEN]'`` / ``col <> '[TOKEN]'`` / ``col IN ('[TOKEN]', ...)``
+on a base-table column: the token becomes a bound parameter, and only when the
+tool is granted its type (:mod:`guardllm.sql.params`).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import contextlib
 import contextvars
 import fnmatch
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -33,6 +42,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from guardllm.errors import BlockedError, InputError
+from guardllm.sql.columns import classify_name
 from guardllm.sql.lineage import output_sources
 
 __all__ = [
@@ -62,6 +72,14 @@ RULE_TABLE = "sql.table"
 RULE_UNKNOWN_TABLE = "sql.unknown_table"
 RULE_COLUMN = "sql.column"
 RULE_UNRESOLVED = "sql.unresolved_column"
+RULE_PII_COLUMN = "sql.pii_column"
+
+# A string literal holding a token as the tool prints it ([EMAIL_1]); only such a literal may
+# be compared with a PII column (sql.params binds it, or refuses it when the type is not
+# granted).  A raw guess ('219-09-9999', 'maren_1@x.org') never holds a bracketed token.
+_TOKEN_LITERAL = re.compile(r"\[[A-Za-z][A-Za-z0-9_]*_[0-9]+\]")
+# SQLite reads [EMAIL_1] as a quoted identifier: sqlglot sees a column named EMAIL_1.
+_BARE_TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_[0-9]+$")
 
 #: Functions with side effects outside the query (files, extensions, sleeping,
 #: sequences, remote connections, running SQL text) across common engines.
@@ -162,6 +180,10 @@ class SqlRules:
     deny_columns: tuple[str, ...] = ()
     forbidden_columns_action: ForbiddenAction = "tokenize"
     denied_functions: frozenset[str] = DEFAULT_DENIED_FUNCTIONS
+    #: Entity types the tool shows raw (the policy allows them).  A column whose name
+    #: classifies as any *other* type is read as tokens, so it may only be selected as-is
+    #: (or compared with ``=``/``IN`` to a token).  Empty (the default) fails closed.
+    visible_types: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_rows, int) or isinstance(self.max_rows, bool) or self.max_rows < 1:
@@ -183,6 +205,11 @@ class SqlRules:
                 pats = tuple(_column_pattern(v) for v in _as_tuple(value, name))
                 object.__setattr__(self, name, pats)
         object.__setattr__(self, "denied_functions", frozenset(f.lower() for f in self.denied_functions))
+        object.__setattr__(
+            self,
+            "visible_types",
+            frozenset(str(t).upper() for t in _as_tuple(self.visible_types, "visible_types")),
+        )
 
     @property
     def has_column_rules(self) -> bool:
@@ -199,6 +226,13 @@ class SqlRules:
         if _match(self.deny_columns, [key]):
             return False
         return self.allow_columns is None or _match(self.allow_columns, [key])
+
+    def hidden_type(self, column: str) -> str | None:
+        """The entity type the tool reads ``column`` as tokens of (by name), or ``None``."""
+        etype = classify_name(column)
+        if etype is None or etype in self.visible_types:
+            return None
+        return etype
 
 
 def _as_tuple(value: object, name: str) -> tuple[str, ...]:
@@ -445,9 +479,49 @@ class _Taint:
         self.outputs: dict[int, list[tuple[str, set[tuple[str, str]]]]] = {}
 
     def forbidden(self, table: str, column: str) -> set[tuple[str, str]]:
-        if self.rules.column_allowed(table, column):
+        """``{(table, column)}`` when the rules forbid it or the tool reads it as tokens only."""
+        if self.rules.column_allowed(table, column) and self.rules.hidden_type(column) is None:
             return set()
         return {(_norm(table), _norm(column))}
+
+    def policy_forbidden(self, taint: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The part of ``taint`` the allow/deny rules forbid (the rest is PII read as tokens)."""
+        return {(t, c) for t, c in taint if not self.rules.column_allowed(t, c)}
+
+    def _token_comparison(self, scope: Scope, column: exp.Column, taint: set[tuple[str, str]]) -> bool:
+        """``col = '[TOKEN]'``, ``col <> '[TOKEN]'``, ``col IN ('[TOKEN]', ...)`` on a base-table column.
+
+        The supported way to look a row up by a value the model only knows as a token:
+        the token is bound to its value only when the tool is granted its type.  A
+        column the rules forbid, or one reached through a subquery/CTE (which could mix
+        in the model's own guesses), does not qualify.
+        """
+        if self.policy_forbidden(taint) or not column.table:
+            return False
+        source = None
+        current: Scope | None = scope
+        while current is not None and source is None:
+            source = current.sources.get(column.table)
+            current = current.parent
+        if not isinstance(source, exp.Table):
+            return False
+        parent = column.parent
+        if isinstance(parent, exp.EQ | exp.NEQ):
+            other = parent.expression if parent.this is column else parent.this
+            return self._is_token_operand(other)
+        if isinstance(parent, exp.In) and parent.this is column and not parent.args.get("query"):
+            items = parent.expressions
+            return bool(items) and all(self._is_token_operand(i) for i in items)
+        return False
+
+    def _is_token_operand(self, node: exp.Expr) -> bool:
+        if isinstance(node, exp.Literal):
+            return node.is_string and bool(_TOKEN_LITERAL.search(node.this))
+        if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
+            name = _norm(node.name)
+            known = any(name in cols for cols in self.schema.values())
+            return not known and bool(_BARE_TOKEN.match(node.name))
+        return False
 
     def source_taint(self, scope: Scope, table_alias: str, column: str) -> set[tuple[str, str]] | None:
         """Taint of ``alias.column`` seen from ``scope`` (walking out for correlated refs)."""
@@ -491,6 +565,10 @@ class _Taint:
         if isinstance(expr, exp.Intersect | exp.Except) and any(t for _, t in merged):
             # Row membership in INTERSECT/EXCEPT tests hidden values against the other side.
             self._refuse(next(t for _, t in merged if t), "INTERSECT or EXCEPT")
+        if isinstance(expr, exp.Union) and expr.args.get("distinct") and any(t for _, t in merged):
+            # UNION de-duplicates (a guess on the other side merges with a hidden value) and
+            # usually sorts to do it (the row order compares hidden values): UNION ALL is fine.
+            self._refuse(next(t for _, t in merged if t), "UNION (use UNION ALL)")
         self._check_output_refs(expr, merged)
         return merged
 
@@ -510,6 +588,8 @@ class _Taint:
             if not taint:
                 continue
             if not _bare_projection(column) or _outer_select(column) is not select:
+                if self._token_comparison(scope, column, taint):
+                    continue  # a lookup by token: bound (or refused) by sql.params
                 self._refuse(taint, _clause_of(column))
             projection_taint.setdefault(id(_projection_root(column)), set()).update(taint)
         # A table or alias used as a value (PostgreSQL ``SELECT c FROM t c``, ``row_to_json(c)``)
@@ -576,7 +656,9 @@ class _Taint:
         for source in scope.sources.values():
             if isinstance(source, exp.Table):
                 cols = self.schema.get(_norm(source.name), {})
-                if name in cols and not self.rules.column_allowed(source.name, name):
+                if (name in cols and self.forbidden(source.name, name)) or (
+                    self.rules.hidden_type(name) is not None and not _bare_projection(column)
+                ):
                     raise SqlGuardrailError(
                         f"column {_norm(source.name)}.{name} is not allowed here; qualify columns "
                         "with their table and select only allowed columns",
@@ -601,7 +683,19 @@ class _Taint:
         return None
 
     def _refuse(self, taint: set[tuple[str, str]], where: str) -> None:
-        table, column = sorted(taint)[0]
+        forbidden = self.policy_forbidden(taint)
+        if not forbidden:
+            table, column = sorted(taint)[0]
+            etype = self.rules.hidden_type(column) or "sensitive"
+            raise SqlGuardrailError(
+                f"column {table}.{column} holds {etype} values this tool may only read as tokens; "
+                f"it cannot be used in {where} (WHERE/ORDER BY/GROUP BY/functions/expressions). "
+                "Select it as-is, or look a row up with "
+                f"{column} = '[TOKEN]' / {column} IN ('[TOKEN]', ...) using a token you were given",
+                rule=RULE_PII_COLUMN,
+                entity_type=None if etype == "sensitive" else etype,
+            )
+        table, column = sorted(forbidden)[0]
         raise SqlGuardrailError(
             f"column {table}.{column} is not allowed in {where}; "
             + (
@@ -717,32 +811,36 @@ def _check_query(
             quote_identifiers=False,
         )
     except SqlglotError:
-        if rules.has_column_rules:
+        if rules.has_column_rules or _mentions_hidden_columns(stmt, known, rules):
             raise SqlGuardrailError(
                 "the query's columns could not be resolved against the schema; "
                 "name the tables and columns explicitly",
                 rule=RULE_UNRESOLVED,
             ) from None
     if qualified is not None:
-        if rules.has_column_rules and any(
-            isinstance(c.this, exp.Star) or isinstance(c, exp.Star) for c in _stars(qualified)
-        ):
+        stars = _stars(qualified)
+        # An unexpanded * hides which columns flow where.  At the top level it is only a
+        # projection; inside a subquery/CTE the outer query could filter on what it hides.
+        if stars and (rules.has_column_rules or any(_outer_select(s) is not qualified for s in stars)):
             raise SqlGuardrailError(
                 "SELECT * could not be expanded for these tables; list the columns you need",
                 rule=RULE_UNRESOLVED,
             )
-        outputs = _run_taint(qualified, rules, known) if rules.has_column_rules else None
+        # Always run: PII columns (by name) are restricted even without allow/deny rules.
+        outputs = _run_taint(qualified, rules, known)
+        policy = [{(t, c) for t, c in taint if not rules.column_allowed(t, c)} for _, taint in outputs]
         sources = output_sources(qualified, known, rules.dialect)
         if sources is not None:
             cols = []
             for i, (name, srcs) in enumerate(sources):
-                forb = outputs[i][1] if outputs is not None and i < len(outputs) else set()
-                if outputs is None:
-                    forb = {s for s in srcs if not rules.column_allowed(*s)}
+                forb = policy[i] if i < len(policy) else {s for s in srcs if not rules.column_allowed(*s)}
                 cols.append(OutputColumn(name=name, sources=tuple(srcs), forbidden=tuple(sorted(forb))))
             columns = tuple(cols)
-        elif outputs is not None:
-            columns = tuple(OutputColumn(name=n, forbidden=tuple(sorted(t))) for n, t in outputs)
+        else:
+            columns = tuple(
+                OutputColumn(name=n, forbidden=tuple(sorted(f)))
+                for (n, _), f in zip(outputs, policy, strict=True)
+            )
         if rules.forbidden_columns_action == "block" and columns:
             for col in columns:
                 if col.forbidden:
@@ -760,6 +858,13 @@ def _check_query(
         qualified=qualified,
         schema=known,
     )
+
+
+def _mentions_hidden_columns(stmt: exp.Expr, known: Mapping[str, Mapping[str, str]], rules: SqlRules) -> bool:
+    """True when the query names, or its tables hold, a column the tool reads as tokens only."""
+    if any(rules.hidden_type(c.name) for c in stmt.find_all(exp.Column) if c.name):
+        return True
+    return any(rules.hidden_type(col) for cols in known.values() for col in cols)
 
 
 def _stars(node: exp.Expr) -> list[exp.Expr]:
