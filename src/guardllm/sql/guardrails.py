@@ -508,20 +508,37 @@ class _Taint:
         parent = column.parent
         if isinstance(parent, exp.EQ | exp.NEQ):
             other = parent.expression if parent.this is column else parent.this
-            return self._is_token_operand(other)
+            return self._is_token_operand(scope, other)
         if isinstance(parent, exp.In) and parent.this is column and not parent.args.get("query"):
             items = parent.expressions
-            return bool(items) and all(self._is_token_operand(i) for i in items)
+            return bool(items) and all(self._is_token_operand(scope, i) for i in items)
         return False
 
-    def _is_token_operand(self, node: exp.Expr) -> bool:
+    def _is_token_operand(self, scope: Scope, node: exp.Expr) -> bool:
+        """A string literal holding a token, or SQLite's ``[EMAIL_1]`` read as an unknown column.
+
+        The bare form counts only when it names no real column: ``t.X_1`` of a CTE the
+        model wrote (``WITH t AS (SELECT '219-..' AS X_1)``) is a guess, not a token.
+        """
         if isinstance(node, exp.Literal):
             return node.is_string and bool(_TOKEN_LITERAL.search(node.this))
-        if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
-            name = _norm(node.name)
-            known = any(name in cols for cols in self.schema.values())
-            return not known and bool(_BARE_TOKEN.match(node.name))
-        return False
+        if not (isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier)):
+            return False
+        if not _BARE_TOKEN.match(node.name):
+            return False
+        name = _norm(node.name)
+        current: Scope | None = scope
+        while current is not None:
+            sources = [current.sources.get(node.table)] if node.table else list(current.sources.values())
+            for source in sources:
+                if source is None:
+                    continue
+                if not isinstance(source, exp.Table):
+                    return False  # a derived table or CTE could define that name
+                if name in self.schema.get(_norm(source.name), {}):
+                    return False
+            current = current.parent
+        return True
 
     def source_taint(self, scope: Scope, table_alias: str, column: str) -> set[tuple[str, str]] | None:
         """Taint of ``alias.column`` seen from ``scope`` (walking out for correlated refs)."""
@@ -689,7 +706,8 @@ class _Taint:
             etype = self.rules.hidden_type(column) or "sensitive"
             raise SqlGuardrailError(
                 f"column {table}.{column} holds {etype} values this tool may only read as tokens; "
-                f"it cannot be used in {where} (WHERE/ORDER BY/GROUP BY/functions/expressions). "
+                "it cannot be used in WHERE/ORDER BY/GROUP BY/functions/expressions "
+                f"(found in {where}). "
                 "Select it as-is, or look a row up with "
                 f"{column} = '[TOKEN]' / {column} IN ('[TOKEN]', ...) using a token you were given",
                 rule=RULE_PII_COLUMN,
