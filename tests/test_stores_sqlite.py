@@ -226,7 +226,7 @@ def test_forget_subject_link_seen_by_another_process(tmp_path):
 
 
 def test_batch_rolls_back_a_failed_write_alone_and_commits_once(tmp_path):
-    from guardllm.errors import VaultError
+    import sqlite3
 
     store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
     statements = []
@@ -237,14 +237,16 @@ def test_batch_rolls_back_a_failed_write_alone_and_commits_once(tmp_path):
 
     with store.batch():
         store.audit_append(build)
-        # the edge row is inserted, then its fingerprint rows fail: the edge must go too
-        with pytest.raises(VaultError):
-            store.lineage_add_edge({"run_id": "r", "source": "a", "target": "b", "fingerprints": [object()]})
+        # a write whose second statement fails (CHECK id = 1): its first row must go too
+        with pytest.raises(sqlite3.IntegrityError), store._tx() as db:
+            db.execute("INSERT INTO lineage_edge (run_id, data) VALUES ('r', '{\"target\": \"b\"}')")
+            db.execute("INSERT INTO audit_anchor VALUES (2, 0, 'x')")
         store.lineage_add_edge({"run_id": "r", "source": "a", "target": "c", "fingerprints": ["fp_1"]})
         store.audit_append(build)
     store._db.set_trace_callback(None)
     assert statements.count("BEGIN") == 1 and statements.count("COMMIT") == 1
     assert [e["target"] for e in store.lineage_get("r")[1]] == ["c"]
+    assert [e["target"] for e in store.lineage_find_fingerprint("fp_1")] == ["c"]
     assert store.audit_head() == (2, "h2")
     # another connection (another process) sees the committed batch
     other = open_store(store.url)
@@ -275,3 +277,23 @@ def test_batches_across_processes_keep_one_audit_chain(tmp_path, monkeypatch):
     # three processes raced on the first allocation: one value, one token
     assert g.mask("maria.gonzalez@example-shop.io", scope="s").endswith("_1]")
     g.close()
+
+
+def test_fingerprint_index_catches_up_across_connections(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fp.db'}"
+    a, b = open_store(url), open_store(url)
+    a.lineage_add_edge({"run_id": "r1", "source": "x", "target": "y", "fingerprints": ["fp_1", "fp_2"]})
+    assert [e["run_id"] for e in b.lineage_find_fingerprint("fp_2")] == ["r1"]
+    a.lineage_add_edge({"run_id": "r2", "source": "x", "target": "z", "fingerprints": ["fp_2"]})
+    # a indexes r2; b queries again and must neither miss r2 nor see r1 twice
+    assert [e["run_id"] for e in a.lineage_find_fingerprint("fp_1")] == ["r1"]
+    assert [e["run_id"] for e in b.lineage_find_fingerprint("fp_2")] == ["r1", "r2"]
+    # a file written by an older version indexed eagerly: duplicates are ignored
+    a._db.execute("INSERT INTO lineage_fp VALUES ('fp_2', 1)")
+    assert [e["run_id"] for e in a.lineage_find_fingerprint("fp_2")] == ["r1", "r2"]
+    a.close()
+    b.close()
+    c = open_store(url)  # reopening does not re-index
+    assert [e["run_id"] for e in c.lineage_find_fingerprint("fp_2")] == ["r1", "r2"]
+    assert c._db.execute("SELECT COUNT(*) FROM lineage_fp").fetchone()[0] == 4
+    c.close()

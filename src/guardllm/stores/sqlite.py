@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS lineage_edge (eid INTEGER PRIMARY KEY AUTOINCREMENT, 
 CREATE INDEX IF NOT EXISTS lineage_edge_run ON lineage_edge(run_id);
 CREATE TABLE IF NOT EXISTS lineage_fp (fingerprint TEXT NOT NULL, eid INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS lineage_fp_fp ON lineage_fp(fingerprint);
+CREATE TABLE IF NOT EXISTS lineage_fp_mark (id INTEGER PRIMARY KEY CHECK (id = 1), eid INTEGER NOT NULL);
+INSERT OR IGNORE INTO lineage_fp_mark SELECT 1, COALESCE(MAX(eid), 0) FROM lineage_edge;
 """
 
 _RETRIES = 20
@@ -489,15 +491,13 @@ class SQLiteStore(Store):
 
     @_store_errors
     def lineage_add_edge(self, edge: Mapping[str, Any]) -> None:
+        # The fingerprint index (lineage_fp) is filled lazily by lineage_find_fingerprint
+        # from the edges' own JSON: ~13 random-key index rows per guarded call cost more
+        # than the rest of its lineage, for a query that runs rarely.
         with self._tx() as db:
-            cur = db.execute(
+            db.execute(
                 "INSERT INTO lineage_edge (run_id, data) VALUES (?, ?)",
                 (str(edge.get("run_id")), json.dumps(dict(edge), default=str)),
-            )
-            eid = cur.lastrowid
-            db.executemany(
-                "INSERT INTO lineage_fp VALUES (?, ?)",
-                [(fp, eid) for fp in set(edge.get("fingerprints") or ())],
             )
 
     def lineage_get(self, run_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -520,15 +520,36 @@ class SQLiteStore(Store):
         edge_runs = [r[0] for r in self._read("SELECT run_id FROM lineage_edge")]
         return summarise_runs(nodes, edge_runs, limit)
 
+    @_store_errors
     def lineage_find_fingerprint(self, fingerprint: str) -> list[dict[str, Any]]:
-        return [
-            json.loads(r[0])
-            for r in self._read(
-                "SELECT e.data FROM lineage_fp f JOIN lineage_edge e ON e.eid = f.eid WHERE f.fingerprint = ? "
-                "ORDER BY e.eid",
+        with self._tx() as db:
+            # Index the edges written since the last query (lineage_fp_mark), in one
+            # transaction so processes never index an edge twice between them.  Files
+            # written by older versions index eagerly; the IN below ignores duplicates.
+            row = db.execute("SELECT eid FROM lineage_fp_mark WHERE id = 1").fetchone()
+            mark = row[0] if row else 0
+            new = db.execute(
+                "SELECT eid, data FROM lineage_edge WHERE eid > ? ORDER BY eid", (mark,)
+            ).fetchall()
+            if new:
+                pairs = []
+                for eid, data in new:
+                    try:
+                        fps = json.loads(data).get("fingerprints") or ()
+                    except (ValueError, AttributeError):
+                        fps = ()
+                    pairs.extend((str(fp), eid) for fp in set(fps))
+                db.executemany("INSERT INTO lineage_fp VALUES (?, ?)", pairs)
+                db.execute(
+                    "INSERT INTO lineage_fp_mark VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET eid = excluded.eid",
+                    (new[-1][0],),
+                )
+            rows = db.execute(
+                "SELECT data FROM lineage_edge WHERE eid IN "
+                "(SELECT eid FROM lineage_fp WHERE fingerprint = ?) ORDER BY eid",
                 (fingerprint,),
-            )
-        ]
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def close(self) -> None:
         with self._lock:
