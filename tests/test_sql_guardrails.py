@@ -373,3 +373,15 @@ def test_sqlglot_logs_never_quote_the_query(sql: str, caplog: pytest.LogCaptureF
     caplog.clear()
     sqlglot.parse("CALL notify('x')", read="sqlite")
     assert "unsupported syntax" in caplog.text
+
+
+def test_name_types_cover_every_classification() -> None:
+    from guardllm.sql.columns import NAME_TYPES
+
+    for name in ("ssn", "email", "card_number", "phone", "name", "dob", "iban", "password", "api_key"):
+        assert classify_name(name) in NAME_TYPES
+    # a type the rules show raw is filterable; every other classified type is not
+    visible = SqlRules(visible_types=NAME_TYPES - {"US_SSN"})
+    check_query("SELECT id FROM customers WHERE email LIKE '%@x.org' ORDER BY name", visible, SCHEMA)
+    with pytest.raises(SqlGuardrailError, match=r"customers\.ssn holds US_SSN"):
+        check_query("SELECT id FROM customers ORDER BY ssn", visible, SCHEMA)

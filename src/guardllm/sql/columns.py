@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-__all__ = ["classify_by_values", "classify_column", "classify_name", "normalize_column_name"]
+__all__ = ["NAME_TYPES", "classify_by_values", "classify_column", "classify_name", "normalize_column_name"]
 
 # fmt: off
 # Whole-name or suffix matches (on snake_case words).  Order matters: first hit wins.
@@ -56,6 +56,10 @@ _NAME_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # fmt: on
 _BY_KEY: dict[str, str] = {key: etype for etype, keys in _NAME_RULES for key in keys}
+#: Every entity type :func:`classify_name` can return.  The SQL guardrails restrict a column of
+#: such a type unless the tool shows that type raw (``SqlRules.visible_types``, e.g. the
+#: subset the policy sets to ``allow``).
+NAME_TYPES: frozenset[str] = frozenset({etype for etype, _ in _NAME_RULES} | {"PERSON"})
 
 # "name" alone, or <qualifier>_name where the qualifier says it is a person.
 # fmt: off

@@ -74,9 +74,10 @@ RULE_COLUMN = "sql.column"
 RULE_UNRESOLVED = "sql.unresolved_column"
 RULE_PII_COLUMN = "sql.pii_column"
 
-# A string literal holding a token as the tool prints it ([EMAIL_1]); only such a literal may
-# be compared with a PII column (sql.params binds it, or refuses it when the type is not
-# granted).  A raw guess ('219-09-9999', 'maren_1@x.org') never holds a bracketed token.
+# A string literal that is exactly one token as the tool prints it ([EMAIL_1]); only such a
+# literal may be compared with a PII column (sql.params binds it, or refuses it when the type
+# is not granted).  A raw guess ('219-09-9999', 'maren_1@x.org') never has this shape, and
+# a token with text around it ('[EMAIL_1]x') is refused rather than half-bound.
 _TOKEN_LITERAL = re.compile(r"\[[A-Za-z][A-Za-z0-9_]*_[0-9]+\]")
 # SQLite reads [EMAIL_1] as a quoted identifier: sqlglot sees a column named EMAIL_1.
 _BARE_TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_[0-9]+$")
@@ -521,7 +522,7 @@ class _Taint:
         model wrote (``WITH t AS (SELECT '219-..' AS X_1)``) is a guess, not a token.
         """
         if isinstance(node, exp.Literal):
-            return node.is_string and bool(_TOKEN_LITERAL.search(node.this))
+            return node.is_string and bool(_TOKEN_LITERAL.fullmatch(node.this.strip()))
         if not (isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier)):
             return False
         if not _BARE_TOKEN.match(node.name):
