@@ -181,6 +181,52 @@ def test_email_anchored_at_the_at_sign(text: str, expected: list[tuple[str, str]
     assert [p for p in found(text) if p[0] == "EMAIL_ADDRESS"] == expected
 
 
+# An email after a URL is only skipped when its '@' is the URL's userinfo/host separator: a '://'
+# earlier on the line used to hide every address up to 200 characters after it.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"site":"https://acme.com","email":"a@b.com"}', ["a@b.com"]),
+        ('<a href="https://acme.com">home</a><td>a@b.com</td>', ["a@b.com"]),
+        ("https://crm.example.com/customers/a@b.com/profile", ["a@b.com"]),
+        ("https://acme.com,a@b.com", ["a@b.com"]),
+        ("mailto:a@b.com", ["a@b.com"]),
+        ("see mailto:a@b.com?subject=hi", ["a@b.com"]),
+        # near misses: the '@' before the host is not an address
+        ("https://alice@example.com/x", []),
+        ("ssh://git@github.com/org/repo.git", []),
+        ("https://u:Zq8rWv2LxK@host.example.com/x", []),
+        ("https://u:p@ss.io@host.example.com/x", []),
+    ],
+)
+def test_email_after_a_url(text: str, expected: list[str]) -> None:
+    assert [v for t, v in found(text) if t == "EMAIL_ADDRESS"] == expected
+
+
+def test_email_in_a_url_query_masks_the_whole_url() -> None:
+    assert found("https://acme.com?to=a@b.com") == [("URL", "https://acme.com?to=a@b.com")]
+
+
+@pytest.mark.parametrize(
+    ("text", "email", "password"),
+    [
+        ("postgres://a@b.com:Zq8rWv2LxK@db.example.com/app", "a@b.com", "Zq8rWv2LxK"),
+        ("https://user@x.com:Zq8rWv2LxK@host.example.com", "user@x.com", "Zq8rWv2LxK"),
+        (
+            "DSN=mysql://ops.team@corp.example.org:p@ss7Wq2@db.internal:3306/x",
+            "ops.team@corp.example.org",
+            "p@ss7Wq2",
+        ),
+    ],
+)
+def test_connection_string_whose_user_is_an_email(text: str, email: str, password: str) -> None:
+    got = found(text)
+    assert ("EMAIL_ADDRESS", email) in got
+    assert ("PASSWORD", password) in got
+    # nothing else: no "password@host" pseudo-address, no span over the host
+    assert len(got) == 2
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [

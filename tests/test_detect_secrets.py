@@ -209,6 +209,14 @@ def test_url_password_is_masked_not_the_user(scheme: str) -> None:
     assert not any("svc_user" in v for _, v in types_at(text))
 
 
+@pytest.mark.parametrize("user", ["a@b.com", "ops.team@corp.example.org", "x@y"])
+def test_url_password_after_a_user_holding_an_at(user: str) -> None:
+    # The LAST '@' before the host separates userinfo from host, in the user as in the password.
+    pw = rnd(6) + "@" + rnd(5)
+    text = f"postgres://{user}:{pw}@db.example.com:5432/app"
+    assert types_at(text) == [("PASSWORD", pw)]
+
+
 @pytest.mark.parametrize(
     "template",
     [

@@ -421,11 +421,6 @@ def test_sql_default_tool_refuses_filters_on_pii_columns(mem: Guard) -> None:
 # ============================================================================ detection gaps that leak
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detect/pii.py find_emails drops any email preceded by '://' with no whitespace in "
-    "between (compact JSON, HTML): the address goes to the model raw",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -439,11 +434,6 @@ def test_email_after_a_url_is_masked(mem: Guard, text: str) -> None:
     assert leaked(mem.mask(text, scope="s")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a connection string whose user is an email (scheme://a@b.com:pw@host) yields no "
-    "finding at all: both the email and the password pass through mask() raw",
-)
 def test_connection_string_with_email_user_masks_email_and_password(mem: Guard) -> None:
     text = f"postgres://{EMAIL}:{PASSWORD}@db.example.com/app"
     assert leaked(mem.mask(text, scope="s")) == []

@@ -166,7 +166,6 @@ _EMAIL = re.compile(
 )
 
 
-_HAS_SPACE = re.compile(r"\s")
 # The pieces of _EMAIL, matched from each '@' outwards instead of letting a regex search a window
 # around it: a search retries every start position (quadratic on "a@b.a@b.a@b." runs), while the
 # local part is simply the run of local-part characters that ends at the '@'.
@@ -175,6 +174,30 @@ _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,6}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])"
 )
 _LOCAL_FIRST_BAD = frozenset(".+%-")
+
+
+# Characters that cannot appear in a URL's userinfo as written in text (RFC 3986 userinfo plus
+# the raw '@' people leave in passwords); any of them between '://' and an '@' means the '@' is
+# not in that URL's authority (JSON after a URL, HTML, a URL path).
+_NOT_USERINFO = re.compile(r"[\s/?#\[\]\"'<>,(){}\\|`^]")
+
+
+def _is_url_host_at(text: str, s: int, i: int) -> bool:
+    """Whether the '@' at ``i`` separates a URL's userinfo from its host (``scheme://u:pw@host``).
+
+    Then the "address" is a user or password fragment glued to a host name, not an email. It must
+    be the LAST '@' of the authority: in ``postgres://a@b.com:pw@db`` the user is a real address
+    and is reported (the URL-password rule masks ``pw``).
+    """
+    j = text.rfind("://", max(0, s - 200), s)
+    if j == -1 or _NOT_USERINFO.search(text, j + 3, i):
+        return False
+    # The authority ends at the first character userinfo and host cannot hold; a later '@' before
+    # it means this '@' is inside the userinfo. Bounded (host names are <= 253 characters) so a
+    # long run of addresses with no separator stays linear.
+    stop = min(len(text), i + 300)
+    end = _NOT_USERINFO.search(text, i + 1, stop)
+    return text.find("@", i + 1, end.start() if end else stop) == -1
 
 
 def find_emails(text: str, out: list[Cand]) -> None:
@@ -208,9 +231,7 @@ def find_emails(text: str, out: list[Cand]) -> None:
             continue
         e = dm.end()
         last = e
-        # "scheme://user:password@host" is a URL with credentials, not an email address.
-        j = text.rfind("://", max(0, s - 200), s)
-        if j == -1 or _HAS_SPACE.search(text, j, s):
+        if not _is_url_host_at(text, s, i):
             out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
         i = text.find("@", max(i + 1, last))
 

@@ -734,9 +734,10 @@ def _jwt_hits(text: str, low: str, exotic: bool, out: list[_Hit]) -> None:
             out.append((m.start(), m.end(), "JWT", 0.95, "jwt", False))
 
 
-# Password inside a URL's userinfo: the last '@' before the host wins (passwords may hold '@').
+# Password inside a URL's userinfo: the last '@' before the host wins (passwords may hold '@', and
+# so may the user: ``postgres://a@b.com:pw@db``, whose address the email rule reports).
 _URL_CRED = re.compile(
-    r"://(?P<user>[^\s:/@?#\[\]\"'<>]{0,256}):(?P<pw>[^\s/\"'<>]{1,256})@(?=[A-Za-z0-9\[._-])"
+    r"://(?P<user>[^\s:/?#\[\]\"'<>]{0,256}):(?P<pw>[^\s/\"'<>]{1,256})@(?=[A-Za-z0-9\[._-])"
 )
 
 
