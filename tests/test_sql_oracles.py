@@ -248,3 +248,62 @@ def test_granted_token_is_never_bound_where_it_comes_back(
     assert "a token can only be compared with a table column" in out, out
     assert "Maren" not in out and b"Maren Okafor".hex().upper() not in out.upper()
     assert_no_raw(out)
+
+
+# --------------------------------------------------------------------------- non-interference
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ATOMS = ["ssn", "c.ssn", "email", "id", "notes", "balance_due", "'2'", "'219-09-9999'", "'[SSN_1]'", "1"]
+_expr = st.recursive(
+    st.sampled_from(_ATOMS),
+    lambda inner: st.one_of(
+        st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["lower", "length", "hex", "abs", "max"]), inner),
+        st.builds(lambda a: f"substr({a}, 1, 1)", inner),
+        st.builds(
+            lambda a, op, b: f"({a} {op} {b})",
+            inner,
+            st.sampled_from(["=", "<>", ">", "<", "LIKE", "||", "+", "IN"]),
+            inner,
+        ).map(lambda s: s.replace(" IN ", " IN (").replace(")", "))", 1) if " IN " in s else s),
+        st.builds(lambda a, b, c: f"CASE WHEN {a} THEN {b} ELSE {c} END", inner, inner, inner),
+    ),
+    max_leaves=5,
+)
+_query = st.builds(
+    lambda proj, where, order, group: (
+        f"SELECT {proj} AS x FROM customers c"
+        + (f" WHERE {where}" if where else "")
+        + (f" GROUP BY {group}" if group else "")
+        + (f" ORDER BY {order}" if order else "")
+    ),
+    _expr,
+    st.none() | _expr,
+    st.none() | _expr,
+    st.none() | _expr,
+)
+
+
+def _tool_over(ssns: tuple[str, str]) -> Any:
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.execute("CREATE TABLE customers (id INTEGER, email TEXT, ssn TEXT, notes TEXT, balance_due REAL)")
+    conn.executemany(
+        "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+        [(1, "a@example.org", ssns[0], "vip", 3.0), (2, "b@example.org", ssns[1], "new", 0.0)],
+    )
+    conn.commit()
+    return Guard(store="memory://", principal="test:oracles").sql_tool(conn)
+
+
+_WORLDS = (("219-09-9999", "536-22-8714"), ("536-22-8714", "078-05-1120"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query=_query)
+def test_no_query_answers_differently_when_only_hidden_ssns_differ(query: str) -> None:
+    """Non-interference: two databases that differ only in the hidden SSNs give the model the
+    same answer to any query (refused, failed or run), so no query can be an oracle on them."""
+    a, b = (_tool_over(w) for w in _WORLDS)
+    out_a, out_b = text(a, query), text(b, query)
+    assert out_a == out_b, query
