@@ -255,7 +255,19 @@ def test_granted_token_is_never_bound_where_it_comes_back(
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_ATOMS = ["ssn", "c.ssn", "email", "id", "notes", "balance_due", "'2'", "'219-09-9999'", "'[SSN_1]'", "1"]
+_ATOMS = [
+    "ssn",
+    "c.ssn",
+    "email",
+    "'m'",
+    "id",
+    "notes",
+    "balance_due",
+    "'2'",
+    "'219-09-9999'",
+    "'[SSN_1]'",
+    "1",
+]
 _expr = st.recursive(
     st.sampled_from(_ATOMS),
     lambda inner: st.one_of(
@@ -285,24 +297,28 @@ _query = st.builds(
 )
 
 
-def _tool_over(ssns: tuple[str, str]) -> Any:
+def _tool_over(world: tuple[tuple[str, str], tuple[str, str]]) -> Any:
+    ssns, emails = world
     conn = sqlite3.connect(":memory:", check_same_thread=False)
     conn.execute("CREATE TABLE customers (id INTEGER, email TEXT, ssn TEXT, notes TEXT, balance_due REAL)")
     conn.executemany(
         "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
-        [(1, "a@example.org", ssns[0], "vip", 3.0), (2, "b@example.org", ssns[1], "new", 0.0)],
+        [(1, emails[0], ssns[0], "vip", 3.0), (2, emails[1], ssns[1], "new", 0.0)],
     )
     conn.commit()
     return Guard(store="memory://", principal="test:oracles").sql_tool(conn)
 
 
-_WORLDS = (("219-09-9999", "536-22-8714"), ("536-22-8714", "078-05-1120"))
+_WORLDS = (
+    (("219-09-9999", "536-22-8714"), ("maren.okafor@example.org", "tomasz.l@example.net")),
+    (("536-22-8714", "078-05-1120"), ("zoe.quist@example.com", "aiko.b@example.org")),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(query=_query)
-def test_no_query_answers_differently_when_only_hidden_ssns_differ(query: str) -> None:
-    """Non-interference: two databases that differ only in the hidden SSNs give the model the
+def test_no_query_answers_differently_when_only_hidden_values_differ(query: str) -> None:
+    """Non-interference: two databases that differ only in hidden SSNs and emails give the model the
     same answer to any query (refused, failed or run), so no query can be an oracle on them."""
     a, b = (_tool_over(w) for w in _WORLDS)
     out_a, out_b = text(a, query), text(b, query)
