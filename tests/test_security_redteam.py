@@ -866,11 +866,6 @@ def test_sdk_history_tool_calls_and_results_reach_the_provider_masked(provider: 
     assert leaked(provider.requests[-1].raw) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integrations/openai.py _mask_chat_request and anthropic.py never mask request "
-    "'metadata': an email put there (Anthropic metadata.user_id) goes to the provider raw",
-)
 def test_sdk_request_metadata_is_masked(provider: Any, mem: Guard) -> None:
     from tests.fake_llm_server import Reply
 
@@ -889,11 +884,6 @@ def test_sdk_request_metadata_is_masked(provider: Any, mem: Guard) -> None:
     assert [leaked(s) for s in sent] == [[], []]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_sdk_common.Masker.part masks only a part's 'text' field: image_url.url and "
-    "file.filename (and any unknown part type) go to the provider raw (fail-open on unknown parts)",
-)
 def test_sdk_non_text_content_parts_are_masked(provider: Any, mem: Guard) -> None:
     from tests.fake_llm_server import Reply
 

@@ -24,12 +24,14 @@ import asyncio
 import itertools
 import json
 import os
+import re
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
 from guardllm.errors import GuardError
 from guardllm.tokencount import count_tokens
@@ -154,20 +156,91 @@ class Masker:
         return self.guard.mask_object(value, scope=self.scope, principal=self.principal)
 
     def schema_descriptions(self, schema: Any) -> Any:
-        """A JSON schema with every ``description`` masked (names and enums stay as they are)."""
-        if isinstance(schema, dict):
-            return {
-                k: (
-                    self.text(v) if k == "description" and isinstance(v, str) else self.schema_descriptions(v)
-                )
-                for k, v in schema.items()
-            }
+        """A JSON schema as the model will see it: every ``description`` masked, and the
+        string values of ``enum``, ``const``, ``default`` and ``examples`` (they are shown
+        to the model as-is).  Property names stay: they are the tool's interface, and a
+        masked enum value comes back as a token that the tool call's restoration reveals
+        to the tool when the policy allows."""
         if isinstance(schema, list):
             return [self.schema_descriptions(v) for v in schema]
-        return schema
+        if not isinstance(schema, dict):
+            return schema
+        out: dict[str, Any] = {}
+        for k, v in schema.items():
+            if k in _SCHEMA_MAPS and isinstance(v, dict):
+                # keys here are property names, not keywords: {"properties": {"default": {...}}}
+                out[k] = {name: self.schema_descriptions(sub) for name, sub in v.items()}
+            elif k == "description" and isinstance(v, str):
+                out[k] = self.text(v)
+            elif k in _SCHEMA_VALUES:
+                out[k] = self._string_leaves(v)
+            else:
+                out[k] = self.schema_descriptions(v)
+        return out
+
+    def _string_leaves(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self._string_leaves(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._string_leaves(v) for k, v in value.items()}
+        return value
+
+    def metadata(self, value: Any, *, field_name: str, max_len: int | None = None) -> Any:
+        """Request ``metadata`` (string key -> value): string values masked.  Keys are
+        labels the caller chose and stay.  With ``max_len`` (OpenAI: 512) a value that
+        masking made too long is refused rather than truncated, since a cut token could
+        no longer be restored and the provider would reject the request anyway."""
+        if not isinstance(value, Mapping):
+            return value
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            masked = self.text(v) if isinstance(v, str) else self._string_leaves(to_plain(v))
+            if max_len is not None and isinstance(masked, str) and len(masked) > max_len:
+                raise GuardError(
+                    f"guardllm: masked {field_name} value is {len(masked)} characters, over the "
+                    f"provider's {max_len}-character limit; shorten the value"
+                )
+            out[k] = masked
+        return out
+
+    def url(self, value: str) -> str:
+        """An http(s) URL with the values in it masked and the URL still valid: user info,
+        each path segment, each query key and value and the fragment are decoded, masked,
+        and percent-encoded again when masking changed them (a token's brackets are not
+        URL characters).  A host that holds a detected value is refused: a token there
+        would make the URL unusable, and sending the value raw would leak it."""
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        if host and self.text(host) != host:
+            raise GuardError(
+                "guardllm: a URL in the request has a detected value in its host; "
+                "send the content inline (a data: URI) or as a file id instead"
+            )
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, hostport = netloc.rsplit("@", 1)
+            netloc = ":".join(self._url_piece(p, plus=False) for p in userinfo.split(":")) + "@" + hostport
+        path = "/".join(self._url_piece(seg, plus=False) for seg in parts.path.split("/"))
+        query = "&".join(
+            "=".join(self._url_piece(kv, plus=True) for kv in pair.split("=", 1))
+            for pair in parts.query.split("&")
+        )
+        fragment = self._url_piece(parts.fragment, plus=False)
+        return urlunsplit((parts.scheme, netloc, path, query, fragment))
+
+    def _url_piece(self, raw: str, *, plus: bool) -> str:
+        if not raw:
+            return raw
+        decoded = unquote_plus(raw) if plus else unquote(raw)
+        masked = self.text(decoded)
+        if masked == decoded:
+            return raw  # untouched: keep the caller's exact encoding
+        return quote_plus(masked, safe="") if plus else quote(masked, safe="")
 
     def parts(self, content: Any) -> Any:
-        """A message ``content``: a string, or a list of parts whose ``text`` fields are masked."""
+        """A message ``content``: a string, or a list of content parts (see :meth:`part`)."""
         if isinstance(content, str):
             return self.text(content)
         if isinstance(content, list):
@@ -175,9 +248,70 @@ class Masker:
         return content
 
     def part(self, part: Any) -> Any:
-        if isinstance(part, dict) and isinstance(part.get("text"), str):
-            return {**part, "text": self.text(part["text"])}
-        return part
+        """One content part (or any request item of a shape we do not model), masked
+        fail-closed: every string leaf is masked, http(s) URLs component by component
+        (see :meth:`url`), except structural fields (``type``, ids, ``detail``,
+        ``media_type``, ``cache_control``...) and known binary payloads (``file_data``,
+        ``data:`` URIs, ``input_audio.data``, base64 ``source.data``, signatures and
+        encrypted content).  Part types a future SDK adds are therefore masked, not
+        passed through."""
+        return self._leaf_walk(part, None, None)
+
+    def _leaf_walk(self, value: Any, key: Any, parent: Any) -> Any:
+        if key in _STRUCTURAL_KEYS:
+            return value
+        if isinstance(value, str):
+            if not value or _is_binary(key, value, parent):
+                return value
+            if _URL_RE.match(value):
+                return self.url(value)
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: self._leaf_walk(v, k, value) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._leaf_walk(v, key, parent) for v in value]
+        return value
+
+
+# Fields of content parts and items that are structure, not text: enum-like values and
+# provider-issued ids, which must reach the provider unchanged for the request to work.
+_STRUCTURAL_KEYS = frozenset(
+    {
+        "type",
+        "id",
+        "file_id",
+        "call_id",
+        "tool_use_id",
+        "detail",
+        "format",
+        "media_type",
+        "mime_type",
+        "role",
+        "status",
+        "cache_control",
+    }
+)
+# JSON-schema keywords whose value maps names to subschemas.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+# JSON-schema keywords whose string values the model sees verbatim.
+_SCHEMA_VALUES = frozenset({"enum", "const", "default", "examples"})
+_URL_RE = re.compile(r"https?://[^\s]+\Z", re.IGNORECASE)
+
+
+def _is_binary(key: Any, value: str, parent: Any) -> bool:
+    """Known binary payloads (base64, data: URIs) and provider-signed blobs: masking could
+    only corrupt them.  Their contents are not inspected (see docs/sdk.md, Limits)."""
+    if key in ("file_data", "signature", "encrypted_content"):
+        return True
+    if key in ("url", "image_url", "file_url", "audio_url") and value.lstrip()[:5].lower() == "data:":
+        return True
+    if key == "data" and isinstance(parent, Mapping):
+        # input_audio {"data", "format"}; Anthropic source {"type": "base64", "data"};
+        # redacted_thinking {"data"} is encrypted by the provider.
+        return parent.get("type") in ("base64", "redacted_thinking") or "format" in parent
+    if key == "result" and isinstance(parent, Mapping):
+        return parent.get("type") == "image_generation_call"  # base64 image
+    return False
 
 
 # -- response side ----------------------------------------------------------------------

@@ -23,7 +23,7 @@ send content unmasked (``with_raw_response`` on messages, ``messages.batches``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anthropic
@@ -160,6 +160,10 @@ def _mask_request(m: Masker, kwargs: dict[str, Any]) -> dict[str, Any]:
         out["messages"] = [_mask_message(m, msg) for msg in to_plain(out["messages"])]
     if isinstance(out.get("tools"), (list, tuple)):
         out["tools"] = [_mask_tool(m, t) for t in to_plain(out["tools"])]
+    if isinstance(out.get("metadata"), Mapping):
+        # metadata.user_id is an opaque id to Anthropic: a token in place of an email is
+        # exactly as useful for abuse tracking, and the same value maps to the same token.
+        out["metadata"] = m.metadata(to_plain(out["metadata"]), field_name="metadata")
     return out
 
 
@@ -176,34 +180,34 @@ def _mask_message(m: Masker, msg: Any) -> Any:
 
 
 def _mask_block(m: Masker, block: Any) -> Any:
+    """One content block (also ``system`` blocks).  Tool blocks are masked field by field;
+    every other block -- text (with its citations), image and document sources, search
+    results, types a future SDK adds -- goes through :meth:`Masker.part`: every string leaf
+    masked except structure, ids and base64 payloads (fail closed)."""
+    if isinstance(block, str):
+        return m.text(block)
     if not isinstance(block, dict):
         return block
     kind = block.get("type")
-    if kind in ("thinking", "redacted_thinking", "image"):
-        return block  # signed by the provider / binary: leave untouched
-    block = dict(block)
-    if isinstance(block.get("text"), str):
-        block["text"] = m.text(block["text"])
-    if kind in _TOOL_BLOCKS and "input" in block:
-        block["input"] = m.obj(block["input"])
-    if kind in ("tool_result", "mcp_tool_result", "search_result"):
+    if kind in ("thinking", "redacted_thinking"):
+        return block  # signed by the provider: any change invalidates it
+    if kind in _TOOL_BLOCKS:  # other fields: ids and the tool's name
+        block = dict(block)
+        if "input" in block:
+            block["input"] = m.obj(block["input"])
+        return block
+    if kind in ("tool_result", "mcp_tool_result"):
+        block = dict(block)
         content = block.get("content")
         if isinstance(content, str):
             block["content"] = m.structured(content)
         elif isinstance(content, list):
             block["content"] = [_mask_block(m, b) for b in content]
-    if kind == "document":
-        source = block.get("source")
-        if isinstance(source, dict):
-            source = dict(source)
-            if source.get("type") == "text" and isinstance(source.get("data"), str):
-                source["data"] = m.text(source["data"])
-            elif source.get("type") == "content" and isinstance(source.get("content"), list):
-                source["content"] = [_mask_block(m, b) for b in source["content"]]
-            block["source"] = source
-        if isinstance(block.get("context"), str):
-            block["context"] = m.text(block["context"])
-    return block
+        return block
+    if kind == "search_result" and isinstance(block.get("content"), list):
+        rest = m.part({k: v for k, v in block.items() if k != "content"})
+        return {**rest, "content": [_mask_block(m, b) for b in block["content"]]}
+    return m.part(block)
 
 
 def _mask_tool(m: Masker, tool: Any) -> Any:

@@ -25,7 +25,7 @@ raise :class:`guardllm.GuardError` instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import openai
@@ -345,13 +345,45 @@ def _mask_chat_request(m: Masker, kwargs: dict[str, Any]) -> dict[str, Any]:
         out["tools"] = [_mask_chat_tool(m, t) for t in to_plain(out["tools"])]
     if isinstance(out.get("functions"), (list, tuple)):
         out["functions"] = [_mask_function_def(m, f) for f in to_plain(out["functions"])]
-    if isinstance(out.get("user"), str):
-        out["user"] = m.text(out["user"])
+    _mask_common_fields(m, out)
+    if isinstance(out.get("response_format"), dict):
+        out["response_format"] = _mask_format(m, to_plain(out["response_format"]))
     if isinstance(out.get("prediction"), dict):  # predicted output: text the model is shown
         prediction = dict(to_plain(out["prediction"]))
         prediction["content"] = m.parts(prediction.get("content"))
         out["prediction"] = prediction
     return out
+
+
+# Identifiers and labels the caller chooses and the provider stores or logs: an email put
+# in ``user`` or ``safety_identifier`` (the docs suggest a user id there) would leave raw.
+_ID_FIELDS = ("user", "safety_identifier", "prompt_cache_key")
+_METADATA_MAX = 512  # OpenAI: metadata values are strings of at most 512 characters
+
+
+def _mask_common_fields(m: Masker, out: dict[str, Any]) -> None:
+    """Fields Chat Completions and Responses share: ids and ``metadata``."""
+    for name in _ID_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name] = m.text(out[name])
+    if isinstance(out.get("metadata"), Mapping):
+        out["metadata"] = m.metadata(to_plain(out["metadata"]), field_name="metadata", max_len=_METADATA_MAX)
+
+
+def _mask_format(m: Masker, fmt: Any) -> Any:
+    """A structured-output format (chat ``response_format``, Responses ``text.format``):
+    its description and schema are shown to the model."""
+    if not isinstance(fmt, dict):
+        return fmt
+    fmt = dict(fmt)
+    target = fmt
+    if isinstance(fmt.get("json_schema"), dict):  # chat nests it; Responses does not
+        target = fmt["json_schema"] = dict(fmt["json_schema"])
+    if isinstance(target.get("description"), str):
+        target["description"] = m.text(target["description"])
+    if "schema" in target:
+        target["schema"] = m.schema_descriptions(target["schema"])
+    return fmt
 
 
 def _mask_chat_message(m: Masker, msg: Any) -> Any:
@@ -553,8 +585,11 @@ def _mask_responses_request(m: Masker, kwargs: dict[str, Any]) -> dict[str, Any]
             _mask_function_def(m, t) if isinstance(t, dict) and t.get("type") in ("function", "custom") else t
             for t in to_plain(out["tools"])
         ]
-    if isinstance(out.get("user"), str):
-        out["user"] = m.text(out["user"])
+    _mask_common_fields(m, out)
+    if isinstance(out.get("text"), dict) and isinstance(out["text"].get("format"), dict):
+        text_cfg = dict(to_plain(out["text"]))
+        text_cfg["format"] = _mask_format(m, text_cfg["format"])
+        out["text"] = text_cfg
     if isinstance(out.get("prompt"), dict) and isinstance(out["prompt"].get("variables"), dict):
         # Reusable prompt templates: the variables are substituted into the prompt server-side.
         prompt = dict(out["prompt"])
@@ -567,20 +602,33 @@ def _mask_responses_request(m: Masker, kwargs: dict[str, Any]) -> dict[str, Any]
 
 
 def _mask_response_item(m: Masker, item: Any) -> Any:
+    """One Responses input item.  Messages and function-tool items are masked field by
+    field (JSON arguments and outputs key-aware); every other item type (reasoning
+    summaries, MCP calls and approvals, computer/shell/search calls and outputs, types a
+    future SDK adds) goes through :meth:`Masker.part`: all string leaves masked except
+    ids, structure and binary payloads -- fail closed."""
+    if isinstance(item, str):
+        return m.text(item)
     if not isinstance(item, dict):
         return item
-    item = dict(item)
     kind = item.get("type")
-    if "content" in item:
-        item["content"] = m.parts(item["content"])
-    if kind == "function_call":
+    if kind is None or kind == "message":
+        item = dict(item)
+        if "content" in item:
+            item["content"] = m.parts(item["content"])
+        return item
+    item = dict(item)
+    if kind == "function_call":  # other fields: ids, the tool's name, status
         item["arguments"] = m.structured(item.get("arguments"))
-    elif kind == "custom_tool_call":
+        return item
+    if kind == "custom_tool_call":
         item["input"] = m.structured(item.get("input"))
-    elif kind in ("function_call_output", "custom_tool_call_output"):
+        return item
+    if kind in ("function_call_output", "custom_tool_call_output"):
         output = item.get("output")
         item["output"] = m.structured(output) if isinstance(output, str) else m.parts(output)
-    return item
+        return item
+    return m.part(item)
 
 
 def _restore_response_item(trace: CallTrace, item: Any, record: bool) -> Any:
