@@ -426,11 +426,16 @@ _TRAIL = " \t\n\r:,-–—\"'(*_"
 
 
 _TRIGGER_SET = frozenset(_STRONG_TRIGGERS)
+# Every phrase tried below ends in the window's last word, so a last word that ends no trigger
+# answers "no trigger" without building the joined phrases (most capitalised runs in prose).
+_TRIGGER_LAST = frozenset(t.rsplit(" ", 1)[-1] for t in _TRIGGER_SET)
 
 
 def _trigger_before(lower: str, s: int) -> str | None:
     window = lower[max(0, s - 40) : s].rstrip(_TRAIL).rstrip(".")
     words = window.rsplit(None, 3)
+    if not words or words[-1] not in _TRIGGER_LAST:
+        return None
     # Longest phrase first: "my name is" before "name is".
     for k in (3, 2, 1):
         if len(words) >= k:
