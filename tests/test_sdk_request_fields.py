@@ -147,6 +147,8 @@ def test_chat_content_parts_mask_every_string_but_binary_payloads(oai, server, g
                     {"type": "file", "file": {"file_id": "file-AbC123xYz789QwErTy"}},
                     {"type": "input_audio", "input_audio": {"data": "UklGRiQAAABXQVZF", "format": "wav"}},
                     {"type": "future_part", "note": f"call {EMAIL}", "deep": {"list": [SSN, 3, None]}},
+                    # "data" beside "format" is binary only in input_audio's exact shape
+                    {"type": "future_data", "data": f"to {EMAIL2}", "format": "txt", "n": 1},
                 ],
             }
         ],
@@ -161,6 +163,7 @@ def test_chat_content_parts_mask_every_string_but_binary_payloads(oai, server, g
     # an unknown part type is masked leaf by leaf (fail closed), its structure kept
     assert parts[5]["type"] == "future_part" and _is_token(guard, parts[5]["note"])
     assert _is_token(guard, parts[5]["deep"]["list"][0]) and parts[5]["deep"]["list"][1:] == [3, None]
+    assert _is_token(guard, parts[6]["data"]) and parts[6]["format"] == "txt"
 
 
 def test_url_with_a_detected_host_is_refused_and_nothing_sent(oai, server):

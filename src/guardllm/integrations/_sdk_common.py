@@ -308,7 +308,8 @@ def _is_binary(key: Any, value: str, parent: Any) -> bool:
     if key == "data" and isinstance(parent, Mapping):
         # input_audio {"data", "format"}; Anthropic source {"type": "base64", "data"};
         # redacted_thinking {"data"} is encrypted by the provider.
-        return parent.get("type") in ("base64", "redacted_thinking") or "format" in parent
+        # Only the exact input_audio shape counts: "data" beside other fields may be text.
+        return parent.get("type") in ("base64", "redacted_thinking") or set(parent) == {"data", "format"}
     if key == "result" and isinstance(parent, Mapping):
         return parent.get("type") == "image_generation_call"  # base64 image
     return False
