@@ -176,21 +176,20 @@ _DOMAIN = re.compile(
 _LOCAL_FIRST_BAD = frozenset(".+%-")
 
 
-# Characters that cannot appear in a URL's userinfo as written in text (RFC 3986 userinfo plus
-# the raw '@' people leave in passwords); any of them between '://' and an '@' means the '@' is
-# not in that URL's authority (JSON after a URL, HTML, a URL path).
+# Characters a URL's authority cannot hold as written in text (RFC 3986 userinfo/host characters
+# and the raw '@' people leave in passwords are all allowed): any of them between '://' and an '@'
+# means the '@' is not in that URL's authority (JSON after a URL, HTML, a URL path).
 _NOT_USERINFO = re.compile(r"[\s/?#\[\]\"'<>,(){}\\|`^]")
 
 
-def _is_url_host_at(text: str, s: int, i: int) -> bool:
+def _is_url_host_at(text: str, j: int, i: int) -> bool:
     """Whether the '@' at ``i`` separates a URL's userinfo from its host (``scheme://u:pw@host``).
 
     Then the "address" is a user or password fragment glued to a host name, not an email. It must
     be the LAST '@' of the authority: in ``postgres://a@b.com:pw@db`` the user is a real address
-    and is reported (the URL-password rule masks ``pw``).
+    and is reported (the URL-password rule masks ``pw``). ``j`` is where that '://' starts.
     """
-    j = text.rfind("://", max(0, s - 200), s)
-    if j == -1 or _NOT_USERINFO.search(text, j + 3, i):
+    if _NOT_USERINFO.search(text, j + 3, i):
         return False
     # The authority ends at the first character userinfo and host cannot hold; a later '@' before
     # it means this '@' is inside the userinfo. Bounded (host names are <= 253 characters) so a
@@ -231,7 +230,9 @@ def find_emails(text: str, out: list[Cand]) -> None:
             continue
         e = dm.end()
         last = e
-        if not _is_url_host_at(text, s, i):
+        # Most addresses have no '://' shortly before them: test that inline, the rest in a call.
+        j = text.rfind("://", max(0, s - 200), s)
+        if j == -1 or not _is_url_host_at(text, j, i):
             out.append(("EMAIL_ADDRESS", s, e, 0.95, "email"))
         i = text.find("@", max(i + 1, last))
 
