@@ -847,7 +847,7 @@ def _name_word_ok(word: str, given: frozenset[str], common: frozenset[str], *, f
     if len(f) < 2 or f in _ROLE_WORDS or context.is_stop(word):
         return False
     if (
-        any(c.isupper() for c in word[1:])
+        any(map(str.isupper, word[1:]))  # map, not a generator: no Python frame per character
         and not word.startswith(_CAMEL_OK)
         and "-" not in word
         and not word.isupper()
@@ -861,7 +861,7 @@ def _name_word_ok(word: str, given: frozenset[str], common: frozenset[str], *, f
 def _run_ok(text: str, a: int, b: int, given: frozenset[str], common: frozenset[str]) -> bool:
     """Every capitalised word of ``text[a:b]`` can be part of a name, and the run is no brand."""
     words = [w for w in text[a:b].replace(",", " ").split() if w[:1].isupper()]
-    if not words or len(words) > 4 or any(ch.isdigit() for ch in text[a:b]):
+    if not words or len(words) > 4 or any(map(str.isdigit, text[a:b])):
         return False
     if len(words) >= 2 and _is_brand(text[a:b]):
         return False
