@@ -225,3 +225,70 @@ def test_lower_case_names_need_a_given_name_or_a_spelling_email() -> None:
 )
 def test_name_shapes(text: str, name: str) -> None:
     assert name in values(text, "PERSON")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Customer: Globex Industries",
+        "Owner: Marketing Ops",
+        "Owner: Payments Squad",
+        "Owner: Enterprise Accounts",
+        "Contact: Front Desk",
+        "Contact: Sales Desk",
+        "INSURED: STATE FARM",
+        "INSURED: BLUE CROSS BLUE SHIELD",
+        "PATIENT: NOT ON FILE",
+        "Name: N/A",
+        "Name: To Be Determined",
+        "Contact: Customer Success Team",
+        "Owner: Site Reliability",
+        "Customer: General Public",
+        '{"customer": "Globex Industries", "email": "ops@example.com"}',
+        "Dear Applicant,\nthank you for applying.",
+    ],
+)
+def test_label_values_that_are_not_people(text: str) -> None:
+    assert values(text, "PERSON") == [], guardllm.scan(text)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("assignee", "Unassigned"),
+        ("name", "Redacted"),
+        ("patient", "Unknown"),
+        ("firstname", "null"),
+        ("lastname", "Unassigned"),
+        ("owner", "Billing Team"),
+        ("customer", "Walk In"),
+        ("insured", "Aetna"),
+    ],
+)
+def test_key_values_that_are_placeholders_or_teams(key: str, value: str) -> None:
+    from guardllm.detect.structure import value_type
+
+    assert value_type(key, value) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Customer: Zebulon Quarrick", "Zebulon Quarrick"),
+        ("Owner: Marta Quist", "Marta Quist"),
+        ("INSURED: JOHN SMITH", "JOHN SMITH"),
+        ("PATIENT: QUARRICK, ZEBULON", "QUARRICK, ZEBULON"),
+        ("Patient: O'Rourke, Siobhan", "O'Rourke, Siobhan"),
+        ("Assignee: Dana Field", "Dana Field"),
+        ("Contact: Grace Hall", "Grace Hall"),
+        ("Owner: Frank Marketing", "Frank Marketing"),
+        ("INSURED: MARY STATE", "MARY STATE"),
+        ('{"customer": "Ilse Varghese", "email": "ilse@example.com"}', "Ilse Varghese"),
+        ("first_name: Zeb\nlast_name: Quarrick", "Zeb"),
+        ("first_name: Zeb\nlast_name: Quarrick", "Quarrick"),
+        ('{"first_name": "Travis", "last_name": "LIMA", "email": "t@example.com"}', "Travis"),
+        ('{"first_name": "Travis", "last_name": "LIMA", "email": "t@example.com"}', "LIMA"),
+    ],
+)
+def test_real_names_under_labels_stay_found(text: str, name: str) -> None:
+    assert name in values(text, "PERSON"), guardllm.scan(text)

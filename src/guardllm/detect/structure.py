@@ -282,6 +282,8 @@ def _person_ok(v: str, k: str) -> bool:
         return False
     if any(w.lower().strip(".") in _ORG_WORDS for w in words):
         return False
+    if _not_a_person(words):
+        return False
     if v.isupper() and len(v) > 3:  # JOHN SMITH
         return all(w.replace("-", "").replace("'", "").isalpha() for w in words) and (
             len(words) >= 2 or (k in _SINGLE_OK and _single_name_ok(v))
@@ -300,8 +302,59 @@ def _person_ok(v: str, k: str) -> bool:
 
 _ONE_WORD = re.compile(r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*")
 _NOT_A_NAME = frozenset(
-    "null none nan nil n/a na unknown test tbd tba redacted anonymous anon true false yes no".split()
+    "null none nan nil n/a na unknown test tbd tba redacted anonymous anon true false yes no "
+    "unassigned pending various multiple everyone nobody someone withheld undisclosed blank empty".split()
 )
+# Whole values that fill a name slot without naming anyone ("PATIENT: NOT ON FILE", "Owner: To Be Determined").
+_PLACEHOLDER_PHRASES = frozenset(
+    """not on file|on file|not applicable|not available|not provided|not given|not known|not specified|not set
+    |not assigned|no one|no name|to be determined|to be confirmed|to be assigned|see above|see below|same as above
+    |walk in|walk-in|general public|the public|prefer not to say|name withheld|n a""".replace("\n", "").split(
+        "|"
+    )
+)
+# Insurers and payers: "INSURED: STATE FARM" names the company, not the insured person.
+_PAYERS = frozenset(
+    """state farm|blue cross|blue shield|blue cross blue shield|bcbs|allstate|geico|progressive|aetna|cigna
+    |humana|kaiser|kaiser permanente|united healthcare|unitedhealthcare|liberty mutual|nationwide|farmers
+    |travelers|medicare|medicaid|tricare|anthem|molina|centene|highmark|oscar health""".replace(
+        "\n", ""
+    ).split("|")
+)
+# Last words of teams and desks on top of names._ORG_LAST ("Payments Squad", "Front Desk", "Enterprise Accounts").
+_TEAM_LAST = frozenset(
+    "squad team teams crew desk accounts unit pod guild tribe dept department division office center centre "
+    "queue pool rota oncall on-call public reception helpdesk servicedesk frontdesk".split()
+)
+# Words no run of name words contains: a phrase with one of them is prose, not a name ("NOT ON FILE").
+_PHRASE_WORDS = frozenset("not on the in at to for of see same as above below per tbd tba n/a".split())
+
+
+def _not_a_person(words: list[str]) -> bool:
+    """The words under a person key are an organisation, a team, a role, a placeholder or an everyday
+    phrase ("Globex Industries", "Marketing Ops", "NOT ON FILE"), not someone's name.
+
+    A word that is a known given name keeps the value a name ("Grace Hall", "Frank Marketing"), and
+    invented names are not everyday words, so they stay found."""
+    from guardllm.detect import names  # lazy: names imports context at load, keep this module light
+
+    given, common, _ = names._lexicons()
+    folded = [names._fold(w.strip(".")) for w in words]
+    phrase = " ".join(folded)
+    if phrase in _PLACEHOLDER_PHRASES or phrase in _PAYERS:
+        return True
+    if len(folded) == 1:
+        f = folded[0]
+        return f in _NOT_A_NAME or (f in names._ROLE_WORDS and f not in given)  # "Travis", "Dev" stay names
+    if any(f in given for f in folded):
+        return False
+    last = folded[-1]
+    if last in names._ORG_LAST or last in _TEAM_LAST:
+        return True
+    # Only everyday words, one of them a department/role or a phrase word: "Marketing Ops", "Sales Desk".
+    return all(names._is_common(f, common) for f in folded) and any(
+        f in names._ROLE_WORDS or f in _PHRASE_WORDS for f in folded
+    )
 
 
 def _single_name_ok(v: str) -> bool:
