@@ -295,3 +295,24 @@ def test_langchain_hands_the_wrapper_its_config(guard: Any) -> None:
     email_tok, _ = _tokens(guard, scope="thread-z")
     wrapped.invoke({"to": email_tok, "body": "hi"}, config={"configurable": {"thread_id": "thread-z"}})
     assert seen == [{"to": ALICE_EMAIL, "body": "hi"}]
+
+
+def test_without_a_handler_records_join_the_agent_run_in_context(guard: Any) -> None:
+    """Under the agent middleware (no callback handler) the tool's records land in its run."""
+    from guardllm.audit import run_context
+    from tests.lc_support import graph
+
+    email_tok, _ = _tokens(guard)
+    seen: list[dict[str, Any]] = []
+    wrapped = wrap_tool(guard, _recording_tool(seen))
+    with run_context("agent-run-1"):
+        out = wrapped.invoke({"to": email_tok, "body": f"hi {ALICE_EMAIL}"}, config=CFG)
+    assert ALICE_EMAIL not in out
+    calls = [r for r in audit_records(guard, run_id="agent-run-1") if r["event"] == "tool_call"]
+    assert [r["detail"] for r in calls] == ["send_email"]
+    g = graph(guard, "agent-run-1")
+    labels = {e.get("label") for e in g["edges"]}
+    assert {"tool_call", "tool_result"} <= labels
+    # Outside a run context a fresh run is used, not the agent's.
+    wrapped.invoke({"to": email_tok, "body": "again"}, config=CFG)
+    assert len(graph(guard, "agent-run-1")["edges"]) == len(g["edges"])

@@ -29,6 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from guardllm.audit import current_run_id
 from guardllm.errors import BlockedError, GuardError
 from guardllm.integrations.langchain._context import (
     CallContext,
@@ -289,7 +290,9 @@ class GuardedTool(BaseTool):
         facts = {"scope": ctx.scope, "principal": ctx.principal, "revealed": revealed, "kept": kept}
         registry.update(step, **facts)
         registry.update(f"tool_call:{tool_call_id}" if tool_call_id else None, **facts)
-        run = lineage_run_id(run_manager, config, self.guard)
+        # Under the agent middleware (no callback handler) the run is in the context:
+        # the tool's records then join the agent's run, as sql.py's do.
+        run = current_run_id.get() or lineage_run_id(run_manager, config, self.guard)
         types, fps = types_and_fingerprints([*revealed, *kept])
         self.guard.audit.record(
             "tool_call",
