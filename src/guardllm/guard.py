@@ -715,6 +715,16 @@ class Guard:
                     windows.append([ws, we])
             i = text.find("_", i + 1)
         for ws, we in windows:
+            # A match (either branch) is made only of _RUN_CHAR characters, so none starts
+            # before the run holding the window's first ``_<digit>``: skip the text before it.
+            j, ws0 = text.find("_", ws), ws
+            while j > ws0 and _RUN_CHAR.match(text, j - 1) is not None:
+                j -= 1
+            ws = max(ws0, j)
+            # Nor does one run past the end of the run holding the window's last ``_<digit>``
+            # (the one at ``we - _WINDOW_AFTER`` unless the text ended first).
+            if we < n:
+                we = min(we, _RUN.match(text, we - _WINDOW_AFTER).end())
             for m in pat.finditer(text, ws, we):
                 if m.lastgroup == "tok":
                     out.append(
@@ -1111,6 +1121,10 @@ def _known_labels() -> frozenset[str]:
 
 
 _WINDOW_BEFORE, _WINDOW_AFTER = 96, 48
+# Every character a token match can hold (label, ``_``, digits, each open/close form),
+# with the pattern's IGNORECASE so case-folded look-alikes count too.
+_RUN_CHAR = re.compile(r"[A-Za-z0-9_\\&#;%\[\]]", re.IGNORECASE)
+_RUN = re.compile(r"[A-Za-z0-9_\\&#;%\[\]]*", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=64)
