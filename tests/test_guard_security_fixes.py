@@ -78,3 +78,30 @@ def test_restore_in_urls_can_be_turned_on(g: Guard) -> None:
     guard = Guard(store="memory://", restore_in_urls=True)
     guard.mask(SSN, scope="s")
     assert guard.unmask(answer, scope="s") == f"[open](https://crm.example/c?id={SSN})"
+
+
+# ---------------------------------------------------------------- per-principal fallback scope
+
+
+def test_context_without_scope_is_per_principal_from_config() -> None:
+    from guardllm.integrations.langchain._context import context_from_config
+
+    u1 = context_from_config({"configurable": {"user_id": "u1"}})
+    u2 = context_from_config({"metadata": {"principal": "u2"}})
+    assert u1.scope == "default:u1" and u2.scope == "default:u2"
+    # an explicit thread/scope still wins; no principal at all keeps the Guard's default
+    assert context_from_config({"configurable": {"user_id": "u1", "thread_id": "t"}}).scope == "t"
+    assert context_from_config({"configurable": {"user_id": "u1"}}, scope="w").scope == "w"
+    assert context_from_config({}, principal="agent:x").scope is None
+
+
+def test_same_user_without_thread_id_still_gets_values_back() -> None:
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    g = Guard(store="memory://")
+    cfg = {"configurable": {"user_id": "u1"}}
+    model = g.wrap_chat_model(GenericFakeChatModel(messages=iter([AIMessage(content="it is [EMAIL_1]")])))
+    g.mask("mail alice.johnson@example.com", scope="default:u1")
+    out = model.invoke([HumanMessage("my mail is alice.johnson@example.com")], config=cfg)
+    assert "alice.johnson@example.com" in str(out.content)

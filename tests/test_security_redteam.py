@@ -787,11 +787,6 @@ def test_guardllm_scan_rejects_non_text_cleanly() -> None:
 # ============================================================================ scope fallback
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with no thread_id/guardllm_scope every caller shares the Guard's 'default' scope: "
-    "user u2's answer restores [EMAIL_1] masked from user u1's prompt (cross-user reveal)",
-)
 def test_no_thread_id_does_not_share_tokens_between_users(mem: Guard) -> None:
     from langchain_core.language_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
