@@ -105,3 +105,25 @@ def test_same_user_without_thread_id_still_gets_values_back() -> None:
     g.mask("mail alice.johnson@example.com", scope="default:u1")
     out = model.invoke([HumanMessage("my mail is alice.johnson@example.com")], config=cfg)
     assert "alice.johnson@example.com" in str(out.content)
+
+
+# ---------------------------------------------------------------- tenant / scope names
+
+
+def test_tenant_with_slash_is_its_own_namespace(tmp_path) -> None:
+    import base64
+
+    key = base64.b64encode(bytes(range(32))).decode("ascii")
+    url = f"sqlite:///{tmp_path / 'mt.db'}"
+    a = Guard(store=url, key=key, tenant="acme/eu")
+    b = Guard(store=url, key=key, tenant="acme")
+    c = Guard(store=url, key=key, tenant="acme%2Feu")
+    tok = a.mask(SSN, scope="t1")
+    b.mask("123-45-6789", scope="eu/t1")
+    c.mask("987-65-4321", scope="t1")
+    assert b.unmask(tok, scope="eu/t1") != SSN and c.unmask(tok, scope="t1") != SSN
+    assert a.unmask(tok, scope="t1") == SSN
+    # a plain tenant name is stored exactly as before (existing stores stay readable)
+    plain = Guard(store=url, key=key, tenant="globex")
+    t = plain.mask(SSN, scope="s")
+    assert Guard(store=url, key=key, tenant="globex").unmask(t, scope="s") == SSN

@@ -321,11 +321,6 @@ def test_other_tenant_never_resolves_a_token(tmp_path: Any) -> None:
     assert t2.unmask(tok, scope="acme/s") == tok  # a scope name cannot climb into another tenant
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Guard._scope/_subject join tenant and scope with '/': tenant 'acme/eu' scope 't1' == "
-    "tenant 'acme' scope 'eu/t1', so one tenant reveals (and can forget) another's values",
-)
 def test_tenant_and_scope_names_cannot_collide(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path / 'mt.db'}"
     victim = Guard(store=url, key=TEST_KEY, tenant="acme/eu")

@@ -247,7 +247,7 @@ class Guard:
         s = self.default_scope if scope is None else str(scope)
         if not s:
             raise InputError("scope must be a non-empty string")
-        return f"{self.tenant}/{s}" if self.tenant else s
+        return f"{_tenant_prefix(self.tenant)}/{s}" if self.tenant else s
 
     def _subject(self, subject: str | None) -> str | None:
         """The data-subject id as the vault sees it: qualified by the tenant, so that
@@ -257,7 +257,7 @@ class Guard:
             return None
         if not isinstance(subject, str) or not subject:
             raise InputError("subject must be a non-empty string (a data subject id)")
-        return f"{self.tenant}/{subject}" if self.tenant else subject
+        return f"{_tenant_prefix(self.tenant)}/{subject}" if self.tenant else subject
 
     def _who(self, principal: str | None) -> str:
         return principal or self.principal
@@ -1091,6 +1091,14 @@ def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
     if callable(dump) and hasattr(type(obj), "model_fields"):
         return dump()
     return None
+
+
+def _tenant_prefix(tenant: str) -> str:
+    """The tenant as it prefixes scopes and subjects (``<tenant>/<name>``), with no ``/`` left
+    in it: tenant ``acme/eu`` scope ``t1`` must not be tenant ``acme`` scope ``eu/t1``.
+    ``%`` is escaped too so the encoding stays one-to-one; tenant names with neither
+    (all names in use before) are unchanged, so existing stores read as before."""
+    return tenant.replace("%", "%25").replace("/", "%2F")
 
 
 def _fmt_path(path: Sequence[Any]) -> str:
