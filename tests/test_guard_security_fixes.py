@@ -127,3 +127,41 @@ def test_tenant_with_slash_is_its_own_namespace(tmp_path) -> None:
     plain = Guard(store=url, key=key, tenant="globex")
     t = plain.mask(SSN, scope="s")
     assert Guard(store=url, key=key, tenant="globex").unmask(t, scope="s") == SSN
+
+
+# ---------------------------------------------------------------- mask_object shapes
+
+EMAIL = "alice.johnson@example.com"
+
+
+class _TextOnly:
+    def scan(self, text: str) -> list:
+        from guardllm.detect import scan
+
+        return scan(text)
+
+
+@pytest.mark.parametrize("detector", [None, _TextOnly()], ids=["object-detector", "text-only"])
+def test_mask_object_masks_keys_and_keeps_clean_objects(detector) -> None:
+    guard = Guard(store="memory://", detector=detector)
+    out = guard.mask_object({EMAIL: {"note": "hi"}, "rows": [{"to": EMAIL}]}, scope="s")
+    assert EMAIL not in repr(out)
+    (key,) = [k for k in out if k != "rows"]
+    assert guard.unmask(key, scope="s") == EMAIL and out[key] == {"note": "hi"}
+    clean = {"a": [1, {"b": "c"}], "t": (1, 2)}
+    assert guard.mask_object(clean, scope="s") == clean
+    if detector is None:
+        assert guard.mask_object(clean, scope="s") is clean  # nothing found: the same object back
+    shared = {"x": "y"}
+    assert guard.mask_object([shared, shared], scope="s") == [shared, shared]  # a DAG is not a cycle
+
+
+@pytest.mark.parametrize("detector", [None, _TextOnly()], ids=["object-detector", "text-only"])
+def test_mask_object_refuses_cycles(detector) -> None:
+    from guardllm.errors import InputError
+
+    guard = Guard(store="memory://", detector=detector)
+    d: dict = {"note": "plain"}
+    d["self"] = d
+    with pytest.raises(InputError):
+        guard.mask_object(d, scope="s")

@@ -533,7 +533,8 @@ class Guard:
                 f"detection failed ({type(exc).__name__}); nothing was let through"
             ) from None
         if findings is None:  # a text-only detector: scan leaf by leaf
-            return self._walk_leaves(obj, scope, who, subject, refs, 0)
+            out = self._walk_leaves(obj, scope, who, subject, refs, 0)
+            return self._mask_keys(out, scope, who, subject, refs, 0, set(), {})
         by_path: dict[tuple[Any, ...], list[Any]] = {}
         prefixes: set[tuple[Any, ...]] = set()
         for f in findings:
@@ -542,7 +543,7 @@ class Guard:
             for i in range(len(path)):
                 prefixes.add(path[:i])
         if not by_path:
-            return obj
+            return self._mask_keys(obj, scope, who, subject, refs, 0, set(), {})
 
         def rebuild(node: Any, path: tuple[Any, ...], depth: int) -> Any:
             if depth > MAX_DEPTH:
@@ -580,7 +581,77 @@ class Guard:
                 "pass dicts, lists, tuples or dataclasses"
             )
 
-        return rebuild(obj, (), 0)
+        return self._mask_keys(rebuild(obj, (), 0), scope, who, subject, refs, 0, set(), {})
+
+    def _mask_keys(
+        self,
+        node: Any,
+        scope: str,
+        who: str,
+        subject: str | None,
+        refs: list[TokenRef],
+        depth: int,
+        stack: set[int],
+        done: dict[str, str],
+    ) -> Any:
+        """``node`` with every string dict key masked (``{email: ...}`` must not leak the key),
+        rebuilt only where a key changed; a cycle is refused (the unmasked inner cycle would
+        otherwise come back as it was)."""
+        if isinstance(node, str | bytes | bytearray | int | float | bool) or node is None:
+            return node
+        if depth > MAX_DEPTH:
+            raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
+        if id(node) in stack:
+            raise InputError("cannot mask a cyclic object (it contains itself)")
+        stack.add(id(node))
+        try:
+            if isinstance(node, Mapping):
+                pairs = []
+                changed = False
+                for k, v in node.items():
+                    nk = k
+                    if isinstance(k, str) and k:
+                        nk = done.get(k)
+                        if nk is None:
+                            findings = self._scan_key(k)
+                            nk, r = self._apply(k, findings, scope, who, subject) if findings else (k, [])
+                            refs.extend(r)
+                            done[k] = nk
+                    nv = self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done)
+                    changed = changed or nk is not k or nv is not v
+                    pairs.append((nk, nv))
+                return dict(pairs) if changed else node
+            if isinstance(node, list | tuple):
+                items = [self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done) for v in node]
+                if all(a is b for a, b in zip(items, node, strict=True)):
+                    return node
+                if isinstance(node, tuple):
+                    return type(node)(*items) if hasattr(node, "_fields") else tuple(items)
+                return items
+            mapping = _as_mapping(node)
+            if mapping is not None:
+                plain = dict(mapping)
+                out = self._mask_keys(plain, scope, who, subject, refs, depth + 1, stack, done)
+                return node if out is plain else out
+            return node
+        finally:
+            stack.discard(id(node))
+
+    def _scan_key(self, key: str) -> list[Any]:
+        """Findings in a dict key.  A plug-in with ``scan_object`` answers for the values of
+        the object it is given (the SQL runner hands over a planned table and refuses
+        ``scan``), so its keys go through the built-in detector instead."""
+        if self.detector is None or not hasattr(self.detector, "scan_object"):
+            return self._scan(key)
+        try:
+            from guardllm.detect import scan
+
+            found = scan(key)
+        except Exception as exc:
+            raise DetectionError(
+                f"detection failed ({type(exc).__name__}); nothing was let through"
+            ) from None
+        return sorted(found, key=lambda f: (f.start, -f.end))
 
     def _walk_leaves(
         self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef], depth: int
@@ -601,7 +672,35 @@ class Guard:
             if isinstance(obj, tuple):
                 return type(obj)(*items) if hasattr(obj, "_fields") else tuple(items)
             return items
-        return obj
+        # the same shapes the object detector path rebuilds, so a text-only detector is not
+        # a way around masking (sets, bytes, dataclasses / models / rows)
+        if isinstance(obj, bytes | bytearray):
+            try:
+                text = bytes(obj).decode("utf-8")
+            except UnicodeDecodeError:
+                return obj  # not text: nothing a text detector can read
+            out = self._walk_leaves(text, scope, who, subject, refs, depth + 1)
+            return obj if out == text else out
+        if isinstance(obj, set | frozenset):
+            items = [
+                self._walk_leaves(v, scope, who, subject, refs, depth + 1) for v in sorted(obj, key=repr)
+            ]
+            return type(obj)(items)
+        mapping = _as_mapping(obj)
+        if mapping is not None:
+            out = self._walk_leaves(dict(mapping), scope, who, subject, refs, depth + 1)
+            return obj if out == dict(mapping) else out
+        if obj is None or isinstance(obj, int | float | bool):
+            return obj
+        # any other object: masked as its text when that holds a value (as the object
+        # detector path does), else left as it is
+        text = str(obj)
+        findings = self._scan(text) if text else []
+        if not findings:
+            return obj
+        out, r = self._apply(text, findings, scope, who, subject)
+        refs.extend(r)
+        return out
 
     # ------------------------------------------------------------------ unmask
     @_run_scoped
