@@ -165,3 +165,40 @@ def test_mask_object_refuses_cycles(detector) -> None:
     d["self"] = d
     with pytest.raises(InputError):
         guard.mask_object(d, scope="s")
+
+
+# ---------------------------------------------------------------- overlapping findings
+
+CARD = "4111 1111 1111 1111"
+
+
+class _Overlaps:
+    def __init__(self, extra: list) -> None:
+        self.extra = extra
+
+    def scan(self, text: str) -> list:
+        from guardllm.detect import Finding
+
+        i = text.index(CARD)
+        return [Finding(t, i + a, i + b, 0.9) for t, a, b in self.extra]
+
+
+@pytest.mark.parametrize(
+    ("extra", "etype"),
+    [
+        ([("PERSON", -5, 4), ("CREDIT_CARD", 0, len(CARD))], "CREDIT_CARD"),  # longest wins
+        ([("CREDIT_CARD", 0, 9), ("US_BANK_NUMBER", 5, len(CARD))], "US_BANK_NUMBER"),
+        ([("CREDIT_CARD", 0, len(CARD)), ("PASSWORD", 10, len(CARD) + 3)], "PASSWORD"),  # a secret wins
+    ],
+)
+def test_overlapping_findings_mask_their_union(extra: list, etype: str) -> None:
+    guard = Guard(store="memory://", detector=_Overlaps(extra))
+    res = guard.mask_result(f"pay with card {CARD} today", scope="s")
+    assert "1111" not in res.text and [r.entity_type for r in res.entities] == [etype]
+    assert res.text.startswith("pay with ")
+
+
+def test_adjacent_findings_stay_separate() -> None:
+    guard = Guard(store="memory://", detector=_Overlaps([("PERSON", -5, -1), ("CREDIT_CARD", 0, len(CARD))]))
+    res = guard.mask_result(f"pay with card {CARD} today", scope="s")
+    assert sorted(r.entity_type for r in res.entities) == ["CREDIT_CARD", "PERSON"]

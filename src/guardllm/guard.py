@@ -396,9 +396,7 @@ class Guard:
         refs: list[TokenRef] = []
         done: dict[str, tuple[str, TokenRef]] = {}
         pos = 0
-        for f in findings:
-            if f.start < pos:
-                continue  # overlapping finding: the earlier, longer one already covered it
+        for f in _merge_overlaps(findings):
             replacement, ref = self._replace(text[f.start : f.end], f.entity_type, scope, who, subject)
             if ref is None:
                 continue
@@ -1190,6 +1188,38 @@ def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
     if callable(dump) and hasattr(type(obj), "model_fields"):
         return dump()
     return None
+
+
+@dataclass(frozen=True)
+class _Span:
+    entity_type: str
+    start: int
+    end: int
+
+
+def _merge_overlaps(findings: Sequence[Any]) -> list[Any]:
+    """Findings (sorted by start) with overlapping ones merged into one span over their union.
+
+    Plug-in detectors (Presidio) return overlaps; masking only the first of two overlapping
+    findings left the tail of the other raw ("card 4111" masked, "1111 1111 1111" not).  The
+    merged span takes a secret type if any finding is one, else the longest finding's type."""
+    out: list[Any] = []
+    group: list[Any] = []
+    end = -1
+    for f in [*findings, None]:
+        if f is not None and group and f.start < end:
+            group.append(f)
+            end = max(end, f.end)
+            continue
+        if len(group) == 1:
+            out.append(group[0])
+        elif group:
+            secrets_ = [g for g in group if is_secret(g.entity_type)]
+            best = max(secrets_ or group, key=lambda g: g.end - g.start)
+            out.append(_Span(best.entity_type, group[0].start, end))
+        if f is not None:
+            group, end = [f], f.end
+    return out
 
 
 def _tenant_prefix(tenant: str) -> str:
