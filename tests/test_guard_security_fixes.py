@@ -202,3 +202,34 @@ def test_adjacent_findings_stay_separate() -> None:
     guard = Guard(store="memory://", detector=_Overlaps([("PERSON", -5, -1), ("CREDIT_CARD", 0, len(CARD))]))
     res = guard.mask_result(f"pay with card {CARD} today", scope="s")
     assert sorted(r.entity_type for r in res.entities) == ["CREDIT_CARD", "PERSON"]
+
+
+# ---------------------------------------------------------------- keyed audit anchor
+
+
+def test_audit_anchor_is_keyed_and_old_stores_migrate(tmp_path) -> None:
+    import base64
+    import sqlite3
+
+    key = base64.b64encode(bytes(range(32))).decode("ascii")
+    path = tmp_path / "a.db"
+    g = Guard(store=f"sqlite:///{path}", key=key)
+    for i in range(3):
+        g.audit.record("guardrail", rule=f"r{i}")
+    assert g.audit.verify()
+    g.close()
+    # a store from before the keyed anchor: no mac column at all
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE a2 (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, head TEXT NOT NULL);"
+        "INSERT INTO a2 SELECT id, count, head FROM audit_anchor; DROP TABLE audit_anchor;"
+        "ALTER TABLE a2 RENAME TO audit_anchor;"
+    )
+    conn.close()
+    old = Guard(store=f"sqlite:///{path}", key=key)
+    assert len(old.audit) == 3 and len(list(old.audit.records())) == 3  # still readable
+    report = old.audit.verify()
+    assert not report and "anchor" in report.reason  # unkeyed anchor: cannot vouch for the tail
+    old.audit.record("guardrail", rule="next")  # the next append keys it
+    assert old.audit.verify()
+    old.close()

@@ -719,11 +719,6 @@ def test_replayed_old_record_is_detected(tmp_path: Any) -> None:
     assert not Guard(store=f"sqlite:///{path}", key=TEST_KEY).audit.verify()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit_anchor (count, head) is not keyed: deleting the newest records and rewriting the "
-    "anchor to the new tail passes verify() (the MAC covers records, not the anchor)",
-)
 def test_truncated_tail_with_rewritten_anchor_is_detected(tmp_path: Any) -> None:
     _, path = _audit_db(tmp_path)
     conn = sqlite3.connect(path)

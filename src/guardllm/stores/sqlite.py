@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS audit (
     recipient TEXT, run_id TEXT, record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
 CREATE TABLE IF NOT EXISTS audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL,
-    head TEXT NOT NULL);
+    head TEXT NOT NULL, mac TEXT);
 CREATE TABLE IF NOT EXISTS lineage_node (run_id TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL,
     ts REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, id));
 CREATE TABLE IF NOT EXISTS lineage_edge (eid INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
@@ -102,6 +102,11 @@ class SQLiteStore(Store):
             with self._tx():
                 for stmt in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(stmt)
+                # stores created before the anchor was keyed: add its MAC column (NULL until
+                # the next append writes one)
+                cols = {r[1] for r in self._db.execute("PRAGMA table_info(audit_anchor)")}
+                if "mac" not in cols:
+                    self._db.execute("ALTER TABLE audit_anchor ADD COLUMN mac TEXT")
         except sqlite3.Error as exc:
             raise VaultError(f"cannot open SQLite store {self.path}: {exc}") from None
 
@@ -377,6 +382,7 @@ class SQLiteStore(Store):
                         (head[0] + 1, head[1]) if head else ((last[0] + 1, last[1]) if last else (1, GENESIS))
                     )
                     record = dict(build(seq, prev))
+                    anchor_mac = record.pop("_anchor_mac", None)
                     db.execute(
                         "INSERT INTO audit (seq, ts, event, principal, scope, recipient, run_id, record, prev_hash, hash)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -394,9 +400,9 @@ class SQLiteStore(Store):
                         ),
                     )
                     db.execute(
-                        "INSERT INTO audit_anchor VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                        "count = excluded.count, head = excluded.head",
-                        (seq, record["hash"]),
+                        "INSERT INTO audit_anchor (id, count, head, mac) VALUES (1, ?, ?, ?) ON CONFLICT(id) "
+                        "DO UPDATE SET count = excluded.count, head = excluded.head, mac = excluded.mac",
+                        (seq, record["hash"], anchor_mac),
                     )
                     return record
             except sqlite3.OperationalError as exc:
@@ -411,6 +417,10 @@ class SQLiteStore(Store):
     def audit_head(self) -> tuple[int, str]:
         rows = self._read("SELECT count, head FROM audit_anchor WHERE id = 1")
         return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+
+    def audit_anchor_mac(self) -> str | None:
+        rows = self._read("SELECT mac FROM audit_anchor WHERE id = 1")
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def audit_records(self, flt: AuditFilter | None = None) -> Iterator[Mapping[str, Any]]:
         clauses, params = [], []
