@@ -233,3 +233,35 @@ def test_audit_anchor_is_keyed_and_old_stores_migrate(tmp_path) -> None:
     old.audit.record("guardrail", rule="next")  # the next append keys it
     assert old.audit.verify()
     old.close()
+
+
+# ---------------------------------------------------------------- small ones
+
+
+class _Raising:
+    def scan(self, text: str) -> list:
+        raise ValueError(f"crashed on {text!r}")
+
+
+@pytest.mark.parametrize("call", ["mask", "mask_object", "text_only_object"])
+def test_detection_error_has_no_context_at_all(call: str) -> None:
+    from guardllm.errors import DetectionError
+
+    class _RaisingObj(_Raising):
+        def scan_object(self, obj: object) -> list:
+            raise ValueError(f"crashed on {obj!r}")
+
+    g = Guard(store="memory://", detector=_Raising() if call == "text_only_object" else _RaisingObj())
+    with pytest.raises(DetectionError) as info:
+        if call == "mask":
+            g.mask(f"mail {EMAIL}", scope="s")
+        else:
+            g.mask_object({"note": f"mail {EMAIL}"}, scope="s")
+    assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_bare_label_between_lookalike_brackets_counts_as_foreign() -> None:
+    g = Guard(store="memory://")
+    g.mask(f"mail {EMAIL}", scope="A")
+    assert g.unmask_result("to \u3010EMAIL_1\u3011", scope="B").foreign == 1
+    assert g.unmask_result("EMAIL_1 is a field name", scope="B").foreign == 0

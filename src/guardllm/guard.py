@@ -36,6 +36,7 @@ import os
 import re
 import secrets
 import threading
+import unicodedata
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -274,10 +275,12 @@ class Guard:
         except GuardError:
             raise
         except Exception as exc:
-            raise DetectionError(
-                f"detection failed ({type(exc).__name__}); nothing was let through"
-            ) from None
-        return sorted(findings, key=lambda f: (f.start, -f.end))
+            failed = type(exc).__name__
+        else:
+            return sorted(findings, key=lambda f: (f.start, -f.end))
+        # raised outside the except block: the detector's exception (its message may hold
+        # the raw input) must not stay reachable as a suppressed __context__
+        raise DetectionError(f"detection failed ({failed}); nothing was let through")
 
     @staticmethod
     def _text(text: Any) -> str:
@@ -527,9 +530,11 @@ class Guard:
         except GuardError:
             raise
         except Exception as exc:
-            raise DetectionError(
-                f"detection failed ({type(exc).__name__}); nothing was let through"
-            ) from None
+            failed: str | None = type(exc).__name__
+        else:
+            failed = None
+        if failed is not None:  # outside the except block: no reachable __context__
+            raise DetectionError(f"detection failed ({failed}); nothing was let through")
         if findings is None:  # a text-only detector: scan leaf by leaf
             out = self._walk_leaves(obj, scope, who, subject, refs, 0)
             return self._mask_keys(out, scope, who, subject, refs, 0, set(), {})
@@ -646,10 +651,10 @@ class Guard:
 
             found = scan(key)
         except Exception as exc:
-            raise DetectionError(
-                f"detection failed ({type(exc).__name__}); nothing was let through"
-            ) from None
-        return sorted(found, key=lambda f: (f.start, -f.end))
+            failed = type(exc).__name__
+        else:
+            return sorted(found, key=lambda f: (f.start, -f.end))
+        raise DetectionError(f"detection failed ({failed}); nothing was let through")  # no __context__
 
     def _walk_leaves(
         self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef], depth: int
@@ -867,8 +872,10 @@ class Guard:
         for c in cands:
             entry = entries.get(c.canon)
             if entry is None:
-                if c.kind == "bracket" and c.canon[1 : c.canon.rindex("_")] in self._pattern_labels():
-                    acc.foreign += 1
+                if (
+                    c.kind == "bracket" or (c.kind == "bare" and _bracketed(text, c.start, c.end))
+                ) and c.canon[1 : c.canon.rindex("_")] in self._pattern_labels():
+                    acc.foreign += 1  # a bare label between look-alike brackets (\uff3bEMAIL_1\uff3d) too
                 continue
             ref = TokenRef(
                 entry.token,
@@ -1220,6 +1227,18 @@ def _merge_overlaps(findings: Sequence[Any]) -> list[Any]:
         if f is not None:
             group, end = [f], f.end
     return out
+
+
+def _bracketed(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` sits between an opening and a closing punctuation mark
+    (full-width brackets, CJK lenticular brackets, ...): a token form, not a word that looks
+    like a label."""
+    return (
+        start > 0
+        and end < len(text)
+        and unicodedata.category(text[start - 1]) == "Ps"
+        and unicodedata.category(text[end]) == "Pe"
+    )
 
 
 def _tenant_prefix(tenant: str) -> str:
