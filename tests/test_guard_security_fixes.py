@@ -21,8 +21,10 @@ def g() -> Iterator[Guard]:
     guard.close()
 
 
-def _streamed(guard: Guard, text: str, size: int) -> str:
-    r = guard.stream_restorer(scope="s")
+def _streamed(guard: Guard, text: str, size: int, eager: bool = False) -> str:
+    from guardllm.integrations._sdk_common import eager_stream_restorer
+
+    r = eager_stream_restorer(guard, scope="s") if eager else guard.stream_restorer(scope="s")
     return "".join(r.feed(text[i : i + size]) for i in range(0, len(text), size)) + r.flush()
 
 
@@ -60,15 +62,17 @@ def test_tokens_inside_urls_stay_tokens_and_are_audited(g: Guard, answer: str, e
 
 @pytest.mark.parametrize(("answer", "expected"), URL_CASES)
 @pytest.mark.parametrize("size", [1, 2, 3, 7])
+@pytest.mark.parametrize("eager", [False, True], ids=["held", "early-release"])
 def test_streamed_restore_refuses_the_same_url_tokens(
-    g: Guard, answer: str, expected: str, size: int
+    g: Guard, answer: str, expected: str, size: int, eager: bool
 ) -> None:
-    assert _streamed(g, answer, size) == expected
+    assert _streamed(g, answer, size, eager) == expected
 
 
 def test_url_opened_far_back_in_a_stream_is_still_url_context(g: Guard) -> None:
     answer = '<img alt="x" src="https://a.example/p.png?pad=' + "a" * 10_000 + '&d=[SSN_1]"> [SSN_1]'
-    assert _streamed(g, answer, 5) == g.unmask(answer, scope="s") == answer[:-7] + SSN
+    assert _streamed(g, answer, 5) == _streamed(g, answer, 5, eager=True) == answer[:-7] + SSN
+    assert g.unmask(answer, scope="s") == answer[:-7] + SSN
 
 
 def test_restore_in_urls_can_be_turned_on(g: Guard) -> None:

@@ -1318,7 +1318,7 @@ def _inside(spans: list[tuple[int, int]], start: int) -> bool:
 
     Only where the token starts counts: a URL context that begins inside the token
     (``[SSN_1](`` as link text) depends on what follows it, which a stream has not seen yet."""
-    i = bisect.bisect_right(spans, (start, len(spans) and 1 << 62)) - 1
+    i = bisect.bisect_right(spans, (start, 1 << 62)) - 1
     return i >= 0 and spans[i][0] <= start < spans[i][1]
 
 
