@@ -222,13 +222,10 @@ def test_audit_anchor_is_keyed_and_old_stores_migrate(tmp_path) -> None:
         g.audit.record("guardrail", rule=f"r{i}")
     assert g.audit.verify()
     g.close()
-    # a store from before the keyed anchor: no mac column at all
+    # a store from before the keyed anchor: no anchor MAC table at all
     conn = sqlite3.connect(path)
-    conn.executescript(
-        "CREATE TABLE a2 (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, head TEXT NOT NULL);"
-        "INSERT INTO a2 SELECT id, count, head FROM audit_anchor; DROP TABLE audit_anchor;"
-        "ALTER TABLE a2 RENAME TO audit_anchor;"
-    )
+    conn.execute("DROP TABLE audit_anchor_mac")
+    conn.commit()
     conn.close()
     old = Guard(store=f"sqlite:///{path}", key=key)
     assert len(old.audit) == 3 and len(list(old.audit.records())) == 3  # still readable

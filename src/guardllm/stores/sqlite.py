@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS audit (
     recipient TEXT, run_id TEXT, record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
 CREATE TABLE IF NOT EXISTS audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL,
-    head TEXT NOT NULL, mac TEXT);
+    head TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_anchor_mac (id INTEGER PRIMARY KEY CHECK (id = 1), mac TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lineage_node (run_id TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL,
     ts REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, id));
 CREATE TABLE IF NOT EXISTS lineage_edge (eid INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
@@ -102,11 +103,6 @@ class SQLiteStore(Store):
             with self._tx():
                 for stmt in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(stmt)
-                # stores created before the anchor was keyed: add its MAC column (NULL until
-                # the next append writes one)
-                cols = {r[1] for r in self._db.execute("PRAGMA table_info(audit_anchor)")}
-                if "mac" not in cols:
-                    self._db.execute("ALTER TABLE audit_anchor ADD COLUMN mac TEXT")
         except sqlite3.Error as exc:
             raise VaultError(f"cannot open SQLite store {self.path}: {exc}") from None
 
@@ -400,10 +396,16 @@ class SQLiteStore(Store):
                         ),
                     )
                     db.execute(
-                        "INSERT INTO audit_anchor (id, count, head, mac) VALUES (1, ?, ?, ?) ON CONFLICT(id) "
-                        "DO UPDATE SET count = excluded.count, head = excluded.head, mac = excluded.mac",
-                        (seq, record["hash"], anchor_mac),
+                        "INSERT INTO audit_anchor VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                        "count = excluded.count, head = excluded.head",
+                        (seq, record["hash"]),
                     )
+                    if anchor_mac is not None:  # its own table: audit_anchor keeps its shape
+                        db.execute(
+                            "INSERT INTO audit_anchor_mac VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET "
+                            "mac = excluded.mac",
+                            (anchor_mac,),
+                        )
                     return record
             except sqlite3.OperationalError as exc:
                 if "locked" in str(exc) and attempt < _RETRIES - 1:
@@ -419,7 +421,7 @@ class SQLiteStore(Store):
         return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
 
     def audit_anchor_mac(self) -> str | None:
-        rows = self._read("SELECT mac FROM audit_anchor WHERE id = 1")
+        rows = self._read("SELECT mac FROM audit_anchor_mac WHERE id = 1")
         return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def audit_records(self, flt: AuditFilter | None = None) -> Iterator[Mapping[str, Any]]:
