@@ -307,8 +307,13 @@ def test_with_principal_view_records_its_principal(guard):
 
 def test_url_encoded_token_restored_url_encoded(guard):
     guard.mask(EMAIL, scope="t1")
+    # by default a token inside a URL stays a token (a rendered link/image would send it out)
+    res = guard.unmask_result("https://crm.example/find?q=%5BEMAIL_1%5D", scope="t1")
+    assert res.text == "https://crm.example/find?q=%5BEMAIL_1%5D" and len(res.refused) == 1
+    # opted in (policy restore_in_urls: true), it is restored in the token's own encoding
+    opted = guard.with_policy({**guard.policy.model_dump(), "restore_in_urls": True})
     assert (
-        guard.unmask("https://crm.example/find?q=%5BEMAIL_1%5D", scope="t1")
+        opted.unmask("https://crm.example/find?q=%5BEMAIL_1%5D", scope="t1")
         == "https://crm.example/find?q=jane.doe%40acme-corp.com"
     )
 

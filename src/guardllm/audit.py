@@ -192,6 +192,10 @@ class AuditLog:
         assert self._mac_key is not None
         return hmac.new(self._mac_key, record_hash.encode(), hashlib.sha256).hexdigest()
 
+    def _anchor_mac(self, count: int, head: str) -> str:
+        # a message no record MAC can be (those are over a bare 64-hex hash)
+        return self._mac(f"audit-anchor:{count}:{head}")
+
     def __repr__(self) -> str:
         return f"AuditLog(store={self.store.url!r})"
 
@@ -230,6 +234,9 @@ class AuditLog:
             rec["hash"] = canonical_hash(rec)
             if self._mac_key is not None:
                 rec["mac"] = self._mac(rec["hash"])
+                # the store keeps this beside the anchor: rewriting (count, head) after
+                # deleting the newest records needs the key too
+                rec["_anchor_mac"] = self._anchor_mac(seq, rec["hash"])
             return rec
 
         return AuditRecord.from_mapping(self.store.audit_append(build))
@@ -359,6 +366,18 @@ class AuditLog:
                 f"the anchor records {head_count} records ending in {head_hash[:12]}, "
                 f"the log holds {count} ending in {prev[:12]} (dropped or appended records)",
             )
+        if self._mac_key is not None and head_count:
+            stored = self.store.audit_anchor_mac()
+            if stored is not NotImplemented and not hmac.compare_digest(
+                str(stored or ""), self._anchor_mac(head_count, head_hash)
+            ):
+                return VerifyReport(
+                    False,
+                    count,
+                    count,
+                    "the anchor's keyed MAC does not match (anchor rewritten, e.g. after deleting the "
+                    "newest records; or written without the key / by a guardllm that did not key it)",
+                )
         return VerifyReport(True, count, macs_checked=self._mac_key is not None)
 
     def summary(

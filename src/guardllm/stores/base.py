@@ -159,6 +159,13 @@ class Store(abc.ABC):
         """The anchor ``(count, head_hash)`` written with every append, kept apart from
         the records so that a dropped *last* record is detected too."""
 
+    def audit_anchor_mac(self) -> str | None:
+        """The keyed MAC stored with the anchor (``_anchor_mac`` of the last record built
+        by ``audit_append``; the store keeps it beside ``(count, head)`` and out of the
+        record), ``None`` when none was written.  A store that does not keep it returns
+        ``NotImplemented`` (this default): verify then cannot see a rewritten anchor."""
+        return NotImplemented  # type: ignore[return-value]
+
     @abc.abstractmethod
     def audit_records(self, flt: AuditFilter | None = None) -> Iterator[Mapping[str, Any]]:
         """Records in ``seq`` order, optionally filtered."""

@@ -135,6 +135,7 @@ class MemoryStore(Store):
         with self._lock:
             seq, prev = self._head[0] + 1, self._head[1]
             record = dict(build(seq, prev))
+            self._anchor_mac = record.pop("_anchor_mac", None)
             self._audit.append(record)
             self._head = (seq, record["hash"])
             return dict(record)
@@ -142,6 +143,10 @@ class MemoryStore(Store):
     def audit_head(self) -> tuple[int, str]:
         with self._lock:
             return self._head
+
+    def audit_anchor_mac(self) -> str | None:
+        with self._lock:
+            return getattr(self, "_anchor_mac", None)
 
     def audit_records(self, flt: AuditFilter | None = None) -> Iterator[Mapping[str, Any]]:
         with self._lock:

@@ -3,7 +3,10 @@
 Scope and principal come from the run's ``RunnableConfig``:
 
 * scope: ``configurable["guardllm_scope"]``, else ``configurable["thread_id"]`` (LangGraph's
-  conversation key), else the wrapper's own ``scope=``, else the Guard's default scope;
+  conversation key), else the wrapper's own ``scope=``, else -- when the config names a
+  principal -- ``default:<principal>`` (one scope per user: without it every caller shared
+  the Guard's default scope, and user u2's answer could restore a token masked from u1's
+  prompt), else the Guard's default scope;
 * principal: ``configurable["guardllm_principal"]``, else ``configurable["principal"]``,
   else ``configurable["user_id"]``, else the wrapper's ``principal=``, else the Guard's;
 * lineage run id: ``configurable["guardllm_run_id"]``, else the root run id known to an
@@ -48,6 +51,7 @@ __all__ = [
 SCOPE_KEYS = ("guardllm_scope", "thread_id")
 PRINCIPAL_KEYS = ("guardllm_principal", "principal", "user_id")
 RUN_ID_KEY = "guardllm_run_id"
+DEFAULT_SCOPE_PREFIX = "default"  # per-principal fallback scope: ``default:<principal>``
 
 
 def new_run_id() -> str:
@@ -99,9 +103,16 @@ def context_from_config(
 ) -> CallContext:
     """The call context for ``config``; explicit wrapper settings fill the gaps."""
     values = _merged(config)
+    called_for = _first(values, PRINCIPAL_KEYS)
+    resolved = _first(values, SCOPE_KEYS) or scope
+    if resolved is None and called_for is not None:
+        # Only a principal from the call's config splits the scope: the wrapper's own
+        # principal= is the same for every call, and the Guard's default scope still
+        # serves calls that name nobody.
+        resolved = f"{DEFAULT_SCOPE_PREFIX}:{called_for}"
     return CallContext(
-        scope=_first(values, SCOPE_KEYS) or scope,
-        principal=_first(values, PRINCIPAL_KEYS) or principal,
+        scope=resolved,
+        principal=called_for or principal,
         purpose=_first(values, ("guardllm_purpose",)) or purpose,
     )
 
