@@ -967,6 +967,22 @@ def _line_start(text: str, i: int) -> bool:
     return j == 0 or text[j - 1] in "\n\r;|"
 
 
+def _line_start_after(text: str, i: int, memo: list) -> bool:
+    """:func:`_line_start` for positions that only grow: when only blanks/bullets/markup lie between the
+    last position asked and ``i``, the walk back from ``i`` ends where that one did.  Walking back
+    afresh each time was quadratic on a long run of dashes (a 1 MB "-----" took hours)."""
+    prev = memo[0]
+    if prev >= 0 and prev <= i and not text[prev:i].strip(_LINE_LEAD):
+        memo[0] = i
+        return memo[1]
+    res = _line_start(text, i)
+    memo[0], memo[1] = i, res
+    return res
+
+
+_LINE_LEAD = " \t*-•#>|"
+
+
 def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], add, found: set[int]) -> None:
     """Names that layouts place: labelled fields, attendee lists, checklists, chat transcripts, sign-offs,
     appositives, kin words, possessives, and names typed all in lower or UPPER case."""
@@ -1090,11 +1106,17 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
     if "(" in text:
         # "- Odile (Eng)", "with Nadia (caregiver)": a name, then a role or kin word in brackets.
         i = text.find(" (")
+        # The line start is carried forward (positions only grow): an rfind back to offset 0 per
+        # bracket was quadratic on one long line of " (x)" repeats.
+        ls, seen_to = 0, 0
         while i != -1:
             close = text.find(")", i + 2, i + 40)
             if close != -1:
                 inner = _fold(text[i + 2 : close])
-                ls = text.rfind("\n", 0, i) + 1
+                nl = text.rfind("\n", seen_to, i)
+                if nl != -1:
+                    ls = nl + 1
+                seen_to = i
                 bullet = text[ls : ls + 2] in ("- ", "* ", "• ")
                 tail = text[close + 1 : close + 2]
                 if inner in _PAREN_ROLES and (
@@ -1106,8 +1128,9 @@ def find_layout(text: str, lower: str, out: list[Cand], toks: frozenset[str], ad
     # Sign-offs after a dash: "— Margot".
     for dash in _SIGNOFF_DASHES:
         i = text.find(dash)
+        memo = [-1, False]  # [position, _line_start there]
         while i != -1:
-            if _line_start(text, i) or (i > 0 and text[i - 1] in "\n "):
+            if _line_start_after(text, i, memo) or (i > 0 and text[i - 1] in "\n "):
                 q = i + len(dash)
                 if dash == "--" and text.startswith((" \n", "\n"), q):
                     q = text.index("\n", q) + 1  # the "-- " line that opens an email signature
