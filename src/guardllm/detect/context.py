@@ -490,6 +490,24 @@ _STRONG1 = re.compile(
 )
 
 
+# A person's name that is part of a street name: "left on Martin Luther King Jr Blvd".
+_STREET_AFTER_NAME = re.compile(
+    r"\.?[ \t]+(?:Jr\.?[ \t]+)?(?:Blvd|Boulevard|Ave|Avenue|St|Street|Way|Dr|Drive|Rd|Road|Pkwy|Parkway|Ln|Lane|"
+    r"Hwy|Highway|Expy|Expressway|Fwy|Freeway|Pl|Place|Ct|Court|Cir|Circle|Sq|Square|Ter|Terrace|Bridge|Tunnel)"
+    r"(?![\w-])"
+)
+# Salutation role words: "Dear Parent/Guardian," "Dear Valued Customer" address a role, not a person.
+_DEAR_ROLES = frozenset(
+    """parent parents guardian guardians customer customers applicant applicants member members colleague
+    colleagues resident residents patient patients sir sirs madam team friend friends valued hiring student
+    students homeowner homeowners policyholder policyholders tenant tenants neighbor neighbors neighbour
+    neighbours subscriber subscribers participant participants employee employees partner partners supporter
+    supporters donor donors landlord reader readers traveler travelers traveller guest guests shareholder
+    shareholders investor investors buyer buyers seller sellers families family client clients candidate
+    candidates user users owner owners volunteer volunteers attendee attendees visitor visitors""".split()
+)
+
+
 _AFTER_TRIGGERS = (
     " called",
     " wrote",
@@ -641,7 +659,11 @@ def find_persons(
         ):
             score = 0.6  # "Attendees: Ana Lima, Kofi Mensah and Li Wei": a list goes on naming people
         s, score = names.rescore(text, lower, s, e, score)  # "Send Priya Raghunathan", "email Dana Whitfield"
-        if score >= 0.5:
+        if (
+            score >= 0.5
+            and not _STREET_AFTER_NAME.match(text, e)
+            and not _STREET_AFTER_NAME.fullmatch(text, text.rfind(" ", s, e), e)
+        ):
             out.append(("PERSON", s, e, score, "person-context"))
             last_end = e
     # Both patterns begin at their trigger word: try them only there.
@@ -664,7 +686,7 @@ def find_persons(
             out.append(("PERSON", s, e, 0.6, "person-context"))
     for p in anchors(lower, _ONE_NAME_WORDS, toks if toks is not None else tokens(text), _ONE_NAME_FAMILY):
         m = _STRONG1.match(text, p)
-        if m and not is_stop(m.group(1)):
+        if m and not is_stop(m.group(1)) and m.group(1).lower() not in _DEAR_ROLES:
             out.append(("PERSON", m.start(1), m.end(1), 0.7, "person-context"))
         m = _LAST_FIRST.match(text, p)
         if m and not is_stop(m.group(1)) and not is_stop(m.group(2)):
@@ -764,11 +786,12 @@ _CITY_TAIL = (
 )
 _US_STREET = re.compile(
     rf"\d(?<![\w-]\d)\d{{0,5}}[A-Za-z]?[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
-    rf"(?:(?:{U}{L}+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}{_STREET_SUFFIX}\.?(?![\w-])(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W)\b)?{_UNIT}?{_CITY_TAIL}"
+    rf"(?:(?:{U}{L}+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,4}}{_STREET_SUFFIX}\.?(?![\w-])(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W)\b)?{_UNIT}?{_CITY_TAIL}"
 )
 _FR_STREET = re.compile(
-    rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|place|impasse|quai|"
-    rf"route|cours|square|passage)[ \t]+(?:(?:de|du|des|la|le|l'|d')[ \t]*)*[^\n,;]{{1,40}}?"
+    rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|chemin|allée|place|impasse|quai|"
+    # "bd" is a boulevard only before its name, never in a listing's "2 bd / 2 ba".
+    rf"route|cours|square|passage|bd(?=[ \t]+(?-i:[A-ZÀ-ÖØ-Þ]|du[ \t]|de[ \t]|des[ \t]|l'|d')))[ \t]+(?:(?:de|du|des|la|le|l'|d')[ \t]*)*[^\n,;]{{1,40}}?"
     rf"(?:,[ \t]*\d{{5}}[ \t]+{U}[^\n,;]{{1,40}})?(?=[\n,;.]|$)",
     re.I,
 )

@@ -596,7 +596,10 @@ _ORG_LAST = frozenset(
     partners associates enterprises corporation incorporated limited plc llp gmbh ag sa bv nv pty inc llc ltd
     corp co group analytics software networks pharmaceuticals pharma healthcare insurance bank foundation
     institute university college academy agency studios studio media games motors airlines airways
-    ops devops operations desk reliability engineering marketing sales support finance legal""".split()
+    ops devops operations desk reliability engineering marketing sales support finance legal realty properties
+    homes realtors estates clinic clinics pharmacy dental dentistry bakery cafe café motors credit union school
+    schools hospital medical mortgage lending financial rentals construction plumbing roofing landscaping
+    restaurant bistro salon boutique hotel resort veterinary""".split()
 )
 _BRAND_FIRST = frozenset(b.split()[0] for b in _BRANDS)
 _BRAND_NORM = re.compile(r"[ \t]*&[ \t]*|[ \t]+")
@@ -616,6 +619,9 @@ _ROLE_WORDS = frozenset(
     clients vendor vendors applicant candidate user users admin admins system bot bots jenkins github gitlab
     dependabot renovate slackbot zapier pagerduty sentry datadog circleci travis opsgenie jira confluence
     notion grafana prometheus kubernetes docker nagios alertmanager cron scheduler server monitor monitoring
+    parent parents guardian guardians resident residents student students homeowner homeowners policyholder
+    policyholders tenant tenants colleague colleagues member members sir madam neighbor neighbour subscriber
+    participant employee shareholder donor supporter
     me myself you us we them self pt pts reception anonymous anon unknown quorum inbound outbound frontdesk helpdesk servicedesk""".split()
 )
 # Words that, right after a name and a space, continue a person's action item ("Lars to follow up").
@@ -863,8 +869,8 @@ def _run_ok(text: str, a: int, b: int, given: frozenset[str], common: frozenset[
     words = [w for w in text[a:b].replace(",", " ").split() if w[:1].isupper()]
     if not words or len(words) > 4 or any(map(str.isdigit, text[a:b])):
         return False
-    if len(words) >= 2 and _is_brand(text[a:b]):
-        return False
+    if len(words) >= 2 and (_is_brand(text[a:b]) or words[-1].lower() in _ORG_LAST):
+        return False  # "Morgan Stanley", "Sunrise Dental": a firm
     return all(_name_word_ok(w, given, common, first=i == 0) for i, w in enumerate(words))
 
 

@@ -274,6 +274,8 @@ def _nanp_ok(d: str) -> bool:
 
 
 _GROUP_SEP = re.compile(r"[ -]")
+# National Drug Codes: 4-4-2, 5-3-2 or 5-4-1 hyphenated groups ("0093-8191-01"), not an international prefix.
+_NDC = re.compile(r"\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d")
 
 
 def find_phones(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
@@ -301,7 +303,7 @@ def find_phones(text: str, out: list[Cand], pos: int = 0, endpos: int | None = N
             else:
                 continue
         else:
-            if d.startswith("00") and 10 <= len(d) <= 17:
+            if d.startswith("00") and 10 <= len(d) <= 17 and not _NDC.fullmatch(v):
                 out.append(("PHONE_NUMBER", s, e, 0.75, "phone"))  # 0049 30 1234567: international prefix
                 continue
             if not 10 <= len(d) <= 11 or d[1] == "0":
