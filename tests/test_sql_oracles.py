@@ -323,3 +323,14 @@ def test_no_query_answers_differently_when_only_hidden_values_differ(query: str)
     a, b = (_tool_over(w) for w in _WORLDS)
     out_a, out_b = text(a, query), text(b, query)
     assert out_a == out_b, query
+
+
+def test_type_the_policy_shows_raw_may_be_filtered(db: sqlite3.Connection) -> None:
+    """A column of a type the policy allows raw is no secret: filtering on it is no oracle."""
+    g = Guard(store="memory://", principal="test:oracles").with_policy(
+        {"version": 1, "entities": {"PERSON": {"action": "allow"}}}
+    )
+    t = g.sql_tool(db)
+    out = call(t, "SELECT id, name FROM customers WHERE name LIKE 'Maren%' ORDER BY name")
+    assert out.artifact["rows"] == [[1, "Maren Okafor"]]
+    assert "may only read as tokens" in text(t, "SELECT id FROM customers WHERE ssn LIKE '2%'")

@@ -317,10 +317,12 @@ def test_token_becomes_bound_parameter_db_sees_value_model_does_not(
     traced = Traced(conn)
     found = call(tool, f"SELECT id, balance_due FROM customers WHERE email = '{email_tok}'")
     assert found.artifact["rows"] == [[2, 0.0]]
-    by_name = call(tool, f"SELECT id FROM customers WHERE name IN ('{name_tok}', 'nobody')")
+    # every IN item must be a token: a raw guess next to one would be an equality oracle
+    by_name = call(tool, f"SELECT id FROM customers WHERE name IN ('{name_tok}', '[PERSON_99]')")
     assert by_name.artifact["rows"] == [[2]]
+    # A token in a LIKE pattern is refused: LIKE on a PII column is an oracle on its value.
     like = call(tool, f"SELECT id FROM customers WHERE name LIKE '%{name_tok}%'")
-    assert like.artifact["rows"] == [[2]]
+    assert "may only read as tokens" in like.content and not like.artifact.get("rows")
     join = call(
         tool,
         f"SELECT o.total FROM orders o JOIN customers c ON c.id = o.customer_id AND c.email = '{email_tok}'",
@@ -382,7 +384,7 @@ def test_lineage_names_source_columns(guard: Any, conn: sqlite3.Connection) -> N
     call(
         tool,
         "SELECT c.name AS who, c.email, SUM(o.total) AS spent FROM customers c JOIN orders o "
-        f"ON o.customer_id = c.id WHERE c.email = '{token}' GROUP BY c.name, c.email",
+        f"ON o.customer_id = c.id WHERE c.email = '{token}' GROUP BY c.id",
         run_id=run_id,
     )
     graph = guard.lineage(str(run_id))

@@ -32,7 +32,7 @@ from typing import Any
 
 from guardllm.detect.types import is_secret
 from guardllm.errors import BlockedError, DetectionError, GuardError, InputError
-from guardllm.sql.columns import classify_by_values, classify_column
+from guardllm.sql.columns import NAME_TYPES, classify_by_values, classify_column
 from guardllm.sql.database import Database, open_database
 from guardllm.sql.guardrails import (
     DEFAULT_DENIED_FUNCTIONS,
@@ -187,6 +187,11 @@ class GuardedSql:
             options["allow_tables"] = tuple(
                 t for t in allowed if prior is None or t in {p.lower() for p in prior}
             )
+        # Types the policy shows raw are no secret, so filtering on their columns is no oracle.
+        options.setdefault(
+            "visible_types",
+            frozenset(t for t in NAME_TYPES if not is_secret(t) and guard.policy.action_for(t) == "allow"),
+        )
         self.rules = SqlRules(dialect=self.db.dialect, **options)
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
