@@ -41,7 +41,8 @@ _DESCRIPTION = (
     "Execute a read-only SQL query against the database and get back the result. "
     "Only a single SELECT statement is allowed; results are limited to {max_rows} rows. "
     "Sensitive values appear as tokens such as [EMAIL_1] or [PERSON_2]; to filter on one, use the token "
-    "as a string literal, e.g. WHERE email = '[EMAIL_1]'. "
+    "as a string literal, e.g. WHERE email = '[EMAIL_1]'. Columns holding such values can only be "
+    "selected as-is or compared with = / IN to a token. "
     "If the query is not correct, an error message will be returned. "
     "If an error is returned, rewrite the query, check the query, and try again."
 )
