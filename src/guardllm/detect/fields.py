@@ -32,6 +32,13 @@ Cand = tuple[str, int, int, float, str]
 _REC = "fields"
 
 
+def _line_from(text: str, i: int) -> int:
+    """Start of the line holding ``i``, looked for at most 300 characters back: an unbounded
+    ``rfind`` per candidate would make a text without newlines quadratic."""
+    lo = max(0, i - 300)
+    return max(lo, text.rfind("\n", lo, i) + 1)
+
+
 def _name_words_ok(words: list[str], *, need_given: bool = False) -> bool:
     """Every word may be part of a person's name and at least one is not an everyday word."""
     given, common, _ = names._lexicons()
@@ -80,7 +87,7 @@ def _find_pnr(text: str, lower: str, out: list[Cand]) -> None:
         last = m.end()
         s, e = m.span("name")
         if m.group("title") is None:
-            ls = lower.rfind("\n", 0, s) + 1
+            ls = _line_from(lower, s)
             line_head = lower[ls:s]
             numbered = line_head.strip().rstrip(".)").isdigit()
             if not numbered and not any(w in line_head for w in _PNR_LABELS):
@@ -151,7 +158,7 @@ def _find_display_names(text: str, emails: list[tuple[int, int]], out: list[Cand
         if s < 2 or text[s - 1] != "<":
             continue
         lt = s - 1
-        ls = text.rfind("\n", 0, lt) + 1
+        ls = _line_from(text, lt)
         lo = max(ls, lt - 90)
         seg_start = lo
         for ch in (">", ":", ";"):
@@ -301,7 +308,7 @@ def _find_bylines(text: str, out: list[Cand]) -> None:
             continue
         e = m.end()
         before = text[max(0, a - 20) : a]
-        ls = text.rfind("\n", 0, a) + 1
+        ls = _line_from(text, a)
         alone = not text[ls:a].strip() and (e >= n or text[e] in "\r\n")
         strong = bool(_BYLINE_BEFORE.search(before)) or bool(_BYLINE_AFTER.match(text, e))
         if strong and (f in given or not names._is_common(f, common)):
@@ -326,7 +333,7 @@ def _find_speakers(text: str, out: list[Cand]) -> None:
         if o != -1:
             m = _SPEAKER.match(text, o)
             if m is not None:
-                ls = text.rfind("\n", 0, o) + 1
+                ls = _line_from(text, o)
                 # The last word before "(": "Agent (Dmitri):", "[00:12] Agent (Dmitri):".
                 role_words = _ALPHA_WORD.findall(text[ls:o])
                 role = role_words[-1].lower() if role_words else ""
@@ -348,7 +355,7 @@ def _find_dob_answers(text: str, lower: str, out: list[Cand]) -> None:
     for w in _DOB_ASKS:
         p = lower.find(w)
         while p != -1:
-            nl = text.find("\n", p)
+            nl = text.find("\n", p, p + 200)
             if nl != -1 and nl - p < 200 and nl not in done:
                 done.add(nl)
                 ls = nl + 1
@@ -394,7 +401,7 @@ def _find_grid_tables(text: str, out: list[Cand]) -> None:
         if m.start() == 0:
             continue
         he = m.start() - 1
-        hs = text.rfind("\n", 0, he) + 1
+        hs = _line_from(text, he)
         header = text[hs:he].rstrip("\r")
         delim = "│" if "│" in header else "|" if "|" in header else None
         if delim is None:
@@ -407,7 +414,7 @@ def _find_aligned_tables(text: str, lower: str, out: list[Cand]) -> None:
     for w in _ALIGNED_HEADS:
         p = lower.find(w)
         while p != -1:
-            heads.add(lower.rfind("\n", 0, p) + 1)
+            heads.add(_line_from(lower, p))
             p = lower.find(w, p + 1)
     n = len(text)
     for hs in sorted(heads):
