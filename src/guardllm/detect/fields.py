@@ -417,7 +417,10 @@ def _find_aligned_tables(text: str, lower: str, out: list[Cand]) -> None:
             heads.add(_line_from(lower, p))
             p = lower.find(w, p + 1)
     n = len(text)
+    covered = -1
     for hs in sorted(heads):
+        if hs < covered:
+            continue  # inside a table already read: each line is read once, not once per header
         he = text.find("\n", hs)
         if he == -1:
             continue
@@ -455,6 +458,7 @@ def _find_aligned_tables(text: str, lower: str, out: list[Cand]) -> None:
                             out.append((etype, pos + ta, pos + tb, 0.8, _REC))
                         break
             pos = le + 1
+        covered = pos
 
 
 # -- bare 9-digit SSNs in SSN contexts the context rules miss: "<SSN>", tables (above) ----------------
