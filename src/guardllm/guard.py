@@ -1009,7 +1009,9 @@ class Guard:
             return StreamRestorer(
                 restore, words_back=6, safe_cut=safe_cut, word_starts=surrogates.could_start
             )
-        return StreamRestorer(restore, safe_cut=safe_cut)
+        # The labels callable lets the restorer show a held run early once it provably
+        # cannot become one of this guard's tokens (time to first character stays bounded).
+        return StreamRestorer(restore, safe_cut=safe_cut, labels=self._pattern_labels)
 
     def find_tokens(self, text: str, *, scope: str | None = None) -> list[TokenRef]:
         """Tokens (and surrogates) in ``text`` that this scope issued, in order of appearance."""
