@@ -635,18 +635,14 @@ _LIST_LABELS = frozenset(
     """apologies present absent attendees attendee participants attending guests speakers reviewers owners cc bcc
     to invitees regrets panel panelists team members""".split()
 )
+# Labels of address blocks, whose name may stand on the next line ("SHIP TO\nMARTA KOWALSKA").
+_NEXT_LINE_LABELS = frozenset(
+    "ship to,bill to,deliver to,delivered to,sold to,send to,attn,attention,recipient,consignee,addressee".split(
+        ","
+    )
+)
 _ONE_LABELS = (
-    "ship to",
-    "bill to",
-    "deliver to",
-    "delivered to",
-    "sold to",
-    "send to",
-    "attn",
-    "attention",
-    "recipient",
-    "consignee",
-    "addressee",
+    *sorted(_NEXT_LINE_LABELS),
     "patient",
     "patient name",
     "pt",
@@ -723,21 +719,6 @@ _WEAK_LABELS = frozenset(
         "to do",
         "on call",
         "on-call",
-    )
-)
-_NEXT_LINE_LABELS = frozenset(
-    (
-        "ship to",
-        "bill to",
-        "deliver to",
-        "delivered to",
-        "sold to",
-        "send to",
-        "attn",
-        "attention",
-        "recipient",
-        "consignee",
-        "addressee",
     )
 )
 # Phrases inside a sentence that a name (or a list of names) follows.
