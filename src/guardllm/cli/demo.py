@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
         "--store",
         metavar="URL",
         help=(
-            "store URL for tokens, lineage and audit (memory://, sqlite:///path.db, postgresql://...); "
+            "store URL for tokens, lineage and audit (memory:// or sqlite:///path.db); "
             "uses the key in GUARDLLM_KEY / GUARDLLM_KEY_FILE and fails without one. Default: a fresh "
             "SQLite store with a throwaway demo key in a new temporary directory"
         ),

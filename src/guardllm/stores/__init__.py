@@ -58,9 +58,7 @@ def open_store(url: str | Store | None = None) -> Store:
             "the PostgreSQL store is not available in this version; "
             "install guardllm[postgres] once it ships, or use sqlite:///path.db"
         )
-    raise VaultError(
-        f"unknown store URL scheme {scheme or url!r}: use memory://, sqlite:///path.db or postgresql://"
-    )
+    raise VaultError(f"unknown store URL scheme {scheme or url!r}: use memory:// or sqlite:///path.db")
 
 
 def is_persistent(store: Store) -> bool:
