@@ -114,3 +114,47 @@ def test_every_tolerated_form_is_still_found() -> None:
     text = " | ".join(f for f in FRAGMENTS if "EMAIL_1" in f.upper() or "PHONE" in f.upper())
     assert got(_GUARD, text) == reference(_GUARD, text)
     assert len(got(_GUARD, text)) >= 10
+
+
+# Text that went through mask() is mostly canonical tokens between separators: the
+# one-pass canonical scan answers it, and must give the tolerant scan's answer exactly.
+CANONICAL_HEAVY = [
+    "[EMAIL_1]",
+    "[CREDIT_CARD_12]",
+    "[PERSON_3]",
+    "[EMAIL_0001]",
+    "[EMAIL_1234567890]",
+    "[A1_B2_3]",
+    " ",
+    '", "',
+    "\n",
+    ": ",
+    "(",
+    ")",
+    "é",
+    "x",
+    "\\",
+    "]",
+    "_7",
+    "EMAIL_1",
+    "[email_1]",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(CANONICAL_HEAVY), max_size=30), st.integers(0, 30))
+def test_canonical_fast_path_matches_the_tolerant_scan(parts: list[str], start: int) -> None:
+    text = "".join(parts)
+    start = min(start, len(text))
+    assert got(_GUARD, text, start) == reference(_GUARD, text, start)
+
+
+def test_masked_text_takes_the_canonical_path_and_odd_forms_do_not() -> None:
+    from guardllm.guard import _canonical_candidates
+
+    masked = _GUARD.mask('{"a": "ana@example.org", "b": "call (415) 555-2671"}', scope="s")
+    fast = _canonical_candidates(masked, 0)
+    assert fast is not None and [c.canon for c in fast] == ["[EMAIL_1]", "[PHONE_1]"]
+    for odd in ("x [email_1]", "EMAIL_1 only", "\\[EMAIL_1]", "[EMAIL_1]x", "[EMAIL_1] a_1"):
+        assert _canonical_candidates(odd, 0) is None, odd
+    assert _canonical_candidates("no tokens here", 0) == []

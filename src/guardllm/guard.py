@@ -210,6 +210,8 @@ class Guard:
         self.default_scope = scope
         self._recorder: Any = None
         self._lock = threading.Lock()
+        self._clean_keys: dict[str, None] = {}
+        self._clean_keys_for: Any = detector
 
     def __repr__(self) -> str:
         return (
@@ -600,32 +602,48 @@ class Guard:
         """``node`` with every string dict key masked (``{email: ...}`` must not leak the key),
         rebuilt only where a key changed; a cycle is refused (the unmasked inner cycle would
         otherwise come back as it was)."""
-        if isinstance(node, str | bytes | bytearray | int | float | bool) or node is None:
+        if node.__class__ in _LEAVES or isinstance(node, str | bytes | bytearray | int | float | bool):
             return node
         if depth > MAX_DEPTH:
             raise InputError(f"object nested deeper than {MAX_DEPTH} levels")
         if id(node) in stack:
             raise InputError("cannot mask a cyclic object (it contains itself)")
         stack.add(id(node))
+        clean = self._clean_keys if self._clean_keys_for is self.detector else {}
         try:
             if isinstance(node, Mapping):
                 pairs = []
                 changed = False
                 for k, v in node.items():
                     nk = k
-                    if isinstance(k, str) and k:
+                    if k.__class__ is str and k in clean:
+                        pass  # the common case, decided without a call
+                    elif isinstance(k, str) and k:
                         nk = done.get(k)
                         if nk is None:
                             findings = self._scan_key(k)
-                            nk, r = self._apply(k, findings, scope, who, subject) if findings else (k, [])
-                            refs.extend(r)
+                            if findings:
+                                nk, r = self._apply(k, findings, scope, who, subject)
+                                refs.extend(r)
+                            else:
+                                nk = k
+                                self._remember_clean_key(k)
                             done[k] = nk
-                    nv = self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done)
+                    nv = (
+                        v
+                        if v.__class__ in _LEAVES
+                        else self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done)
+                    )
                     changed = changed or nk is not k or nv is not v
                     pairs.append((nk, nv))
                 return dict(pairs) if changed else node
             if isinstance(node, list | tuple):
-                items = [self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done) for v in node]
+                items = [
+                    v
+                    if v.__class__ in _LEAVES
+                    else self._mask_keys(v, scope, who, subject, refs, depth + 1, stack, done)
+                    for v in node
+                ]
                 if all(a is b for a, b in zip(items, node, strict=True)):
                     return node
                 if isinstance(node, tuple):
@@ -639,6 +657,20 @@ class Guard:
             return node
         finally:
             stack.discard(id(node))
+
+    def _remember_clean_key(self, key: str) -> None:
+        """Note a dict key the detector found nothing in.
+
+        Tool results repeat the same few keys (``status``, ``email``, ``rows``) on every
+        call; scanning them again was ~5% of a wrapped tool call.  Only keys without
+        findings are kept (never a value), bounded, and forgotten if ``detector`` changes.
+        """
+        if self._clean_keys_for is not self.detector:
+            self._clean_keys, self._clean_keys_for = {}, self.detector
+        if len(self._clean_keys) >= _CLEAN_KEYS_MAX:
+            self._clean_keys = {}
+        if len(key) <= _CLEAN_KEY_LEN:
+            self._clean_keys[key] = None
 
     def _scan_key(self, key: str) -> list[Any]:
         """Findings in a dict key.  A plug-in with ``scan_object`` answers for the values of
@@ -807,6 +839,22 @@ class Guard:
         in small windows around those spots: a 2 KB text costs a few ``str.find`` calls
         instead of a full regex pass, and the cost stays linear in the input.
         """
+        out = _canonical_candidates(text, start)
+        if out is None:
+            out = self._tolerant_candidates(text, start)
+        if self._surrogates_on():
+            spans = [(c.start, c.end) for c in out]
+            for m in surrogates.SURROGATE_RE.finditer(text, start):
+                if any(a < m.end() and m.start() < b for a, b in spans):
+                    continue
+                out.append(
+                    _Candidate(m.start(), m.end(), surrogates.canonical_surrogate(m), "surrogate", m.group(0))
+                )
+            out.sort(key=lambda c: c.start)
+        return out
+
+    def _tolerant_candidates(self, text: str, start: int = 0) -> list[_Candidate]:
+        """Token-shaped spans in every tolerated form (no surrogates), in order."""
         out: list[_Candidate] = []
         pat = _token_pattern(frozenset(self._vault.issued_labels) | _known_labels())
         n = len(text)
@@ -852,15 +900,6 @@ class Guard:
                             m.group(0),
                         )
                     )
-        if self._surrogates_on():
-            spans = [(c.start, c.end) for c in out]
-            for m in surrogates.SURROGATE_RE.finditer(text, start):
-                if any(a < m.end() and m.start() < b for a, b in spans):
-                    continue
-                out.append(
-                    _Candidate(m.start(), m.end(), surrogates.canonical_surrogate(m), "surrogate", m.group(0))
-                )
-            out.sort(key=lambda c: c.start)
         return out
 
     def _unmask_text(
@@ -1347,10 +1386,45 @@ def _known_labels() -> frozenset[str]:
 
 
 _WINDOW_BEFORE, _WINDOW_AFTER = 96, 48
+# Values with no keys inside, skipped without a call while dict keys are masked.
+_LEAVES = frozenset({str, int, float, bool, type(None), bytes})
+# Dict keys remembered as clean (see Guard._remember_clean_key): how many, how long.
+_CLEAN_KEYS_MAX, _CLEAN_KEY_LEN = 2048, 64
 # Every character a token match can hold (label, ``_``, digits, each open/close form),
 # with the pattern's IGNORECASE so case-folded look-alikes count too.
 _RUN_CHAR = re.compile(r"[A-Za-z0-9_\\&#;%\[\]]", re.IGNORECASE)
 _RUN = re.compile(r"[A-Za-z0-9_\\&#;%\[\]]*", re.IGNORECASE)
+
+
+# Tokens exactly as guardllm writes them (``[EMAIL_1]``), and the ``_<digit>`` spot every
+# token form holds exactly once (a label segment never starts with a digit).
+_CANONICAL_TOKEN = re.compile(r"\[([A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)*)_([0-9]{1,9})\]")
+_SPOT = re.compile(r"_[0-9]")
+
+
+def _canonical_candidates(text: str, start: int) -> list[_Candidate] | None:
+    """The tolerant scan's answer, found the cheap way -- or ``None`` when it cannot be.
+
+    When every ``_<digit>`` spot of ``text[start:]`` lies inside a canonical token with
+    no token character on either side, the tolerant scan can only find those tokens,
+    span for span; one C-level regex pass then replaces its per-spot Python windows
+    (text that went through :meth:`Guard.mask` is nearly always like this).  Anything
+    else -- escaped, bare or lower-case tokens, look-alikes, a spot outside a token --
+    returns ``None`` and the caller runs the tolerant scan.
+    """
+    spots = len(_SPOT.findall(text, start))
+    if not spots:
+        return []
+    out: list[_Candidate] = []
+    n = len(text)
+    for m in _CANONICAL_TOKEN.finditer(text, start):
+        s, e = m.span()
+        if (s > 0 and _RUN_CHAR.match(text, s - 1)) or (e < n and _RUN_CHAR.match(text, e)):
+            return None
+        if e - s > _WINDOW_AFTER:  # longer than any issued token: the windows decide
+            return None
+        out.append(_Candidate(s, e, canonical(m.group(1), m.group(2)), "bracket", m.group(0)))
+    return out if len(out) == spots else None
 
 
 @functools.lru_cache(maxsize=64)
