@@ -89,7 +89,7 @@ def scan_object(detector: Detector, obj: Any, *, columns: Sequence[str] | None =
         value: str, key: str | None, path: tuple[Any, ...], disp: tuple[Any, ...], about_people: bool
     ) -> None:
         found = detector.scan(value)
-        fp = _fmt_path(disp)
+        fp = _fmt_path(disp) if found else ""  # most leaves hold nothing: format on demand
         covered = False
         stripped = value.strip()
         for f in found:
@@ -111,7 +111,9 @@ def scan_object(detector: Detector, obj: Any, *, columns: Sequence[str] | None =
                 e = s + len(stripped)
                 # The key-named value replaces any smaller findings inside it (never half-mask).
                 out[:] = [o for o in out if not (o.path == path and o.start >= s and o.end <= e)]
-                out.append(ObjectFinding(etype, s, e, score, stripped, "structure", fp, path))
+                out.append(
+                    ObjectFinding(etype, s, e, score, stripped, "structure", fp or _fmt_path(disp), path)
+                )
 
     def walk(
         node: Any,

@@ -24,6 +24,7 @@ from typing import Any
 
 from guardllm.errors import VaultError
 from guardllm.stores.base import AuditFilter, Store, VaultEntry
+from guardllm.stores.checkpoint import BACKSTOP_PAGES, Checkpointer
 from guardllm.stores.filters import audit_matches
 from guardllm.stores.memory import GENESIS, summarise_runs
 
@@ -97,6 +98,8 @@ class SQLiteStore(Store):
         # the batch holds SQLite's write lock, so the head it tracks cannot move meanwhile.
         self._in_batch = False
         self._anchor_pending: tuple[int, str, str | None] | None = None
+        self._batch_generation: int | None = None
+        self._checkpointer = Checkpointer(self.path)
         try:
             self._db = sqlite3.connect(
                 str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
@@ -104,6 +107,9 @@ class SQLiteStore(Store):
             self._db.execute("PRAGMA busy_timeout = 30000")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoints run on a background thread (stores/checkpoint.py); the
+            # committing thread only steps in if the log passes the backstop.
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
             # Erasure must not leave wrapped keys or ciphertext behind in free pages.
             self._db.execute("PRAGMA secure_delete = ON")
             with self._tx():
@@ -158,6 +164,7 @@ class SQLiteStore(Store):
                     store._db.execute("RELEASE guardllm_tx")
                 elif self.outer:
                     store._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+                    store._checkpointer.committed()
             finally:
                 store._lock.release()
 
@@ -202,17 +209,20 @@ class SQLiteStore(Store):
                 raise VaultError(f"SQLite store batch failed to start: {type(exc).__name__}") from None
             self._depth = 1
             self._anchor_pending = None
+            self._batch_generation = None
             self._in_batch = True
             try:
                 yield
             finally:
                 self._depth = 0
                 self._in_batch = False
+                self._batch_generation = None
                 pending, self._anchor_pending = self._anchor_pending, None
                 try:
                     if pending is not None:
                         self._write_anchor(self._db, *pending)
                     self._db.execute("COMMIT")
+                    self._checkpointer.committed()
                 except sqlite3.Error as exc:
                     with contextlib.suppress(sqlite3.Error):
                         self._db.execute("ROLLBACK")
@@ -335,8 +345,8 @@ class SQLiteStore(Store):
         except sqlite3.Error:
             pass
 
-    @staticmethod
-    def _bump(db: sqlite3.Connection) -> None:
+    def _bump(self, db: sqlite3.Connection) -> None:
+        self._batch_generation = None
         db.execute("INSERT INTO meta VALUES ('generation', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1")
 
     def vault_entries(self, *, key_id: str | None = None) -> Iterator[VaultEntry]:
@@ -347,8 +357,16 @@ class SQLiteStore(Store):
         return iter([self._entry(r) for r in rows])
 
     def generation(self) -> int:
-        rows = self._read("SELECT v FROM meta WHERE k = 'generation'")
-        return int(rows[0][0]) if rows else 0
+        with self._lock:
+            # Read once per batch: it holds the write lock, so only this thread can bump
+            # the generation meanwhile (and _bump forgets the cached value).
+            if self._in_batch and self._batch_generation is not None:
+                return self._batch_generation
+            rows = self._read("SELECT v FROM meta WHERE k = 'generation'")
+            gen = int(rows[0][0]) if rows else 0
+            if self._in_batch:
+                self._batch_generation = gen
+            return gen
 
     # keys ----------------------------------------------------------------------------
     @_store_errors
@@ -520,25 +538,27 @@ class SQLiteStore(Store):
     @_store_errors
     def lineage_put_node(self, node: Mapping[str, Any]) -> None:
         run_id, nid = str(node["run_id"]), str(node["id"])
-        with self._tx(savepoint=False) as db:  # a read, then one write
+        with self._tx(savepoint=False) as db:  # one write: an insert, or a merge
+            # Most writes are new nodes: try the insert first and read only on a clash.
+            # Insertion order: the next rowid (O(1)), not COUNT(*) of the run, which grew
+            # with every node of a long run.  Older files hold per-run counts there;
+            # those rows are older, so they still sort first.
+            inserted = db.execute(
+                "INSERT INTO lineage_node VALUES (?,?,"
+                "(SELECT COALESCE(MAX(rowid), 0) + 1 FROM lineage_node),?,?) "
+                "ON CONFLICT(run_id, id) DO NOTHING",
+                (run_id, nid, time.time(), json.dumps(dict(node), default=str)),
+            ).rowcount
+            if inserted:
+                return
             row = db.execute(
                 "SELECT data FROM lineage_node WHERE run_id = ? AND id = ?", (run_id, nid)
             ).fetchone()
-            if row:
-                merged = {**json.loads(row[0]), **dict(node)}
-                db.execute(
-                    "UPDATE lineage_node SET data = ? WHERE run_id = ? AND id = ?",
-                    (json.dumps(merged, default=str), run_id, nid),
-                )
-            else:
-                # Insertion order: the next rowid (O(1)), not COUNT(*) of the run, which
-                # grew with every node of a long run.  Older files hold per-run counts
-                # there; those rows are older, so they still sort first.
-                db.execute(
-                    "INSERT INTO lineage_node VALUES (?,?,"
-                    "(SELECT COALESCE(MAX(rowid), 0) + 1 FROM lineage_node),?,?)",
-                    (run_id, nid, time.time(), json.dumps(dict(node), default=str)),
-                )
+            merged = {**json.loads(row[0]), **dict(node)}
+            db.execute(
+                "UPDATE lineage_node SET data = ? WHERE run_id = ? AND id = ?",
+                (json.dumps(merged, default=str), run_id, nid),
+            )
 
     @_store_errors
     def lineage_add_edge(self, edge: Mapping[str, Any]) -> None:
@@ -603,6 +623,7 @@ class SQLiteStore(Store):
         return [json.loads(r[0]) for r in rows]
 
     def close(self) -> None:
+        self._checkpointer.close()
         with self._lock:
             try:
                 self._db.close()

@@ -174,12 +174,43 @@ def hmac_hex(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+class KeyedHmac:
+    """HMAC-SHA256 under one fixed key, with the keyed pads hashed once (RFC 2104).
+
+    ``hmac.new`` re-derives both pads for every message (~7 us); copying the two
+    pre-keyed SHA-256 states costs ~1.5 us.  A fingerprint is taken for every value of
+    every masked text and two MACs for every audit record.  Same output as
+    ``hmac.new(key, msg, sha256)``.
+    The states hold the key material only, never a message; no repr shows them.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:  # SHA-256's block size: longer keys are hashed first
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def __repr__(self) -> str:
+        return "KeyedHmac(<key hidden>)"
+
+    def hexdigest(self, message: str) -> str:
+        inner = self._inner.copy()
+        inner.update(message.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 __all__ = [
     "HOW_TO_CREATE",
     "KEY_ENV",
     "KEY_FILE_ENV",
     "KEY_PREVIOUS_ENV",
     "KeyRing",
+    "KeyedHmac",
     "decrypt",
     "encrypt",
     "generate_key",
