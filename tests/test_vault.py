@@ -59,3 +59,18 @@ def test_parse_key_formats():
 def test_memory_guard_key_is_ephemeral_unless_configured(monkeypatch):
     monkeypatch.delenv("GUARDLLM_KEY")
     assert "ephemeral" in repr(Guard())
+
+
+def test_a_value_masked_again_after_erasure_gets_a_live_token(tmp_path) -> None:
+    """Repeated values skip the fingerprint through a small cache; erasure must empty it,
+    in this process and (through the store generation) in another one sharing the file."""
+    from guardllm import Guard
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    a, b = Guard(store=url), Guard(store=url)
+    first = a.mask("write to ana@example.org", scope="t")
+    assert b.mask("write to ana@example.org", scope="t") == first
+    assert a.forget(scope="t") >= 1
+    for g in (a, b):
+        again = g.mask("write to ana@example.org", scope="t")
+        assert g.unmask(again, scope="t") == "write to ana@example.org"

@@ -62,6 +62,7 @@ _FIELDS = (
     "detail",
     "source",
 )
+_FIELD_SET = frozenset(_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,10 @@ def run_context(run_id: object | None) -> Iterator[None]:
 
 def canonical_hash(record: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of ``record`` without its own ``hash``."""
-    body = {k: v for k, v in record.items() if k not in ("hash", "mac") and not k.startswith("_")}
+    return _digest({k: v for k, v in record.items() if k not in ("hash", "mac") and not k.startswith("_")})
+
+
+def _digest(body: Mapping[str, Any]) -> str:
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -216,18 +220,17 @@ class AuditLog:
         fps = fields.pop("fingerprint", None)
         if fps is not None:
             fields.setdefault("fingerprints", [fps] if isinstance(fps, str) else list(fps))
-        for name in _FIELDS:
-            if name in fields:
-                value = fields.pop(name)
-                if value is None:
-                    continue
-                if name in ("entity_types", "fingerprints"):
-                    value = [str(v) for v in value]
-                elif name == "counts":
-                    value = {str(k): v for k, v in dict(value).items()}
-                elif name == "run_id":
-                    value = str(value)
-                body[name] = value
+        for name in [n for n in fields if n in _FIELD_SET]:
+            value = fields.pop(name)
+            if value is None:
+                continue
+            if name in ("entity_types", "fingerprints"):
+                value = [str(v) for v in value]
+            elif name == "counts":
+                value = {str(k): v for k, v in dict(value).items()}
+            elif name == "run_id":
+                value = str(value)
+            body[name] = value
         if "run_id" not in body and (ctx_run := current_run_id.get()) is not None:
             body["run_id"] = ctx_run
         if fields:
@@ -235,7 +238,7 @@ class AuditLog:
 
         def build(seq: int, prev_hash: str) -> dict[str, Any]:
             rec = {**body, "seq": seq, "prev_hash": prev_hash}
-            rec["hash"] = canonical_hash(rec)
+            rec["hash"] = _digest(rec)  # rec has no hash/mac/_ keys yet: no filtering needed
             if self._mac_key is not None:
                 rec["mac"] = self._mac(rec["hash"])
                 # the store keeps this beside the anchor: rewriting (count, head) after

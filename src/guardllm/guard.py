@@ -458,6 +458,8 @@ class Guard:
         if m:
             canon = canonical(m.group("label"), m.group("n"))
         else:
+            if not self._surrogates_on():  # no surrogate was ever issued here to match
+                return None
             m2 = surrogates.SURROGATE_RE.fullmatch(value)
             if not m2:
                 return None

@@ -104,6 +104,10 @@ class Vault:
         self._entries = _LRU(cache_size)  # (scope, token) -> VaultEntry
         self._values = _LRU(cache_size)  # (scope, token) -> plaintext
         self._linked = _LRU(cache_size)  # (scope, fp, subject id) already linked in the store
+        # (scope, type, value, surrogate) -> TokenRef for values seen again (no subject): skips
+        # normalising and the fingerprint HMAC.  Raw values as keys, like _values holds
+        # plaintext: process memory only, dropped with the other caches on erasure.
+        self._refs = _LRU(cache_size)
         self._generation = store.generation()
         self.issued_labels: frozenset[str] = frozenset()
         self.surrogates_issued = False
@@ -147,6 +151,7 @@ class Vault:
         self._entries.clear()
         self._values.clear()
         self._linked.clear()
+        self._refs.clear()
         self._data_keys.clear()
 
     def _data_key(self, key_id: str, *, create: bool) -> bytes | None:
@@ -177,6 +182,27 @@ class Vault:
         fingerprint: str | None = None,
     ) -> TokenRef:
         """The token (or surrogate) for ``value`` in ``scope``, allocated on first sight."""
+        memo = (scope, entity_type, value, surrogate) if subject is None and fingerprint is None else None
+        if memo is not None:
+            with self._lock:
+                ref = self._refs.get(memo)
+            if ref is not None:
+                return ref
+        ref = self._tokenize(scope, entity_type, value, subject, surrogate, fingerprint)
+        if memo is not None:
+            with self._lock:
+                self._refs.put(memo, ref)
+        return ref
+
+    def _tokenize(
+        self,
+        scope: str,
+        entity_type: str,
+        value: str,
+        subject: str | None,
+        surrogate: bool,
+        fingerprint: str | None,
+    ) -> TokenRef:
         fp = fingerprint or self.fingerprint(entity_type, value)
         sid = self.subject_id(subject) if subject is not None else None
         with self._lock:
