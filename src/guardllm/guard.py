@@ -30,6 +30,7 @@ import contextlib
 import dataclasses
 import functools
 import getpass
+import hashlib
 import html
 import json
 import os
@@ -212,6 +213,8 @@ class Guard:
         self._lock = threading.Lock()
         self._clean_keys: dict[str, None] = {}
         self._clean_keys_for: Any = detector
+        self._unchanged: set[bytes] = set()
+        self._unchanged_for: tuple[Any, Any] = (detector, self.policy)
 
     def __repr__(self) -> str:
         return (
@@ -498,6 +501,12 @@ class Guard:
     ) -> Any:
         """A copy of ``obj`` (dicts, lists, tuples) with every string leaf masked; one audit record."""
         sc, who, subject = self._scope(scope), self._who(principal), self._subject(subject)
+        return self._mask_object(obj, sc, who, subject, source)[0]
+
+    def _mask_object(
+        self, obj: Any, sc: str, who: str, subject: str | None, source: str | None
+    ) -> tuple[Any, list[TokenRef] | None]:
+        """``(masked copy, what was replaced)``; ``None`` when ``fail_open`` let it through."""
         refs: list[TokenRef] = []
         try:
             self._vault.sync()
@@ -508,9 +517,44 @@ class Guard:
             if not self.fail_open:
                 raise
             self.audit.record("fail_open", principal=who, scope=sc, source=source, detail=type(exc).__name__)
-            return obj
+            return obj, None
         self._audit_mask(refs, sc, who, source, subject)
-        return out
+        return out, refs
+
+    # Agents send the whole history to the model on every call, so each tool result and
+    # tool-call argument set is masked again at every later step (a 40-step run walked
+    # ~800 of them).  The detector caches its texts, but not the walk over an object; so
+    # payloads that masked to themselves in a scope -- already masked, or nothing to mask
+    # -- are remembered there as a 16-byte digest of their JSON (never the text) and
+    # handed back as they are.  Bounded; tied to this guard's detector and policy.
+    def _mask_parsed(
+        self, text: str, parsed: Any, *, scope: str | None, principal: str | None
+    ) -> tuple[Any, bool]:
+        """``(masked, changed)`` for ``parsed``, the object the JSON ``text`` stands for."""
+        sc, who = self._scope(scope), self._who(principal)
+        h = hashlib.blake2b(sc.encode("utf-8", "surrogatepass"), digest_size=16, person=b"unchanged")
+        h.update(b"\0" + text.encode("utf-8", "surrogatepass"))
+        digest = h.digest()
+        owner = self._unchanged_for
+        if owner[0] is not self.detector or owner[1] is not self.policy:
+            self._unchanged, self._unchanged_for = set(), (self.detector, self.policy)
+        if digest in self._unchanged:
+            return parsed, False
+        masked, refs = self._mask_object(parsed, sc, who, None, None)
+        if refs is None:  # fail_open let it through: not a result to remember
+            return masked, masked is not parsed
+        if refs:
+            return masked, True
+        if len(self._unchanged) >= _UNCHANGED_MAX:
+            self._unchanged = set()  # a new set: views made by with_policy() keep theirs
+        self._unchanged.add(digest)
+        return parsed, False
+
+    def _mask_json_text(self, text: str, parsed: Any, *, scope: str | None, principal: str | None) -> str:
+        """JSON ``text`` (already parsed into ``parsed``) masked field by field, as JSON text;
+        the text itself, as it was, when nothing in it needed masking."""
+        masked, changed = self._mask_parsed(text, parsed, scope=scope, principal=principal)
+        return json.dumps(masked, ensure_ascii=False) if changed else text
 
     def _walk_mask(
         self,
@@ -1390,6 +1434,8 @@ def _known_labels() -> frozenset[str]:
 _WINDOW_BEFORE, _WINDOW_AFTER = 96, 48
 # Values with no keys inside, skipped without a call while dict keys are masked.
 _LEAVES = frozenset({str, int, float, bool, type(None), bytes})
+# Payloads remembered as masking to themselves, per guard (see Guard._mask_parsed).
+_UNCHANGED_MAX = 16384
 # Dict keys remembered as clean (see Guard._remember_clean_key): how many, how long.
 _CLEAN_KEYS_MAX, _CLEAN_KEY_LEN = 2048, 64
 # Every character a token match can hold (label, ``_``, digits, each open/close form),

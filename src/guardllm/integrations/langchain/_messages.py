@@ -54,6 +54,16 @@ def _mask_obj(guard: Any, value: Any, ctx: CallContext) -> Any:
         return value
     if isinstance(value, str):
         return mask_structured(guard, value, ctx)
+    by_json = getattr(guard, "_mask_parsed", None)
+    if by_json is not None and isinstance(value, dict):
+        # Tool-call arguments come back in every later model call: a Guard remembers the
+        # ones that need no masking (keyed by their JSON).
+        try:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError):  # not plain JSON: masked as an object
+            text = None
+        if text is not None:
+            return by_json(text, value, scope=ctx.scope, principal=ctx.principal)[0]
     return guard.mask_object(value, scope=ctx.scope, principal=ctx.principal)
 
 
@@ -68,6 +78,9 @@ def mask_structured(guard: Any, text: str, ctx: CallContext) -> str:
         except ValueError:
             parsed = None
         if isinstance(parsed, (dict, list)):
+            by_json = getattr(guard, "_mask_json_text", None)
+            if by_json is not None:  # a Guard: remembers results that need no masking
+                return by_json(text, parsed, scope=ctx.scope, principal=ctx.principal)
             masked = guard.mask_object(parsed, scope=ctx.scope, principal=ctx.principal)
             return json.dumps(masked, ensure_ascii=False)
     return _mask(guard, text, ctx)

@@ -367,7 +367,15 @@ class GuardCallbackHandler(BaseCallbackHandler):
         text = messages_text(messages)
         if not text:
             return
-        findings = [f for f in self.guard.detect_leaks(text) if self._protected(f.entity_type)]
+        # Message by message, as the wrappers mask them: a history re-sent on every call
+        # then costs one scan per new message (the guard remembers the texts it has seen).
+        findings = [
+            f
+            for m in messages
+            if (part := message_text(m))
+            for f in self.guard.detect_leaks(part)
+            if self._protected(f.entity_type)
+        ]
         if not findings:
             return
         types = sorted({str(f.entity_type) for f in findings})
