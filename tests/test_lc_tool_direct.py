@@ -241,3 +241,30 @@ def test_tools_the_direct_path_cannot_serve_use_the_full_run(guard: Any) -> None
     wrapped = wrap_tool(guard, custom)
     assert not wrapped._direct
     assert _call(wrapped, {"q": "x"}).content == "custom"
+
+
+async def test_async_tool_with_a_config_parameter_gets_the_call_config(guard: Any) -> None:
+    seen: list[Any] = []
+
+    async def probe(q: str, config: RunnableConfig) -> str:
+        seen.append(config["configurable"]["thread_id"])
+        return q
+
+    t = StructuredTool.from_function(coroutine=probe, name="probe", description="Async, wants config.")
+    direct, full = _both(guard, t)
+    call = {"name": "probe", "args": {"q": "x"}, "id": "p1", "type": "tool_call"}
+    _same(await direct.ainvoke(call, config=CFG), await full.ainvoke(call, config=CFG))
+    assert seen == ["t1", "t1"]
+
+
+def test_tracing_is_off_inside_the_wrapped_call_only_when_it_was_on() -> None:
+    from langsmith.run_helpers import get_tracing_context, tracing_context
+
+    from guardllm.integrations.langchain.tools import no_tracing
+
+    with tracing_context(enabled=True):
+        with no_tracing():
+            assert get_tracing_context()["enabled"] is False
+        assert get_tracing_context()["enabled"] is True
+    with no_tracing():  # off already: left as it was
+        assert get_tracing_context()["enabled"] in (None, False)

@@ -95,7 +95,11 @@ def no_tracing() -> Iterator[None]:
     """Keep LangSmith tracing off around the wrapped call (it would see raw arguments)."""
     try:
         from langsmith.run_helpers import tracing_context
+        from langsmith.utils import tracing_is_enabled
     except Exception:  # langsmith not installed: nothing traces on its own
+        yield
+        return
+    if not tracing_is_enabled():  # nothing would trace: skip the context switch (~8 us)
         yield
         return
     with tracing_context(enabled=False):
@@ -110,11 +114,13 @@ def _inner_config(config: RunnableConfig | None) -> RunnableConfig:
 try:  # LangChain's own output rules, so a direct call returns what ``tool.run`` would
     from langchain_core.tools.base import (
         _format_output,
+        _get_runnable_config_param,
         _handle_tool_error,
         _handle_validation_error,
     )
 except ImportError:  # pragma: no cover - a LangChain that moved them: always use tool.run
     _format_output = _handle_tool_error = _handle_validation_error = None  # type: ignore[assignment]
+    _get_runnable_config_param = None  # type: ignore[assignment]
 
 
 def _callable_directly(tool: BaseTool) -> bool:
@@ -159,11 +165,20 @@ class GuardedTool(BaseTool):
 
     _reveal_guard: Any = PrivateAttr(default=None)
     _direct: bool = PrivateAttr(default=False)
+    _config_param: dict[Any, str | None] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         super().model_post_init(context)
         self._reveal_guard = granted_guard(self.guard, self.name, self.reveal)
         self._direct = _callable_directly(self.wrapped)
+        if self._direct:  # what StructuredTool._run looks up on every call (~16 us)
+            inner = self.wrapped
+            self._config_param = {
+                fn: _get_runnable_config_param(fn) for fn in (inner.func, inner.coroutine) if fn is not None
+            }
+            for fn, param in self._config_param.items():
+                if param is None and "RunnableConfig" in str(getattr(fn, "__annotations__", {})):
+                    self._direct = False  # a hint that does not resolve yet: LangChain retries per call
         inner_flag = self.wrapped.handle_tool_error
 
         def handle(exc: ToolException) -> Any:
@@ -302,8 +317,9 @@ class GuardedTool(BaseTool):
         return self._finish(out, ctx, revealed, kept, run_manager, config, tool_call_id)
 
     # -- the wrapped tool, called directly (see _callable_directly) ----------------------
-    # Mirrors ``BaseTool.run`` minus what the wrapper's own run already did: the arguments
-    # were validated against the same schema, and there are no callbacks to notify.
+    # Mirrors ``BaseTool.run`` minus its callback machinery (there are no callbacks to
+    # notify).  The arguments are parsed again by the wrapped tool's own schema: its
+    # validators must see the revealed values, as they would under ``tool.run``.
     def _call_direct(
         self, tool_input: dict[str, Any], config: RunnableConfig | None, tool_call_id: str | None
     ) -> Any:
@@ -311,7 +327,14 @@ class GuardedTool(BaseTool):
         cfg = _inner_config(config)
         with set_config_context(cfg) as context:
             try:
-                response = context.run(inner._run, config=cfg, **tool_input)
+                args, kwargs = inner._to_args_and_kwargs(tool_input, tool_call_id)
+                if inner.func is None:  # async-only: StructuredTool raises its own error
+                    response = context.run(inner._run, *args, config=cfg, **kwargs)
+                else:
+                    # StructuredTool._run, with the config parameter looked up once
+                    if param := self._config_param.get(inner.func):
+                        kwargs[param] = cfg
+                    response = context.run(inner.func, *args, **kwargs)
             except (ValidationError, ValidationErrorV1, ToolException) as exc:
                 return self._handled(exc, tool_call_id)
         return self._formatted(response, tool_call_id)
@@ -323,7 +346,13 @@ class GuardedTool(BaseTool):
         cfg = _inner_config(config)
         with set_config_context(cfg) as context:
             try:
-                coro = inner._arun(config=cfg, **tool_input)
+                args, kwargs = inner._to_args_and_kwargs(tool_input, tool_call_id)
+                if inner.coroutine is None:  # sync function: LangChain runs it in a thread
+                    coro = inner._arun(*args, config=cfg, **kwargs)
+                else:
+                    if param := self._config_param.get(inner.coroutine):
+                        kwargs[param] = cfg
+                    coro = inner.coroutine(*args, **kwargs)
                 if sys.version_info >= (3, 11):
                     response = await asyncio.create_task(coro, context=context)
                 else:  # pragma: no cover - 3.10 has no task context: LangChain awaits it too
