@@ -291,3 +291,17 @@ def test_policy_check_warns_about_unknown_entity_types(tmp_path, capsys):
     assert f"{toml}:3: entities.US_SNN: warning: unknown entity type US_SNN (did you mean US_SSN?)" in (
         capsys.readouterr().out
     )
+
+
+def test_a_secret_under_hash_is_hashed_as_the_policy_says_never_stored() -> None:
+    from guardllm import Guard
+
+    key = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    guard = Guard(store="memory://", policy={"entities": {"GITHUB_TOKEN": {"action": "hash"}}})
+    assert guard.policy.action_for("GITHUB_TOKEN") == "hash"
+    out = guard.mask(f"token {key}", scope="s")
+    assert key not in out and out.startswith("token [") and ":" in out
+    assert guard.mask(f"token {key}", scope="s") == out  # stable: the same key, the same hash
+    assert guard.unmask(out, scope="s") == out  # nothing stored, nothing to reveal
+    default = Guard(store="memory://")
+    assert "[REDACTED:GITHUB_TOKEN]" in default.mask(f"token {key}", scope="s")

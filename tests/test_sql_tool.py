@@ -730,3 +730,17 @@ def test_concurrent_queries_share_tokens_per_scope(guard: Any, db_path: Path) ->
     assert guard.unmask(even[0][0][1], scope="scope-0") == PEOPLE[0][2]
     assert guard.unmask(odd[0][0][1], scope="scope-1") == PEOPLE[0][2]
     assert guard.unmask(even[0][0][1], scope="scope-x") == even[0][0][1]  # a scope that never issued it
+
+
+def test_a_refusal_quoting_model_text_reaches_the_audit_log_masked(
+    guard: Any, conn: sqlite3.Connection
+) -> None:
+    """Refusals can quote what the model wrote (a table name); the audit record of the
+    refusal holds that text masked, like the error the model reads."""
+    tool = sql_tool(guard, conn, allow_tables=["customers"])
+    msg = call(tool, 'SELECT * FROM "ana.lima@quillfeather.example"')
+    assert "not allowed" in msg.content and "[EMAIL" in msg.content
+    assert "quillfeather" not in msg.content, "the refusal the model reads quoted a raw value"
+    records = [r for r in guard.audit.records() if r.event == "guardrail"]
+    assert records and all("quillfeather" not in (r.detail or "") for r in records)
+    assert "[EMAIL" in records[-1].detail

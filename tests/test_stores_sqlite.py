@@ -297,3 +297,36 @@ def test_fingerprint_index_catches_up_across_connections(tmp_path):
     assert [e["run_id"] for e in c.lineage_find_fingerprint("fp_2")] == ["r1", "r2"]
     assert c._db.execute("SELECT COUNT(*) FROM lineage_fp").fetchone()[0] == 4
     c.close()
+
+
+def test_a_taken_sequence_number_inside_a_batch_continues_from_the_newest_row(tmp_path):
+    """Inside a batch the anchor is only written at commit; a clash on ``seq`` must then
+    continue from the newest record, not from the stale anchor (which would clash again
+    on every retry)."""
+    store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
+
+    def rec(tag):
+        def build(seq, prev):
+            return {
+                "seq": seq,
+                "prev_hash": prev,
+                "hash": f"{tag}{seq}",
+                "event": tag,
+                "principal": "p",
+                "ts": 0.0,
+            }
+
+        return build
+
+    with store.batch():
+        store.audit_append(rec("a"))
+        # a row appearing under our feet with the next number
+        store._db.execute(
+            "INSERT INTO audit (seq, ts, event, principal, record, prev_hash, hash) VALUES (2, 0, 'x', 'p', ?, 'a1', 'x2')",
+            ('{"seq": 2, "ts": 0, "event": "x", "principal": "p", "prev_hash": "a1", "hash": "x2"}',),
+        )
+        out = store.audit_append(rec("b"))
+    assert out["seq"] == 3 and out["prev_hash"] == "x2"
+    assert [r["seq"] for r in store.audit_records()] == [1, 2, 3]
+    assert store.audit_head() == (3, "b3")
+    store.close()

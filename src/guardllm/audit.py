@@ -14,8 +14,9 @@ were not checked.
 Records hold types, counts, rule ids and keyed fingerprints -- never a raw value.
 Events: ``mask`` (counts per type), ``reveal`` (fingerprints, recipient, rule,
 purpose), ``refuse``, ``block``, ``forget``, ``foreign_token``, ``leak``,
-``guardrail``, ``key_rotate``, ``fail_open``; integrations may add their own
-(``llm_call``...).  Every record names the principal.
+``guardrail``, ``key_rotate``, ``fail_open``, and from the integrations ``tool_call``
+(what a guarded tool was given raw or as tokens), ``llm_call`` and ``retrieval``; see
+:data:`EVENTS`.  Every record names the principal.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ EVENTS = (
     "guardrail",
     "key_rotate",
     "fail_open",
+    "tool_call",
+    "llm_call",
+    "retrieval",
 )
 _FIELDS = (
     "principal",

@@ -439,13 +439,13 @@ class Guard:
             raise BlockedError(
                 f"the policy blocks {etype} (rule {rule}); the step was refused", entity_type=etype, rule=rule
             )
+        if action == "hash":  # secrets too, when the policy says so: a keyed hash reveals nothing
+            h = f"[{label_for(etype)}:{self._vault.keyed_hash(etype, value)}]"
+            return h, TokenRef(h, etype, self._vault.fingerprint(etype, value), "hash")
         if is_secret(etype) or action == "redact":
             return redacted(etype), TokenRef(
                 redacted(etype), etype, self._vault.fingerprint(etype, value), "redact"
             )
-        if action == "hash":
-            h = f"[{label_for(etype)}:{self._vault.keyed_hash(etype, value)}]"
-            return h, TokenRef(h, etype, self._vault.fingerprint(etype, value), "hash")
         if action == "mask":
             m = keep_last4(value)
             return m, TokenRef(m, etype, self._vault.fingerprint(etype, value), "mask")

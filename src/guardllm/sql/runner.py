@@ -254,11 +254,15 @@ class GuardedSql:
             checked = self.check(query)
             bound = bind_tokens(checked.expression, checked.dialect, self._resolver(scope, principal))
         except SqlGuardrailError as exc:
-            self._audit_block(exc, scope=scope, principal=principal, run_id=run_id)
-            return self._error_result(str(exc), exc.rule)
+            # The refusal may quote what the model wrote (a table name): masked for the
+            # model and the audit log alike.
+            message = self._safe_text(str(exc), scope=scope, principal=principal)
+            self._audit_block(exc, message, scope=scope, principal=principal, run_id=run_id)
+            return self._error_result(message, exc.rule)
         except BlockedError as exc:  # the Guard refused (policy block) while resolving a token
-            self._audit_block(exc, scope=scope, principal=principal, run_id=run_id)
-            return self._error_result(str(exc), exc.rule or "policy.block")
+            message = self._safe_text(str(exc), scope=scope, principal=principal)
+            self._audit_block(exc, message, scope=scope, principal=principal, run_id=run_id)
+            return self._error_result(message, exc.rule or "policy.block")
 
         try:
             columns, rows = self.db.execute(bound, checked.fetch, self.timeout)
@@ -275,7 +279,7 @@ class GuardedSql:
             names, masked_rows, flows, dropped = self._mask_rows(columns, rows, out_cols, scope, principal)
         except BlockedError as exc:
             # A value in the result has a policy action of ``block``: nothing of it goes out.
-            self._audit_block(exc, scope=scope, principal=principal, run_id=run_id)
+            self._audit_block(exc, str(exc), scope=scope, principal=principal, run_id=run_id)
             return self._error_result(
                 f"the result holds data this policy blocks ({exc}); select other columns",
                 exc.rule or "policy.block",
@@ -589,7 +593,7 @@ class GuardedSql:
         )
 
     def _audit_block(
-        self, exc: BlockedError, *, scope: str | None, principal: str | None, run_id: str
+        self, exc: BlockedError, detail: str, *, scope: str | None, principal: str | None, run_id: str
     ) -> None:
         audit = getattr(self.guard, "audit", None)
         if audit is None:
@@ -602,7 +606,7 @@ class GuardedSql:
             recipient=self.recipient,
             entity_type=getattr(exc, "entity_type", None),
             rule=getattr(exc, "rule", None) or "sql",
-            detail=str(exc),
+            detail=detail,
         )
 
     def _safe_text(self, text: str, *, scope: str | None, principal: str | None) -> str:

@@ -201,7 +201,8 @@ class Store(abc.ABC):
         ends, even if it raises (an audit record of a refused step must survive).
         Nested batches join the outer one.  The default does nothing (every write
         is its own transaction, as in the in-memory store where that costs nothing);
-        SQLite runs one ``BEGIN IMMEDIATE`` .. ``COMMIT`` with a savepoint per write.
+        SQLite runs one ``BEGIN IMMEDIATE`` .. ``COMMIT`` (a savepoint per multi-statement
+        write; a single statement rolls back alone by itself).
         Keep batches short: other writers wait for them.
         """
         yield

@@ -192,9 +192,11 @@ class SQLiteStore(Store):
 
         A guarded tool call writes ~10 rows (audit records, lineage nodes and edges);
         one ``BEGIN IMMEDIATE`` .. ``COMMIT`` instead of ten cuts most of its store
-        cost.  Each write inside still runs in its own savepoint, so one that fails
-        rolls back alone; what succeeded commits when the block ends, *even if it
-        raises* -- the audit record of a refused call must survive the refusal.  Other
+        cost.  Each write inside still fails alone -- a multi-statement one in its own
+        savepoint, a single statement by SQLite's own statement rollback -- and what
+        succeeded commits when the block ends, *even if it raises*: the audit record of
+        a refused call must survive the refusal.  The audit anchor is written once, at
+        the commit.  Other
         threads wait on the store lock meanwhile, other processes on SQLite's write
         lock, so the audit chain stays linear.  Nested batches join the outer one.
         A failed COMMIT raises :class:`VaultError` (nothing of the batch was stored).
@@ -451,7 +453,14 @@ class SQLiteStore(Store):
                     continue
                 raise VaultError(f"SQLite audit write failed: {type(exc).__name__}") from None
             except sqlite3.IntegrityError:
-                self._anchor_pending = None  # read the head again
+                # Another row holds this seq.  Outside a batch the anchor is re-read; inside
+                # one it has not been written yet, so continue from the newest row itself.
+                if self._in_batch:
+                    with self._lock:
+                        last = self._db.execute(
+                            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+                        ).fetchone()
+                    self._anchor_pending = (int(last[0]), str(last[1]), None) if last else None
                 continue
         raise VaultError("SQLite audit log stayed locked; record not written")
 
