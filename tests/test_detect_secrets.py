@@ -482,3 +482,61 @@ def test_stated_leads_agree_with_the_patterns() -> None:
     assert len(stated) >= 200
     for r in stated:
         assert minimal(r.leads) == minimal(_triggers(r.pattern)), r.id
+
+
+# -- long texts: the tool-password rules run in windows around their gate words -----------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TOOL_LINES = [
+    "docker login -u bob -p S3cr3tPass! registry.example.com",
+    "sshpass -p 'hunter2xyz' ssh deploy@10.0.0.5",
+    "htpasswd -b .htpasswd bob Passw0rd9x",
+    "echo 'Pa55word!x' | docker login --password-stdin -u bob",
+    "redis-cli -h cache -a Sup3rS3cretX",
+    "mysql -u root -p'Sec#1234x' shop",
+    "gpg --batch --passphrase Tr1cky!Pass file.gpg",
+    "lftp -u bob,Pa55w0rdX ftp.example.com",
+    'ConvertTo-SecureString "P@ssw0rd1" -AsPlainText -Force',
+    "echo bob:Pa55w0rdZ | sudo chpasswd",
+    "net use Z: \\\\srv\\share Pa55w0rdQ /user:bob",
+    "7z x -pS3cretZip archive.7z",
+    "keytool -list -storepass Chang3itNow -keystore ks.jks",
+]
+_FILLER = st.sampled_from(
+    ["x" * 50, "lorem ipsum dolor sit amet ", "\n", " - ", " | ", "login ", "stdin ", "İ", "ß", "a" * 700]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(_TOOL_LINES) | _FILLER, min_size=10, max_size=80), st.integers(0, 5000))
+def test_gated_windows_find_what_a_full_scan_finds(parts: list[str], pad: int) -> None:
+    from guardllm.detect.secrets import _TOOL_PW, _gated_matches
+
+    text = "z" * pad + " ".join(parts) + " end " + "y" * 4200
+    low = text.lower()
+    for _tier, gates, rx, rid, _strict in _TOOL_PW:
+        if rid == "cli-login":
+            continue
+        want = [(m.span(), m.groups()) for m in rx.finditer(text)]
+        got = [(m.span(), m.groups()) for m in _gated_matches(rx, text, low, gates)]
+        assert got == want, rid
+
+
+def test_a_long_paste_finds_the_same_secrets_as_its_pieces() -> None:
+    from guardllm.detect import scan
+
+    filler = "routine log line without anything sensitive in it\n" * 400
+    text = filler + "\n".join(_TOOL_LINES) + "\n" + filler
+    assert len(text) > 40_000
+    long_types = sorted(
+        (f.entity_type, text[f.start : f.end]) for f in scan(text) if f.entity_type == "PASSWORD"
+    )
+    piece_types = sorted(
+        (f.entity_type, line[f.start : f.end])
+        for line in _TOOL_LINES
+        for f in scan(line)
+        if f.entity_type == "PASSWORD"
+    )
+    assert long_types == piece_types and len(long_types) >= 10

@@ -1228,6 +1228,40 @@ def _login_matches(rx: re.Pattern[str], text: str, low: str) -> Iterable[re.Matc
     return found
 
 
+# Every _TOOL_PW match holds one of its gate words and is shorter than this on either side
+# of it (tool name + up to 200 characters of options + a value of at most 202).
+_GATE_REACH = 1024
+
+
+def _gated_matches(
+    rx: re.Pattern[str], text: str, low: str, gates: tuple[str, ...]
+) -> Iterable[re.Match[str]]:
+    """``rx.finditer(text)``, run only in windows around the gate words.
+
+    The rules open with case-folded alternations that ``re`` tries at every position: on
+    a 10 MB paste holding every gate word somewhere, that was most of the secret finder's
+    time.  Each match contains a gate word and is at most :data:`_GATE_REACH` long, so
+    windows of that reach around the gate words find exactly the same matches.
+    """
+    n = len(text)
+    if len(low) != n or n <= 4 * _GATE_REACH:
+        return rx.finditer(text)  # short text, or lower() changed lengths: scan it all
+    spans: list[tuple[int, int]] = []
+    for g in gates:
+        i = low.find(g)
+        while i != -1:
+            spans.append((max(0, i - _GATE_REACH), min(n, i + len(g) + _GATE_REACH)))
+            i = low.find(g, i + 1)
+    spans.sort()
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return (m for a, b in merged for m in rx.finditer(text, a, b))
+
+
 def _tool_value(m: re.Match[str], rid: str) -> tuple[str, int] | None:
     if rid == "htpasswd" and "n" in m.group("flags").lower():
         # -n prints instead of writing a file: the arguments are user and password.
@@ -1256,7 +1290,10 @@ def _tool_hits(text: str, low: str, out: list[_Hit]) -> None:
     for tier, gates, rx, rid, strict in _TOOL_PW:
         if not tiers[tier] or not any(g in low for g in gates):
             continue
-        matches = _login_matches(rx, text, low) if rid == "cli-login" else rx.finditer(text)
+        if rid == "cli-login":
+            matches: Iterable[re.Match[str]] = _login_matches(rx, text, low)
+        else:
+            matches = _gated_matches(rx, text, low, gates)
         for m in matches:
             got = _tool_value(m, rid)
             if got is None:
