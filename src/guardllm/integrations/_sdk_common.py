@@ -146,8 +146,8 @@ class Masker:
             except ValueError:
                 parsed = None
             if isinstance(parsed, (dict, list)):
-                masked = self.obj(parsed)
-                return json.dumps(masked, ensure_ascii=False)
+                # the guard remembers results that need no masking: histories re-send them
+                return self.guard._mask_json_text(value, parsed, scope=self.scope, principal=self.principal)
         return self.text(value)
 
     def obj(self, value: Any) -> Any:
