@@ -305,18 +305,7 @@ def test_a_taken_sequence_number_inside_a_batch_continues_from_the_newest_row(tm
     on every retry)."""
     store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
 
-    def rec(tag):
-        def build(seq, prev):
-            return {
-                "seq": seq,
-                "prev_hash": prev,
-                "hash": f"{tag}{seq}",
-                "event": tag,
-                "principal": "p",
-                "ts": 0.0,
-            }
-
-        return build
+    from tests.test_stores_contract import _rec as rec
 
     with store.batch():
         store.audit_append(rec("a"))

@@ -327,14 +327,10 @@ class GuardedTool(BaseTool):
         cfg = _inner_config(config)
         with set_config_context(cfg) as context:
             try:
-                args, kwargs = inner._to_args_and_kwargs(tool_input, tool_call_id)
-                if inner.func is None:  # async-only: StructuredTool raises its own error
-                    response = context.run(inner._run, *args, config=cfg, **kwargs)
-                else:
-                    # StructuredTool._run, with the config parameter looked up once
-                    if param := self._config_param.get(inner.func):
-                        kwargs[param] = cfg
-                    response = context.run(inner.func, *args, **kwargs)
+                # StructuredTool._run, with the config parameter looked up once; an
+                # async-only tool goes through _run for StructuredTool's own error
+                fn, args, kwargs = self._direct_target(inner.func, inner._run, tool_input, cfg, tool_call_id)
+                response = context.run(fn, *args, **kwargs)
             except (ValidationError, ValidationErrorV1, ToolException) as exc:
                 return self._handled(exc, tool_call_id)
         return self._formatted(response, tool_call_id)
@@ -346,13 +342,11 @@ class GuardedTool(BaseTool):
         cfg = _inner_config(config)
         with set_config_context(cfg) as context:
             try:
-                args, kwargs = inner._to_args_and_kwargs(tool_input, tool_call_id)
-                if inner.coroutine is None:  # sync function: LangChain runs it in a thread
-                    coro = inner._arun(*args, config=cfg, **kwargs)
-                else:
-                    if param := self._config_param.get(inner.coroutine):
-                        kwargs[param] = cfg
-                    coro = inner.coroutine(*args, **kwargs)
+                # a sync function: StructuredTool._arun runs it in a thread
+                fn, args, kwargs = self._direct_target(
+                    inner.coroutine, inner._arun, tool_input, cfg, tool_call_id
+                )
+                coro = fn(*args, **kwargs)
                 if sys.version_info >= (3, 11):
                     response = await asyncio.create_task(coro, context=context)
                 else:  # pragma: no cover - 3.10 has no task context: LangChain awaits it too
@@ -360,6 +354,23 @@ class GuardedTool(BaseTool):
             except (ValidationError, ValidationErrorV1, ToolException) as exc:
                 return self._handled(exc, tool_call_id)
         return self._formatted(response, tool_call_id)
+
+    def _direct_target(
+        self,
+        fn: Any,
+        fallback: Any,
+        tool_input: dict[str, Any],
+        cfg: RunnableConfig,
+        tool_call_id: str | None,
+    ) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+        """What to call and with what: the tool's function (``fn``) with its config
+        parameter filled in, or, without one, ``fallback`` (``_run`` / ``_arun``)."""
+        args, kwargs = self.wrapped._to_args_and_kwargs(tool_input, tool_call_id)
+        if fn is None:
+            return fallback, args, {**kwargs, "config": cfg}
+        if param := self._config_param.get(fn):
+            kwargs[param] = cfg
+        return fn, args, kwargs
 
     def _handled(self, exc: Exception, tool_call_id: str | None) -> Any:
         """The wrapped tool's own error handling (``handle_*_error``), or the exception."""
