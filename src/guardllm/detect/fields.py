@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from guardllm.detect import names, structure
-from guardllm.detect.context import DATE, fold, is_stop
+from guardllm.detect.context import DATE, U, fold, is_stop
 
 __all__ = ["find_fields"]
 
@@ -62,14 +62,22 @@ def _name_words_ok(words: list[str], *, need_given: bool = False) -> bool:
 
 
 # -- itineraries: "OKAFOR/MAREN MS", "1. KOWALSKI/JAN MR" -------------------------------------------
+_UP = U  # capitals of every Latin, Greek and Cyrillic script: HAUGEN/JOAQUÍN, ŞAHIN/ELIF
+_UPC = rf"[{U[1:-1]}'’-]"
 _PNR_NAME = re.compile(
-    r"(?<![\w/])(?P<name>[A-Z][A-Z'’-]{1,30}/[A-Z][A-Z'’-]{1,30}(?:[ \t](?!(?:MRS|MR|MS|MISS|MSTR|DR|CHD|INF)(?![\w/]))[A-Z][A-Z'’-]{1,30})?)"
+    rf"(?<![\w/])(?P<name>(?:(?:VAN|VON|DER|DEN|DE|DI|DA|DU|DEL|DELLA|DOS|LA|LE|NÍ|NI|MAC|MC|AL|EL|BIN|ST)[ \t]){{0,2}}"
+    rf"{_UP}{_UPC}{{1,30}}/{_UP}{_UPC}{{1,30}}(?:[ \t](?!(?:MRS|MR|MS|MISS|MSTR|DR|CHD|INF)(?![\w/])){_UP}{_UPC}{{1,30}})?)"
     r"(?:[ \t]+(?P<title>MRS|MR|MS|MISS|MSTR|DR|CHD|INF))?(?![\w/])"
 )
 _PNR_LABELS = ("passenger", "pax", "traveller", "traveler", "name", "guest", "passagier", "pasajero")
 # Literal-led: one fast search for "/" between two capitals, then the name is matched around it.
-_PNR_SLASH = re.compile(r"/(?<=[A-Z][A-Z]/)(?=[A-Z][A-Z])")
-_CAPS_BACK = re.compile(r"[A-Z'’-]{0,30}[A-Z]")
+_PNR_SLASH = re.compile(rf"/(?<={U}{U}/)(?={U}{U})")
+_CAPS_BACK = re.compile(rf"{_UPC}{{0,30}}{U}")
+_PNR_PARTICLES = frozenset("van von der den de di da du del della dos la le ni mac mc al el bin st".split())
+# Read backwards (reversed text): " RED NAV" is "VAN DER " before the surname.
+_PARTICLES_BACK = re.compile(
+    r"(?:[ \t](?:NAV|NOV|RED|NED|ED|ID|AD|UD|LED|ALLED|SOD|LA|EL|ÍN|IN|CAM|CM|AL|NIB|TS)){1,2}(?!\w)"
+)
 
 
 def _find_pnr(text: str, lower: str, out: list[Cand]) -> None:
@@ -81,7 +89,11 @@ def _find_pnr(text: str, lower: str, out: list[Cand]) -> None:
         b = _CAPS_BACK.match(text[max(0, i - 32) : i][::-1])
         if b is None:
             continue
-        m = _PNR_NAME.match(text, i - b.end())
+        st = i - b.end()
+        pb = _PARTICLES_BACK.match(text[max(0, st - 14) : st][::-1])
+        if pb is not None:
+            st -= pb.end()  # "VAN DER BERG/MAREVIK": particles before the surname
+        m = _PNR_NAME.match(text, st)
         if m is None:
             continue
         last = m.end()
@@ -92,7 +104,7 @@ def _find_pnr(text: str, lower: str, out: list[Cand]) -> None:
             numbered = line_head.strip().rstrip(".)").isdigit()
             if not numbered and not any(w in line_head for w in _PNR_LABELS):
                 continue
-        words = text[s:e].replace("/", " ").split()
+        words = [w for w in text[s:e].replace("/", " ").split() if fold(w) not in _PNR_PARTICLES]
         if _name_words_ok(words):
             out.append(("PERSON", s, e, 0.75, _REC))
 

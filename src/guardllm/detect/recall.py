@@ -105,6 +105,49 @@ def _find_context_ssns(text: str, lower: str, toks: frozenset[str], out: list[Ca
             out.append(("US_SSN", m.start("num"), m.end("num"), 0.8, "ssn-ctx"))
 
 
+# -- bare 9-digit SSNs where the text around says SSN ------------------------------------------
+# "SSN on file: 830891564", "Social Security number on file is 830891564", and a transcript where the
+# agent asked for the social and the caller answered on the next line.  The number alone is no SSN
+# (orders, accounts, routing numbers have nine digits too): a keyword must stand before it on the same
+# line or the line before, with no other identifier named or given in between.
+_NINE = re.compile(r"(?<![\w.,/+-])\d{9}(?![\w-]|[.,/]\d)")
+_SSN_WORD = re.compile(
+    r"\bssn\b|\bs\.s\.n\b|\bss[ \t]?#|\bsocial[ \t]+security\b|\bsocial[ \t]+sec\b"
+    r"|\bsocial\b(?=[ \t]*(?:[?.!,:#)]|no\b|num|number|$))",
+    re.M,
+)
+# Another identifier named between the keyword and the number: the number is that one.
+_OTHER_ID = re.compile(
+    r"\b(?:account|acct|a/c|order|routing|aba|invoice|policy|member|claim|phone|tel|mobile|cell|tracking"
+    r"|reference|ref|confirmation|conf|case|ticket|npi|ein|fein|mrn|fax|zip|passport|licen[cs]e|card|iban"
+    r"|employee|badge|booking|itinerary|isbn|serial|transaction|txn|loan|check|cheque|pin)\b|\d{4}"
+)
+_SSN_GATES = ("ssn", "social", "s.s.n", "ss#", "ss #")
+
+
+def _find_bare_ssns(text: str, lower: str, out: list[Cand]) -> None:
+    for m in _NINE.finditer(text):
+        d = m.group()
+        if not ssn_ok(d):
+            continue
+        s = m.start()
+        # The window: this line and the one before it, at most 200 characters back.
+        lo = max(0, s - 200)
+        nl = lower.rfind("\n", lo, s)
+        if nl != -1:
+            prev = lower.rfind("\n", lo, nl)
+            lo = prev + 1 if prev != -1 else lo
+        window = lower[lo:s]
+        last = None
+        for km in _SSN_WORD.finditer(window):
+            last = km
+        if last is None:
+            continue
+        if _OTHER_ID.search(window, last.end()) is not None:
+            continue
+        out.append(("US_SSN", s, m.end(), 0.8, "ssn-ctx"))
+
+
 # -- medical record numbers: "MR#: 0048213", "MRN4829130", "MR No. 55-0912" ----------------------
 _MRN = re.compile(
     r"(?i)(?:mrn|mr[ \t]*(?:#|no\.|num(?:ber)?\b))[ \t]*[:#=-]?[ \t]*(?:is[ \t]+)?"
@@ -397,6 +440,8 @@ def find_recall(
         _find_context_ssns(text, lower, toks, out)
         if location:
             _find_blocks(text, lower, toks, out)
+    if any(g in lower for g in _SSN_GATES):
+        _find_bare_ssns(text, lower, out)
     if "mr" in lower:
         _find_mrns(text, lower, out)
     pc_lines = False

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from guardllm.detect.context import DATE, NAME, Family, anchors, is_stop, tokens
+from guardllm.detect.context import DATE, NAME, Family, U, anchors, is_stop, tokens
 from guardllm.detect.validators import aba_routing_ok, card_iin_ok, iban_ok, luhn_ok, nhs_ok, ssn_ok, vin_ok
 
 Cand = tuple[str, int, int, float, str]
@@ -285,9 +285,20 @@ def _person_ok(v: str, k: str) -> bool:
     if _not_a_person(words):
         return False
     if v.isupper() and len(v) > 3:  # JOHN SMITH
-        return all(w.replace("-", "").replace("'", "").isalpha() for w in words) and (
-            len(words) >= 2 or (k in _SINGLE_OK and _single_name_ok(v))
-        )
+        if not all(w.replace("-", "").replace("'", "").replace("’", "").isalpha() for w in words):
+            return False
+        if len(words) < 2:
+            return k in _SINGLE_OK and _single_name_ok(v)
+        # Capitals erase the case cue: "JOINT ACCOUNT", "CITY OF AUSTIN WATER" under a name key are no
+        # one.  The key is evidence, so only a firm word, a function word, or nothing but everyday
+        # words without a known given name ("MARY STATE" stays a name) turns the value down.
+        from guardllm.detect import names, upper  # lazy: names loads its lexicons at import
+
+        given, common, _ = names._lexicons()
+        folded = [names._fold(w) for w in words]
+        if any(f in upper._ORG or is_stop(w) for f, w in zip(folded, words, strict=True)):
+            return False
+        return any(f in given for f in folded) or not all(names._is_common(f, common) for f in folded)
     m = NAME.fullmatch(v)
     if not m:
         return k in _SINGLE_OK and _single_name_ok(v)
@@ -544,6 +555,9 @@ def _extract_value(text: str, vs: int, etype: str, k: str) -> tuple[int, int] | 
     else:
         s = vs
         if etype == "PERSON":
+            tm = _CAPS_TITLE.match(text, s)
+            if tm is not None:
+                s = tm.end()
             nm = NAME.match(text, s) or _CAPS_NAME.match(text, s)
             if not nm:
                 return None
@@ -605,7 +619,9 @@ def _address_continuation(text: str, e: int) -> int:
     return best
 
 
-_CAPS_NAME = re.compile(r"[A-Z][A-Z'’-]+(?:[ \t]+[A-Z][A-Z'’-]+){1,3}(?![\w])")
+_CAPS_NAME = re.compile(rf"{U}[{U[1:-1]}'’-]+(?:[ \t]+{U}[{U[1:-1]}'’-]+){{1,3}}(?![\w])")
+# "DR. AMARA OKONKWO": a title before a name in capitals stays out of the span.
+_CAPS_TITLE = re.compile(rf"(?:DR|MR|MRS|MS|MX|PROF|MISS|Dr|Mr|Mrs|Ms|Mx|Prof)\.?[ \t]+(?={U}{U})")
 _PHONE_VALUE = re.compile(r"\+?[\d(][\d ().-]{5,22}\d")
 _SPACED_VALUE = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+){0,7}")
 _SPACED_TYPES = frozenset(
