@@ -58,6 +58,9 @@ def test_upper_case_name_is_found_whole(text: str, name: str) -> None:
         ("Prescriber: DR. AMARA OKONKWO-BELL   NPI 1234567893", "AMARA OKONKWO-BELL"),
         ("Ordering physician: DR ELIF ŞAHIN", "ELIF ŞAHIN"),
         ("Payer: MRS HALDIS BRØNSTAD", "HALDIS BRØNSTAD"),
+        # no label: a known given name starts the span, and a verb in capitals after the surname stays out
+        ("IN NO EVENT SHALL THOMAS VELLKAMP BE LIABLE FOR ANY DAMAGES", "THOMAS VELLKAMP"),
+        ("THOMAS VELLKAMP DISCLAIMS ALL WARRANTIES", "THOMAS VELLKAMP"),
     ],
 )
 def test_title_and_label_stay_outside_the_span(text: str, name: str) -> None:

@@ -122,30 +122,32 @@ _OTHER_ID = re.compile(
     r"|reference|ref|confirmation|conf|case|ticket|npi|ein|fein|mrn|fax|zip|passport|licen[cs]e|card|iban"
     r"|employee|badge|booking|itinerary|isbn|serial|transaction|txn|loan|check|cheque|pin)\b|\d{4}"
 )
-_SSN_GATES = ("ssn", "social", "s.s.n", "ss#", "ss #")
 
 
-def _find_bare_ssns(text: str, lower: str, out: list[Cand]) -> None:
-    for m in _NINE.finditer(text):
-        d = m.group()
-        if not ssn_ok(d):
+_SSN_ANY = re.compile(r"ss(?:n|[ ]?#)|social|s\.s\.n")
+
+
+def _find_bare_ssns(text: str, lower: str, out: list[Cand], start: int) -> None:
+    n = len(text)
+    done: set[int] = set()
+    for am in _SSN_ANY.finditer(lower, start):
+        p = am.start()
+        km = _SSN_WORD.match(lower, p)
+        if km is None or (p > 0 and lower[p - 1].isalnum()):
             continue
-        s = m.start()
-        # The window: this line and the one before it, at most 200 characters back.
-        lo = max(0, s - 200)
-        nl = lower.rfind("\n", lo, s)
+        # The window: the rest of this line and the next one, at most 200 characters on.
+        hi = min(n, km.end() + 200)
+        nl = lower.find("\n", km.end(), hi)
         if nl != -1:
-            prev = lower.rfind("\n", lo, nl)
-            lo = prev + 1 if prev != -1 else lo
-        window = lower[lo:s]
-        last = None
-        for km in _SSN_WORD.finditer(window):
-            last = km
-        if last is None:
-            continue
-        if _OTHER_ID.search(window, last.end()) is not None:
-            continue
-        out.append(("US_SSN", s, m.end(), 0.8, "ssn-ctx"))
+            nl2 = lower.find("\n", nl + 1, hi)
+            hi = nl2 if nl2 != -1 else hi
+        for m in _NINE.finditer(text, km.end(), hi):
+            s = m.start()
+            if s in done or _OTHER_ID.search(lower, km.end(), s) is not None:
+                break  # a later number is further from the keyword, past the same identifier
+            if ssn_ok(m.group()):
+                done.add(s)
+                out.append(("US_SSN", s, m.end(), 0.8, "ssn-ctx"))
 
 
 # -- medical record numbers: "MR#: 0048213", "MRN4829130", "MR No. 55-0912" ----------------------
@@ -440,8 +442,9 @@ def find_recall(
         _find_context_ssns(text, lower, toks, out)
         if location:
             _find_blocks(text, lower, toks, out)
-    if any(g in lower for g in _SSN_GATES):
-        _find_bare_ssns(text, lower, out)
+    ssn_at = _SSN_ANY.search(lower)
+    if ssn_at is not None:
+        _find_bare_ssns(text, lower, out, ssn_at.start())
     if "mr" in lower:
         _find_mrns(text, lower, out)
     pc_lines = False

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from guardllm.detect import names
+from guardllm.detect import context, names
 from guardllm.detect.context import Family, U, fold, is_stop
 
 __all__ = ["find_upper", "upper_name_ok"]
@@ -70,66 +70,21 @@ _BLOCK = _ORG | frozenset(
 # Months that are given names too: "JUNE SALES", "MAY DAY" (a label can still carry "Payee: JUNE OKAFOR").
 _MONTHS = frozenset(("april", "may", "june", "july", "august"))
 
-_LABELS = (
-    "patient",
-    "patient name",
-    "pt",
-    "pt name",
-    "name",
-    "full name",
-    "payee",
-    "payer",
-    "payor",
-    "beneficiary",
-    "beneficiary name",
-    "remitter",
-    "passenger",
-    "passenger name",
-    "pax",
-    "traveller",
-    "traveler",
-    "guest",
-    "guest name",
-    "holder",
-    "account holder",
-    "card holder",
-    "cardholder",
-    "policy holder",
-    "policyholder",
-    "customer",
-    "customer name",
-    "client",
-    "client name",
-    "member",
-    "member name",
-    "insured",
-    "subscriber",
-    "employee",
-    "employee name",
-    "prescriber",
-    "prescribing physician",
-    "prescribing doctor",
-    "ordering physician",
-    "ordering provider",
-    "ordering doctor",
-    "ordering",
-    "referring physician",
-    "attending physician",
-    "physician",
-    "doctor",
-    "surname",
-    "last name",
-    "applicant",
-    "claimant",
-    "guarantor",
-    "debtor",
-    "tenant",
-    "nom",
-    "nombre",
-    "apellidos",
-    "nome",
+# The last word of a label that names a person ("Patient:", "Account holder:", "Ordering physician:"):
+# a label is found by the word right before its separator, so one search covers every longer form.
+_LABEL_WORDS = frozenset(
+    """patient pt name payee payer payor beneficiary remitter passenger pax traveller traveler guest holder
+    cardholder policyholder customer client member insured subscriber employee prescriber physician doctor
+    ordering surname applicant claimant guarantor debtor tenant nom nombre apellidos nome""".split()
 )
-_LABEL_FAMILY = Family(_LABELS)
+_LABEL_FAMILY = Family(tuple(sorted(_LABEL_WORDS)))
+# "Company name:", "Product name:", "Host name:": the name of a thing, not of a person.
+_THING_BEFORE = frozenset(
+    """company product project file host user brand store business bank branch street city device app
+    application team event server domain database table column field plan package model display screen
+    trading venue building hotel ship vessel""".split()
+)
+_SEP_CHARS = frozenset(":#=–—-0123456789")
 _LABEL_SEP = re.compile(r"[ \t]*(?:\d{1,2}[ \t]*)?(?:[:#=–—-]|(?=[ \t]{2,}\S))[ \t]*")
 _TITLE_RE = re.compile(r"(?i:dr|mr|mrs|ms|mx|miss|mstr|prof|rev)\.?[ \t]+")
 # "LAST, First" and "LAST  ,  FIRST" (OCR spacing): the comma may stand between blanks.
@@ -142,7 +97,9 @@ _PAY_WORDS = frozenset(
     deposit paid sent received credit debit p2p sepa fps bacs sto ach remittance order instant bank money
     faster mobile online cash app cashapp paypal revolut wise""".split()
 )
-_BANK_PREP = re.compile(rf"[ \t](?:from|to|FROM|TO|From|To)[ \t]+(?={U}{U})")
+
+
+_PAY_FAMILY = Family(tuple(sorted(_PAY_WORDS)))
 
 
 def _lex() -> tuple[frozenset[str], frozenset[str]]:
@@ -294,38 +251,61 @@ def _ends_value(text: str, e: int) -> bool:
 
 def _find_labels(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -> None:
     n = len(text)
-    for phrase in _LABEL_FAMILY.present(toks):
-        p = lower.find(phrase)
+    for word in _LABEL_FAMILY.present(toks):
+        p = lower.find(word)
         while p != -1:
-            q = p + len(phrase)
-            if (p == 0 or not lower[p - 1].isalnum()) and (q >= n or not lower[q].isalnum()):
+            q = p + len(word)
+            r = q
+            while r < n and text[r] in " \t":
+                r += 1
+            # A separator (or a number, or a column gap) must follow: "name is" in prose is skipped here.
+            if (
+                r < n
+                and (text[r] in _SEP_CHARS or r - q >= 2)
+                and (p == 0 or not lower[p - 1].isalnum())
+                and (q >= n or not lower[q].isalnum())
+            ):
                 m = _LABEL_SEP.match(text, q)
-                if m is not None and m.end() > q and m.end() < n and text[m.end()].isupper():
+                if m is not None and m.end() > q and m.end() + 1 < n and text[m.end()].isupper():
                     r = m.end()
                     # Only values in capitals here; Title Case values belong to the prose rules.
-                    if r + 1 < n and (text[r + 1].isupper() or text[r + 1] in "'’"):
+                    if (text[r + 1].isupper() or text[r + 1] in "'’" or _TITLE_RE.match(text, r)) and not (
+                        word in ("name", "holder") and _thing_before(lower, p)
+                    ):
                         _value_at(text, r, out)
-                    elif _TITLE_RE.match(text, r):
-                        _value_at(text, r, out)
-            p = lower.find(phrase, q)
+            p = lower.find(word, q)
+
+
+def _thing_before(lower: str, p: int) -> bool:
+    head = lower[max(0, p - 20) : p].split()
+    return bool(head) and head[-1].strip("-_") in _THING_BEFORE
 
 
 def _find_bank_rows(text: str, lower: str, out: list[Cand]) -> None:
     """Statement rows: "SEPA transfer from CARLOS DRAZENKO", "Zelle payment to MAEVE O'SULLIVAN"."""
-    for m in _BANK_PREP.finditer(text):
-        i = m.start()
-        head = lower[max(0, i - 30) : i].split()
-        if not head or head[-1].strip("*:-") not in _PAY_WORDS:
-            continue
-        ws = _upper_words_at(text, m.end(), 5)
-        if len(ws) < 2:
-            continue
-        tm = fold(text[ws[0][0] : ws[0][1]])
-        if tm in _TITLES:
-            ws = ws[1:]
-        ws = _trim_words(text, ws)
-        if len(ws) >= 2 and upper_name_ok([text[s:e] for s, e in ws]):
-            _emit(out, ws[0][0], ws[-1][1])
+    n = len(text)
+    for prep in (" from ", " to "):
+        i = lower.find(prep)
+        while i != -1:
+            q = i + len(prep)
+            while q < n and text[q] in " \t":
+                q += 1
+            if q + 1 < n and text[q].isupper() and text[q + 1].isupper():
+                head = lower[max(0, i - 30) : i].split()
+                if head and head[-1].strip("*:-") in _PAY_WORDS:
+                    _bank_name_at(text, q, out)
+            i = lower.find(prep, q)
+
+
+def _bank_name_at(text: str, q: int, out: list[Cand]) -> None:
+    ws = _upper_words_at(text, q, 5)
+    if len(ws) < 2:
+        return
+    if fold(text[ws[0][0] : ws[0][1]]) in _TITLES:
+        ws = ws[1:]
+    ws = _trim_words(text, ws)
+    if len(ws) >= 2 and upper_name_ok([text[s:e] for s, e in ws]):
+        _emit(out, ws[0][0], ws[-1][1])
 
 
 _UPPER_GIVEN: frozenset[str] = frozenset()
@@ -340,7 +320,7 @@ def _build_given() -> None:
         if len(g) >= 3 and g.isalpha() and g not in names._WORDLIKE_GIVEN and not names._is_common(g, common)
     )
     # The engine reduces a text's words to the trigger vocabulary: the given names in capitals must be in it.
-    Family(tuple(sorted(g.lower() for g in _UPPER_GIVEN)))
+    context._VOCAB.update(_UPPER_GIVEN)
 
 
 def _find_free(text: str, toks: frozenset[str], out: list[Cand]) -> None:
@@ -377,15 +357,30 @@ def _free_at(text: str, i: int, out: list[Cand]) -> None:
                 return
     # The name: the given name and the rare words after it (one or two), then a column gap or a common word.
     given, common = _lex()
+    # Given name, an optional middle given name, particles, the surname, and a second surname only when
+    # it looks like one ("KEITH PACKARD DISCLAIMS" ends at PACKARD, "ANA GARCIA LOPEZ" keeps LOPEZ).
     k = 1
-    while k < len(ws) and k < 3:
+    surnames = 0
+    while k < len(ws):
         f = fold(text[ws[k][0] : ws[k][1]])
         if f in _PARTICLES and k + 1 < len(ws):
             k += 1
             continue
-        if f in _BLOCK or names._is_common(f, common) or f in given:
+        if f in _BLOCK or names._is_common(f, common):
             break
+        if f in given:
+            if k == 1 and k + 1 < len(ws):
+                k += 1  # a middle name: "DAVID LOREN PARSONS"
+                continue
+            break
+        if surnames == 1 and not names._surname_like(text[ws[k][0] : ws[k][1]].title()):
+            break
+        surnames += 1
         k += 1
+        if surnames == 2:
+            break
+    if surnames == 0:
+        return
     name_ws = ws[:k]
     rest = ws[k:]
     if len(name_ws) < 2:
@@ -402,7 +397,7 @@ def find_upper(text: str, lower: str, out: list[Cand], toks: frozenset[str]) -> 
     """Append PERSON candidates for names in capitals (see the module docstring)."""
     if not _LABEL_FAMILY.keys.isdisjoint(toks):
         _find_labels(text, lower, toks, out)
-    if " from " in lower or " to " in lower:
+    if not _PAY_FAMILY.keys.isdisjoint(toks):
         _find_bank_rows(text, lower, out)
     _find_free(text, toks, out)
 
