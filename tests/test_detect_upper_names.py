@@ -29,6 +29,7 @@ def _ssns(text: str) -> list[str]:
         ("11/02  Faster payment to ISOLDE VAN DER MEER   -40.00", "ISOLDE VAN DER MEER"),
         ("05/14  ACH CREDIT   PAYER: LINNEA ABERNATHY-OKAFOR   1,200.00", "LINNEA ABERNATHY-OKAFOR"),
         ("Wire 05/03  CHIDINMA IYER  REF 8812   -400.00", "CHIDINMA IYER"),
+        ("04/11 ZELLE THOMAS VELLKAMP REF 8812 PAYMENT  -25.00", "THOMAS VELLKAMP"),
         # lab / pharmacy headers, "LAST, First" after a patient label
         ("Patient: FITZGERALD, Joaquín    MRN: 65845372", "FITZGERALD, Joaquín"),
         ("Rx# 4471023  Patient: MCALLISTER, RUAIRÍ\nQty 30", "MCALLISTER, RUAIRÍ"),
@@ -95,6 +96,13 @@ def test_title_and_label_stay_outside_the_span(text: str, name: str) -> None:
         "DR. PEPPER 12 PACK",
         "NEW YORK, NY",
         "Q3 ROADMAP: API GATEWAY, SSO, RBAC",
+        "PAYMENT TO ANNA SCHMIDT GMBH  -80.00",
+        "Transfer to THOMAS VELLKAMP HOLDINGS LTD  -1,000.00",
+        "TRAFFIC ON THE GEORGE VELLKAMP BRIDGE",
+        "SAN DIEGO HARBOR TOUR",
+        "MARTIN LUTHER KING JR BLVD",
+        "BILLIE JEAN KING CUP",
+        "MARIA DB CONNECTION FAILED",
     ],
 )
 def test_capitals_that_name_no_one_stay_unflagged(text: str) -> None:
@@ -130,6 +138,8 @@ def test_bare_nine_digit_ssn_with_ssn_context(text: str, ssn: str) -> None:
         "EIN 830891564",
         "routing number 021000021",
         "SSN on file. Tracking number 383198266",
+        "Social Security Administration letter, case number 383198266",
+        "SSN verified.\nOrder 383198266 ships Monday.",
         # the SSN area / group / serial rules still apply
         "my SSN is 000123456",
         "SSN 666123456",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from guardllm.detect import names, structure
+from guardllm.detect import names, structure, upper
 from guardllm.detect.context import DATE, U, fold, is_stop
 
 __all__ = ["find_fields"]
@@ -123,6 +123,8 @@ def _find_bank_rows(text: str, out: list[Cand]) -> None:
         s = m.start("name")
         words = m.group("name").split()
         # Trailing reference words ("... REF", "... ONLINE") drop off; a name keeps two words or more.
+        if any(fold(w) in upper._ORG for w in words):
+            continue  # "PAYMENT TO ANNA SCHMIDT GMBH": a firm named after its founder
         given, common, _ = names._lexicons()
         while len(words) > 2 and names._is_common(fold(words[-1]), common) and fold(words[-1]) not in given:
             words.pop()

@@ -57,14 +57,23 @@ _ORG = (
 )
 # Words that make a run of capitals a place, a date or a heading.  After a label or a payment phrase
 # they may still end a name that starts with a known given name ("MAEVE PARK", "MARY STATE").
-_BLOCK = _ORG | frozenset(
+_PLACE = frozenset(
     """state street st ave avenue road rd blvd boulevard lane ln drive dr way court ct place pl square sq highway
     hwy park plaza parkway terrace crescent close strasse straße str weg platz allee gasse rue chemin calle via
     rua avenida north south east west upper lower new old saint san santa fort mount lake port cape
-    january february march september october november december jan feb mar apr jun jul aug sep sept oct
-    nov dec monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun
-    total due balance summary account statement amount sales report invoice payment payments deposit
-    transfer credit debit fee fees interest tax charge charges refund rent salary payroll usa uk eu""".split()
+    bridge tunnel memorial museum center centre hall tower station airport stadium arena library gallery
+    theatre theater cathedral chapel garden gardens building house estate bay river beach island valley
+    heights springs falls""".split()
+)
+_BLOCK = (
+    _ORG
+    | _PLACE
+    | frozenset(
+        """january february march september october november december jan feb mar apr jun jul aug sep sept oct
+        nov dec monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun
+        total due balance summary account statement amount sales report invoice payment payments deposit
+        transfer credit debit fee fees interest tax charge charges refund rent salary payroll usa uk eu""".split()
+    )
 )
 
 # Months that are given names too: "JUNE SALES", "MAY DAY" (a label can still carry "Payee: JUNE OKAFOR").
@@ -168,6 +177,8 @@ def _upper_words_at(text: str, q: int, limit: int = 5) -> list[tuple[int, int]]:
 
 def _trim_words(text: str, ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Drop trailing words of a run that are no name (a reference, a column word) and particles."""
+    if any(fold(text[a:b]) in _ORG for a, b in ws):
+        return []  # "PAYMENT TO ANNA SCHMIDT GMBH": a firm named after its founder
     given, common = _lex()
     while len(ws) > 2:
         f = fold(text[ws[-1][0] : ws[-1][1]])
@@ -231,6 +242,8 @@ def _value_at(text: str, q: int, out: list[Cand]) -> None:
                 _emit(out, a, given_ws[-1][1])
                 return
     first = _trim_words(text, first)
+    if not first:
+        return
     words = [text[s:e] for s, e in first]
     end = first[-1][1]
     if len(first) >= 2 and _ends_value(text, end) and upper_name_ok(words):
@@ -341,7 +354,7 @@ def _find_free(text: str, toks: frozenset[str], out: list[Cand]) -> None:
 
 
 def _free_at(text: str, i: int, out: list[Cand]) -> None:
-    ws = _upper_words_at(text, i, 4)
+    ws = _upper_words_at(text, i, 6)  # two words past a name: "... KING JR BLVD" is a street
     if len(ws) < 2:
         return
     # The run of capitals around the name: no firm, street or place word in it, no rare word glued before.
@@ -353,7 +366,9 @@ def _free_at(text: str, i: int, out: list[Cand]) -> None:
         if pm is not None:
             f = fold(pm.group(1))
             given, common = _lex()
-            if f in _BLOCK or f in _PARTICLES or not (names._is_common(f, common) or f in _TITLES):
+            if f not in _PAY_WORDS and (
+                f in _BLOCK or f in _PARTICLES or not (names._is_common(f, common) or f in _TITLES)
+            ):
                 return
     # The name: the given name and the rare words after it (one or two), then a column gap or a common word.
     given, common = _lex()
@@ -385,7 +400,7 @@ def _free_at(text: str, i: int, out: list[Cand]) -> None:
     rest = ws[k:]
     if len(name_ws) < 2:
         return
-    if any(fold(text[s:e]) in _BLOCK for s, e in rest):
+    if any(fold(text[s:e]) in _ORG or fold(text[s:e]) in _PLACE for s, e in rest):
         return  # "MARTIN MARIETTA MATERIALS INC", "FRANCISCO MORAZAN AVE"
     if rest and fold(text[rest[0][0] : rest[0][1]]) in given:
         return  # three given names in a row: a heading or a list, not one name
