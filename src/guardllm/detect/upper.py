@@ -354,22 +354,24 @@ def _find_free(text: str, toks: frozenset[str], out: list[Cand]) -> None:
 
 
 def _free_at(text: str, i: int, out: list[Cand]) -> None:
-    ws = _upper_words_at(text, i, 6)  # two words past a name: "... KING JR BLVD" is a street
-    if len(ws) < 2:
-        return
-    # The run of capitals around the name: no firm, street or place word in it, no rare word glued before.
-    j = i - 1
-    while j >= 0 and text[j] in " \t" and i - j <= 1:
-        j -= 1
-    if j >= 0 and text[j] not in " \t" and i - j == 2:
-        pm = re.search(rf"({_UW})$", text[max(0, j - 30) : j + 1])
-        if pm is not None:
-            f = fold(pm.group(1))
+    # No rare word in capitals glued before the name ("SAN DIEGO", "MARIA MARIA"): checked first, as it
+    # is the cheapest test and turns down every later word of a long run of capitals.
+    if i >= 2 and text[i - 1] in " \t" and text[i - 2] not in " \t":
+        k0 = i - 2
+        lo = max(0, i - 32)
+        while k0 > lo and not text[k0 - 1].isspace():
+            k0 -= 1
+        prev = text[k0 : i - 1]
+        if prev.isupper() and _UWORD.fullmatch(prev):
+            f = fold(prev)
             given, common = _lex()
             if f not in _PAY_WORDS and (
                 f in _BLOCK or f in _PARTICLES or not (names._is_common(f, common) or f in _TITLES)
             ):
                 return
+    ws = _upper_words_at(text, i, 6)  # two words past a name: "... KING JR BLVD" is a street
+    if len(ws) < 2:
+        return
     # The name: the given name and the rare words after it (one or two), then a column gap or a common word.
     given, common = _lex()
     # Given name, an optional middle given name, particles, the surname, and a second surname only when
