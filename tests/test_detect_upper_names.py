@@ -47,6 +47,12 @@ def _ssns(text: str) -> list[str]:
         ("Payee: GRÁINNE O'DONOVAN", "GRÁINNE O'DONOVAN"),
         ("Card holder: JOÃO PEDRO MENDONÇA", "JOÃO PEDRO MENDONÇA"),
         ("Customer: ABDULLAH AL-FARSI\nOrder 77812", "ABDULLAH AL-FARSI"),
+        ("BENEFICIARY NAME    MAREK DE LA CRUZ", "MAREK DE LA CRUZ"),
+        ("Name on card: THOMAS VELLKAMP\nExp 04/29", "THOMAS VELLKAMP"),
+        ("BORROWER: ISOLDE VAN DER MEER\nCO-BORROWER: TOMASZ WIELGOSZ", "ISOLDE VAN DER MEER"),
+        ("BORROWER: ISOLDE VAN DER MEER\nCO-BORROWER: TOMASZ WIELGOSZ", "TOMASZ WIELGOSZ"),
+        ("PLAINTIFF: SIOBHAN MAC GIOLLA", "SIOBHAN MAC GIOLLA"),
+        ("PAY TO THE ORDER OF GRÁINNE O'DONOVAN  ***150.00***", "GRÁINNE O'DONOVAN"),
     ],
 )
 def test_upper_case_name_is_found_whole(text: str, name: str) -> None:
@@ -103,6 +109,11 @@ def test_title_and_label_stay_outside_the_span(text: str, name: str) -> None:
         "MARTIN LUTHER KING JR BLVD",
         "BILLIE JEAN KING CUP",
         "MARIA DB CONNECTION FAILED",
+        "Card: VISA PLATINUM",
+        "PAY TO THE ORDER OF ACME ROOFING LLC",
+        "Provider: BLUE CROSS",
+        "Parent: ACME HOLDINGS",
+        "Seller: NORTHWIND TRADERS INC",
     ],
 )
 def test_capitals_that_name_no_one_stay_unflagged(text: str) -> None:

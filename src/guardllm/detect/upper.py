@@ -84,7 +84,10 @@ _MONTHS = frozenset(("april", "may", "june", "july", "august"))
 _LABEL_WORDS = frozenset(
     """patient pt name payee payer payor beneficiary remitter passenger pax traveller traveler guest holder
     cardholder policyholder customer client member insured subscriber employee prescriber physician doctor
-    ordering surname applicant claimant guarantor debtor tenant nom nombre apellidos nome""".split()
+    ordering surname applicant claimant guarantor debtor tenant nom nombre apellidos nome
+    plaintiff defendant petitioner respondent decedent deceased grantor grantee borrower co-borrower coborrower
+    lessee lessor buyer seller purchaser student parent guardian spouse dependent dependant child kin
+    attending pharmacist nurse therapist counselor resident occupant homeowner card""".split()
 )
 _LABEL_FAMILY = Family(tuple(sorted(_LABEL_WORDS)))
 # "Company name:", "Product name:", "Host name:": the name of a thing, not of a person.
@@ -282,8 +285,10 @@ def _find_labels(text: str, lower: str, toks: frozenset[str], out: list[Cand]) -
                 if m is not None and m.end() > q and m.end() + 1 < n and text[m.end()].isupper():
                     r = m.end()
                     # Only values in capitals here; Title Case values belong to the prose rules.
-                    if (text[r + 1].isupper() or text[r + 1] in "'’" or _TITLE_RE.match(text, r)) and not (
-                        word in ("name", "holder") and _thing_before(lower, p)
+                    if (
+                        (text[r + 1].isupper() or text[r + 1] in "'’" or _TITLE_RE.match(text, r))
+                        and not (word in ("name", "holder") and _thing_before(lower, p))
+                        and (word != "card" or lower[max(0, p - 8) : p] == "name on ")
                     ):
                         _value_at(text, r, out)
             p = lower.find(word, q)
@@ -297,7 +302,7 @@ def _thing_before(lower: str, p: int) -> bool:
 def _find_bank_rows(text: str, lower: str, out: list[Cand]) -> None:
     """Statement rows: "SEPA transfer from CARLOS DRAZENKO", "Zelle payment to MAEVE O'SULLIVAN"."""
     n = len(text)
-    for prep in (" from ", " to "):
+    for prep in (" from ", " to ", " of "):
         i = lower.find(prep)
         while i != -1:
             q = i + len(prep)
@@ -305,7 +310,7 @@ def _find_bank_rows(text: str, lower: str, out: list[Cand]) -> None:
                 q += 1
             if q + 1 < n and text[q].isupper() and text[q + 1].isupper():
                 head = lower[max(0, i - 30) : i].split()
-                if head and head[-1].strip("*:-") in _PAY_WORDS:
+                if head and (head[-1].strip("*:-") in _PAY_WORDS if prep != " of " else head[-1] == "order"):
                     _bank_name_at(text, q, out)
             i = lower.find(prep, q)
 
