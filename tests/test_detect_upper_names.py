@@ -38,6 +38,7 @@ def _ssns(text: str) -> list[str]:
         ("PASSENGER 1: VAN DER BERG/MAREVIK MS\n  Passport: L18722372", "VAN DER BERG/MAREVIK"),
         ("1. HAUGEN/JOAQUÍN MR   LH462  FRA-JFK", "HAUGEN/JOAQUÍN"),
         ("Passenger: ROUSSEAU/BENOÎT", "ROUSSEAU/BENOÎT"),
+        ("BOARDING PASS\nPASSENGER NAME\nWIELGOSZ/TOMASZ\nFROM FRA TO JFK", "WIELGOSZ/TOMASZ"),
         # OCR'd ID cards with spaced commas
         ("NAME :  NÍ BHRIAIN  ,  DALCEN\nSEX: F", "NÍ BHRIAIN  ,  DALCEN"),
         ("NAME :  VAN DER BERG  ,  SIOBHAN\nSEX: F", "VAN DER BERG  ,  SIOBHAN"),
@@ -92,6 +93,7 @@ def test_title_and_label_stay_outside_the_span(text: str, name: str) -> None:
         "Beneficiary: DEUTSCHE BANK AG",
         "Account holder: JOINT ACCOUNT",
         "Passenger: ADULT/CHILD",
+        "PASSENGER INFO\nFRA/JFK\nLH/UA CODESHARE",
         "123 MAIN STREET\nAUSTIN TX 78701",
         "GRACE CHURCH  donation  -50.00",
         "MONDAY MEETING NOTES",

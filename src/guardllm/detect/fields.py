@@ -103,8 +103,15 @@ def _find_pnr(text: str, lower: str, out: list[Cand]) -> None:
             line_head = lower[ls:s]
             numbered = line_head.strip().rstrip(".)").isdigit()
             if not numbered and not any(w in line_head for w in _PNR_LABELS):
-                continue
+                # "PASSENGER NAME\nDRAZENKO/CARLOS": the label on the line above, the name alone at the start.
+                if line_head.strip() or ls < 2:
+                    continue
+                prev = lower[_line_from(lower, ls - 1) : ls - 1]
+                if len(prev) > 40 or not any(w in prev for w in _PNR_LABELS):
+                    continue
         words = [w for w in text[s:e].replace("/", " ").split() if fold(w) not in _PNR_PARTICLES]
+        if all(len(w) <= 3 for w in words) and not any(fold(w) in names._lexicons()[0] for w in words):
+            continue  # "FRA/JFK", "LH/UA": airport and airline codes
         if _name_words_ok(words):
             out.append(("PERSON", s, e, 0.75, _REC))
 
