@@ -188,26 +188,40 @@ def _ci_step_name(text: str, s: int) -> bool:
 
 def prune_persons(text: str, out: list[Cand]) -> None:
     """Drop PERSON candidates that name an organisation or a CI step (see the module docstring)."""
+    # Runs on every scan: the common case (a name after a word, no company suffix) must cost a
+    # few string operations, so the cheap tests are inlined and the rest gated behind them.
     drop = None
-    # Whole-text gates, each computed at most once and only when a candidate needs it.
-    typed: bool | None = None
+    typed: bool | None = None  # whole-text gates, computed once and only when a candidate needs one
     has_name: bool | None = None
+    done: dict[tuple[int, int], bool] = {}  # several recognizers often propose the same span
     for i, c in enumerate(out):
         if c[0] != "PERSON":
             continue
         s, e = c[1], c[2]
-        hit = _company_name(text, s, e) or _org_keyed(text, s)
-        if not hit and s > 8 and text[s - 1] == '"':
-            if typed is None:
-                typed = 'ype"' in text or '"object"' in text or '"kind"' in text
-            hit = typed and _org_record(text, s)
-        if not hit and s > 5 and text[s - 1] in " \t\"'":
-            if has_name is None:
-                has_name = "name" in text
-            hit = has_name and "name" in text[max(0, s - 12) : s] and _ci_step_name(text, s)
+        hit = done.get((s, e))
+        if hit is None:
+            sp = text.rfind(" ", s, e)
+            hit = sp != -1 and text[sp + 1 : e].strip(_WORD_STRIP).lower() in COMPANY_LAST
+            prev = text[s - 1] if s else "\n"
+            if not hit and prev in _KEY_END and text[max(0, s - 4) : s].rstrip(" \t\"'")[-1:] in _SEPS:
+                hit = _org_keyed(text, s)
+                if not hit and prev == '"' and s > 8:
+                    if typed is None:
+                        typed = 'ype"' in text or '"object"' in text or '"kind"' in text
+                    hit = typed and _org_record(text, s)
+                if not hit and s > 5:
+                    if has_name is None:
+                        has_name = "name" in text
+                    hit = has_name and "name" in text[max(0, s - 12) : s] and _ci_step_name(text, s)
+            done[(s, e)] = hit
         if hit:
             if drop is None:
                 drop = set()
             drop.add(i)
     if drop:
         out[:] = [c for i, c in enumerate(out) if i not in drop]
+
+
+# A value right after one of these may be a keyed value ("key": "X", key: X, key=X).
+_KEY_END = frozenset(" \t\"'=:")
+_SEPS = frozenset(":=")
