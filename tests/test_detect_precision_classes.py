@@ -249,3 +249,15 @@ def test_company_word_alone_does_not_hide_a_person() -> None:
     # A surname that is not a company suffix, and a given name in front of a firm's word, stay names.
     assert _spans("Contact: Casper Sas, casper.sas@example.com", "PERSON") == ["Casper Sas"]
     assert _spans('{"name": "Grace Lindqvist", "company": "Acme"}', "PERSON") == ["Grace Lindqvist"]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "users:\n  - name: Ilse Varga\n    id: 42\n  - name: Tomasz Brandvold\n    id: 43\n",
+        "team:\n  - name: Ilse Varga\n    image: /img/ilse.png\n",
+        "tasks:\n  - title: Renew lease\n    assignee:\n      name: Ilse Varga\n",
+    ],
+)
+def test_people_in_plain_yaml_lists_stay_people(doc: str) -> None:
+    assert "Ilse Varga" in _spans(doc, "PERSON")

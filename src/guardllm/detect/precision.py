@@ -141,16 +141,37 @@ _CI_KEYS = re.compile(
 )
 # Keys that sit next to a step's name (GitHub Actions, GitLab CI, Ansible, Buildkite, Drone ...).
 _STEP_SIBLINGS = frozenset(
-    """run uses with env script image stage needs runs-on if shell working-directory continue-on-error
+    """run uses with env script stage needs runs-on if shell working-directory continue-on-error
     timeout-minutes services strategy artifacts cache rules only except when before_script after_script
-    dependencies trigger plugins commands command agents become register notify loop args id environment
-    secrets permissions outputs steps retry allow_failure variables tags""".split()
+    dependencies trigger plugins commands agents become register notify loop permissions outputs steps
+    retry allow_failure""".split()
 )
 _PERSON_SIBLINGS = frozenset(
     "email e-mail mail phone tel telephone mobile cell title role dob birthday".split()
 )
 _SIBLING_KEY = re.compile(r"[ \t]*(?:-[ \t]+)?[\"']?([A-Za-z_][\w-]{0,40})[\"']?[ \t]*:")
 _CI_WINDOW = 3000
+
+
+# Mappings whose "name:" labels a CI object: GitLab/GitHub "environment: {name: production}".
+_CI_PARENTS = frozenset("environment container services service workflow pipeline trigger release".split())
+
+
+def _parent_key(text: str, ls: int, indent: int) -> str:
+    """The key of the nearest line above ``ls`` indented less than ``indent`` (its YAML parent)."""
+    end = ls - 1
+    for _ in range(8):
+        if end <= 0:
+            return ""
+        start = text.rfind("\n", 0, end) + 1
+        row = text[start:end]
+        end = start - 1
+        if not row.strip():
+            continue
+        if len(row) - len(row.lstrip(" \t")) < indent:
+            m = _SIBLING_KEY.match(row)
+            return m.group(1).lower() if m else ""
+    return ""
 
 
 def _ci_step_name(text: str, s: int) -> bool:
@@ -183,6 +204,10 @@ def _ci_step_name(text: str, s: int) -> bool:
         return False
     if siblings & _STEP_SIBLINGS:
         return True
+    # No step keys beside it: only a list item ("- name: Restart") in a document with CI keys is a
+    # step; a nested "assignee: {name: ...}" under a project's "tasks:" is not.
+    if not line.lstrip(" \t").startswith("-") and _parent_key(text, ls, indent) not in _CI_PARENTS:
+        return False
     return _CI_KEYS.search(text, max(0, ls - _CI_WINDOW), min(len(text), s + _CI_WINDOW)) is not None
 
 
