@@ -318,7 +318,7 @@ class Detector:
         if self._person:
             # Organisations and CI step labels that a name recognizer proposed (before custom
             # patterns and the deny list, which the user asked for and stay as they are).
-            precision.prune_persons(text, out)
+            precision.prune_persons(text, lower, out)
         for p in self.custom_patterns:
             p.find(text, out)
         if self._deny_re is not None:

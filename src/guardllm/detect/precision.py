@@ -24,7 +24,6 @@ Cand = tuple[str, int, int, float, str]
 __all__ = ["prune_persons"]
 
 # -- organisations ---------------------------------------------------------------------------------
-_WORD_STRIP = ".,;:'\"()"
 # `"company": "`, `employer: `, `Organisation=`: the key right before the value.
 _KEY_OPEN = "{[(,;\"'"
 _NAME_KEY_BEFORE = re.compile(r"[\"'](?:[A-Za-z_]*[Nn]ame|NAME)[\"'][ \t]*:[ \t]*\"$")
@@ -41,24 +40,10 @@ def _norm(key: str) -> str:
     return key.lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
-def _company_name(text: str, s: int, e: int) -> bool:
-    """ "Acme Freight", "Globex Holdings Ltd": two or more words, the last a company suffix."""
-    sp = text.rfind(" ", s, e)
-    if sp == -1:
-        return False
-    return text[sp + 1 : e].strip(_WORD_STRIP).lower() in COMPANY_LAST
-
-
-def _org_keyed(text: str, s: int) -> bool:
-    """The value of an organisation key: ``"company": "Pied Piper"``, ``Employer: Initech``,
-    ``Company Name = Globex``."""
-    # Cheap gate first: most names follow a word, not a ':' / '=' (optionally quoted).
-    j = s - 1
-    while j >= 0 and j > s - 4 and text[j] in " \t\"'":
-        j -= 1
-    if j < 1 or text[j] not in ":=":
-        return False
-    words = text[max(0, j - 40) : j].rstrip(" \t\"'").rsplit(None, 2)[-2:]
+def _org_keyed(head: str) -> bool:
+    """``head`` (the text before a value, ending in ``:`` / ``=``) names an organisation key:
+    ``"company": "Pied Piper"``, ``Employer: Initech``, ``Company Name = Globex``."""
+    words = head[:-1].rstrip(" \t\"'").rsplit(None, 2)[-2:]
     if not words:
         return False
     last = _norm(words[-1].lstrip(_KEY_OPEN))
@@ -174,11 +159,18 @@ def _parent_key(text: str, ls: int, indent: int) -> str:
     return ""
 
 
-def _ci_step_name(text: str, s: int) -> bool:
-    """``- name: Notify`` inside a CI workflow / playbook: a step's label, not a person."""
-    ls = text.rfind("\n", 0, s) + 1
-    if not _NAME_LINE.fullmatch(text, ls, s):
-        return False
+def _yaml_name_line(text: str, s: int) -> int:
+    """Start of the line when ``text[s]`` is the value on a YAML ``name:`` / ``- name:`` line, else -1."""
+    lo = max(0, s - 120)
+    ls = text.rfind("\n", lo, s) + 1
+    if (ls == 0 and lo > 0) or not _NAME_LINE.fullmatch(text, ls, s):
+        return -1
+    return ls
+
+
+def _ci_step_name(text: str, s: int, ls: int) -> bool:
+    """``- name: Notify`` (its line starts at ``ls``) inside a CI workflow / playbook: a step's
+    label, not a person."""
     # The item's other keys: following lines indented deeper than the item's dash / key.
     line = text[ls:s]
     indent = len(line) - len(line.lstrip(" \t"))
@@ -211,42 +203,61 @@ def _ci_step_name(text: str, s: int) -> bool:
     return _CI_KEYS.search(text, max(0, ls - _CI_WINDOW), min(len(text), s + _CI_WINDOW)) is not None
 
 
-def prune_persons(text: str, out: list[Cand]) -> None:
-    """Drop PERSON candidates that name an organisation or a CI step (see the module docstring)."""
+def prune_persons(text: str, lower: str, out: list[Cand]) -> None:
+    """Drop PERSON candidates that name an organisation or a CI step (see the module docstring).
+
+    ``lower`` is ``text`` lower-cased with the same length (the engine computes it once)."""
     # Runs on every scan: the common case (a name after a word, no company suffix) must cost a
     # few string operations, so the cheap tests are inlined and the rest gated behind them.
+    persons = [c for c in out if c[0] == "PERSON"]
+    if not persons:
+        return
     drop = None
     typed: bool | None = None  # whole-text gates, computed once and only when a candidate needs one
-    has_name: bool | None = None
-    done: dict[tuple[int, int], bool] = {}  # several recognizers often propose the same span
-    for i, c in enumerate(out):
-        if c[0] != "PERSON":
-            continue
+    ci: bool | None = None
+    for c in persons:
         s, e = c[1], c[2]
-        hit = done.get((s, e))
-        if hit is None:
-            sp = text.rfind(" ", s, e)
-            hit = sp != -1 and text[sp + 1 : e].strip(_WORD_STRIP).lower() in COMPANY_LAST
-            prev = text[s - 1] if s else "\n"
-            if not hit and prev in _KEY_END and text[max(0, s - 4) : s].rstrip(" \t\"'")[-1:] in _SEPS:
-                hit = _org_keyed(text, s)
-                if not hit and prev == '"' and s > 8:
+        sp = lower.rfind(" ", s, e)  # two words at least: "Acme Freight", not a lone "Health"
+        hit = sp != -1 and lower[sp + 1 : e] in COMPANY_LAST
+        if not hit and s and text[s - 1] in _KEY_END:
+            head = text[max(0, s - 44) : s].rstrip(" \t\"'")
+            if head[-1:] in _SEPS:  # a keyed value: "key": "X", key: X, key=X
+                hit = _org_keyed(head)
+                if not hit and text[s - 1] == '"' and s > 8:
                     if typed is None:
                         typed = 'ype"' in text or '"object"' in text or '"kind"' in text
                     hit = typed and _org_record(text, s)
-                if not hit and s > 5:
-                    if has_name is None:
-                        has_name = "name" in text
-                    hit = has_name and "name" in text[max(0, s - 12) : s] and _ci_step_name(text, s)
-            done[(s, e)] = hit
+                if not hit and head[:-1].rstrip(" \t\"'")[-4:].lower() == "name":
+                    ls = _yaml_name_line(text, s)
+                    if ls >= 0:
+                        if ci is None:
+                            ci = any(h in text for h in _CI_HINTS)
+                        hit = ci and _ci_step_name(text, s, ls)
         if hit:
             if drop is None:
                 drop = set()
-            drop.add(i)
+            drop.add(id(c))
     if drop:
-        out[:] = [c for i, c in enumerate(out) if i not in drop]
+        out[:] = [c for c in out if id(c) not in drop]
 
 
 # A value right after one of these may be a keyed value ("key": "X", key: X, key=X).
 _KEY_END = frozenset(" \t\"'=:")
 _SEPS = frozenset(":=")
+# Words every CI workflow / playbook holds one of: without them no "name:" is a step's.
+_CI_HINTS = (
+    "run:",
+    "uses:",
+    "steps:",
+    "jobs:",
+    "script:",
+    "stage:",
+    "stages:",
+    "tasks:",
+    "runs-on:",
+    "environment:",
+    "commands:",
+    "plugins:",
+    "trigger:",
+    "handlers:",
+)
