@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from guardllm.detect import context, fields, pii, recall, structure, upper
+from guardllm.detect import context, fields, pii, precision, recall, structure, upper
 from guardllm.detect.finding import Finding, make_finding
 from guardllm.detect.types import ALL_TYPES, is_secret
 from guardllm.errors import DetectionError, InputError
@@ -317,6 +317,9 @@ class Detector:
         fields.find_fields(text, lower, out, emails)
         if self._person:
             upper.find_upper(text, lower, out, toks)
+            # Organisations and CI step labels that a name recognizer proposed (before custom
+            # patterns and the deny list, which the user asked for and stay as they are).
+            precision.prune_persons(text, lower, out)
         for p in self.custom_patterns:
             p.find(text, out)
         if self._deny_re is not None:

@@ -18,6 +18,7 @@ from guardllm.detect.structure import (
     key_type,
     known_given_name,
     norm_key,
+    org_record,
     record_about_people,
     value_type,
 )
@@ -151,6 +152,10 @@ def scan_object(detector: Detector, obj: Any, *, columns: Sequence[str] | None =
             people = key_type(key) in PERSONISH_TYPES if key is not None else False
             people = people or (key is not None and norm_key(key) in _PEOPLE_PARENTS)
             people = people or record_about_people(mapping)
+            if people and org_record(mapping):
+                # {"attributes": {"type": "Account"}, "Name": "Pied Piper", "Phone": ...}: a phone
+                # number in a company record does not make its Name a person.
+                people = False
             for k, v in mapping.items():
                 walk(v, str(k), (*path, k), (*disp, str(k)), depth + 1, people)
             seen.discard(ident)

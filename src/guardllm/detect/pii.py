@@ -324,6 +324,28 @@ _CARD = re.compile(
 )
 
 
+# A bare digit run that is the value of a cache-buster or time key is a clock reading, not a card:
+# "?_=1732871234567" (jQuery's cache-buster is epoch milliseconds), "&ts=...", '"created_at": ...'.
+# Luhn-valid runs are rare, so a small search that ends at the value is cheap enough.
+_TIME_KEY_BEFORE = re.compile(
+    r"(?i)(?:^|(?<=[?&;,{\s\"']))[\"']?(?:_|t|ts|_ts|ms|millis|epoch|time|timestamp|time_?stamp|nonce|rnd|rand|random"
+    r"|cb|cachebust|cache_?buster|nocache|bust|(?:created|updated|modified|expires|sent|seen|received)_?at)"
+    r"[\"']?[ \t]*[=:][ \t]*$"
+)
+# Product barcodes: "EAN 4006381333931", "UPC-A 036000291452", "GTIN: 00012345678905".
+_BARCODE_WORDS = frozenset(
+    "ean ean13 ean-13 upc upc-a gtin gtin13 gtin-13 barcode isbn13 isbn-13 asin".split()
+)
+
+
+def _clock_or_barcode(text: str, s: int) -> bool:
+    """Is the digit run at ``s`` a timestamp / cache-buster value or a product barcode?"""
+    if _TIME_KEY_BEFORE.search(text, max(0, s - 24), s):
+        return True
+    words = text[max(0, s - 20) : s].rstrip(_SEP_CHARS).rsplit(None, 1)
+    return bool(words) and words[-1].lstrip("([{'\"").lower() in _BARCODE_WORDS
+
+
 def find_cards(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
     for m in _CARD.finditer(text, pos, len(text) if endpos is None else endpos):
         v = m.group()
@@ -331,7 +353,7 @@ def find_cards(text: str, out: list[Cand], pos: int = 0, endpos: int | None = No
         if not card_iin_ok(d) or not luhn_ok(d) or len(set(d)) == 1:
             continue
         s, e = m.span()
-        if _neg_before(text, s):
+        if _neg_before(text, s) or (len(d) == len(v) and _clock_or_barcode(text, s)):
             continue
         out.append(("CREDIT_CARD", s, e, 0.9 if len(d) != len(v) else 0.8, "card"))
 
@@ -386,6 +408,23 @@ _IPV6 = re.compile(
     r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])"
 )
 _VERSION_BEFORE = re.compile(r"(?i)(?:version|ver|release|v|build|firmware|fw|sdk|api)[\s:=]{0,3}$")
+# "Chrome/124.0.0.0", "Version/17.4.1.2", "agent=curl/8.4.0.1": a dotted quad right after a product
+# token and a slash is that product's version (user agents, Server headers), not an address.  The
+# token must start the word (so a URL path "host.com/10.0.0.1" is not read as one), and words that
+# name an address ("ip/10.0.0.1", "src/...") keep the quad an address.
+_PRODUCT_SLASH_BEFORE = re.compile(r"(?:^|(?<=[\s(\[;,=\"'+]))([A-Za-z][A-Za-z0-9_+-]{0,40})/$")
+_ADDRESS_WORDS = frozenset(
+    "ip ipv4 ip4 addr address host hostname src source dst dest destination client server peer remote "
+    "gw gateway via from to nat net subnet route proxy upstream origin".split()
+)
+
+
+def _product_version(text: str, s: int) -> bool:
+    """Is the dotted quad at ``s`` the version after a ``Product/`` token?"""
+    if s == 0 or text[s - 1] != "/":
+        return False
+    m = _PRODUCT_SLASH_BEFORE.search(text, max(0, s - 42), s)
+    return m is not None and m.group(1).lower() not in _ADDRESS_WORDS
 
 
 def find_ipv4(text: str, out: list[Cand], pos: int = 0, endpos: int | None = None) -> None:
@@ -394,7 +433,7 @@ def find_ipv4(text: str, out: list[Cand], pos: int = 0, endpos: int | None = Non
         v = m.group()
         if v in ("0.0.0.0", "255.255.255.255") or v.startswith("255.255."):
             continue
-        if _VERSION_BEFORE.search(text, max(0, s - 12), s):
+        if _VERSION_BEFORE.search(text, max(0, s - 12), s) or _product_version(text, s):
             continue
         out.append(("IP_ADDRESS", s, e, 0.9, "ipv4"))
 

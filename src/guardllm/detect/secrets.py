@@ -130,6 +130,14 @@ _PLACEHOLDER_PARTS = (
     "%(",
     "#{",
 )
+# What log scrubbers and SDKs write in place of a secret, usually bracketed: Sentry "[Filtered]",
+# Rails "[FILTERED]", "[redacted]", "(hidden)", "{scrubbed}", "*removed*".
+_REDACTION_WORDS = frozenset(
+    "filtered redacted removed scrubbed hidden masked omitted sanitized sanitised censored withheld elided "
+    "deleted secret private sensitive protected obfuscated snip snipped truncated".split()
+)
+_MASK_OPEN = frozenset("[({<*")
+_MASK_STRIP = "[](){}<>*_-. "
 _CODE_REF = re.compile(
     r"(?i)^(?:os\.environ|os\.getenv|getenv|process\.env|env\(|env\[|env\.|environ|config\[|config\.|settings\."
     r"|secrets\.|vault:|ref\(|!ref|\$\{|\$\(|\$[A-Za-z_]\w*$|@\{|%\{|self\.|this\.|args\.|request\.|input\(|get_|read_|load_|none$)"
@@ -209,6 +217,8 @@ def is_placeholder(value: str) -> bool:
     low = v.lower()
     if low in _PLACEHOLDER_WORDS or low.strip("_-.!") in _PLACEHOLDER_WORDS:
         return True
+    if low[0] in _MASK_OPEN and low.strip(_MASK_STRIP) in _REDACTION_WORDS:
+        return True  # "[Filtered]" (Sentry), "[FILTERED]" (Rails), "(hidden)": a scrubber's mark
     if _PLACEHOLDER_PARTS_RE.search(low):
         return True
     if _CODE_REF.match(v) or _ENV_NAME.match(v):
@@ -741,6 +751,9 @@ _URL_CRED = re.compile(
 )
 
 
+_PORT_THEN_PARAMS = re.compile(r"\d{1,5}[;?&]|[^@]*;[A-Za-z][\w.-]{0,40}=")
+
+
 def _url_hits(text: str, out: list[_Hit]) -> None:
     if "://" not in text:
         return
@@ -749,6 +762,11 @@ def _url_hits(text: str, out: list[_Hit]) -> None:
         s = m.start("pw")
         if pw.isdigit() and not m.group("user"):
             continue  # ://:8080@ is a port, not a password
+        if _PORT_THEN_PARAMS.match(pw):
+            # "jdbc:sqlserver://db:1433;database=erp;user=svc@db;password=...": a port and the
+            # driver's ;key=value properties (the '@' is the Azure user@server); the password is
+            # the password= value, which the assignment rules find.
+            continue
         if is_placeholder(pw) or (pw.startswith("%") and pw.endswith("%")):
             continue
         out.append((s, s + len(pw), "PASSWORD", 0.9, "url-credentials", True))
@@ -760,7 +778,8 @@ _AUTH_HEADER = re.compile(
 )
 _BEARER = re.compile(r"(?<![A-Za-z0-9])(?i:bearer)\s{1,3}(?P<s>[A-Za-z0-9._~+/-]{16,4000}={0,2})")
 _COOKIE = re.compile(r"(?i)(?<![A-Za-z-])(?:set-)?cookie[\"']?\s{0,3}:\s{0,3}(?P<v>[^\n]{1,4000})")
-_COOKIE_PAIR = re.compile(r"(?P<n>[A-Za-z0-9_.$-]{1,64})=(?P<v>[^;,\s]{1,4000})")
+# A cookie header quoted inside JSON or code ends at the quote: '"Cookie": "sid=abc; csrf=[Filtered]"}'.
+_COOKIE_PAIR = re.compile(r"(?P<n>[A-Za-z0-9_.$-]{1,64})=\"?(?P<v>[^;,\s\"]{1,4000})")
 _SESSION_NAME = re.compile(
     r"(?i)sess|sid$|^sid|auth|token|jwt|remember|login|csrf|xsrf|identity|^_?_host-|^_?_secure-"
 )

@@ -116,6 +116,49 @@ _ORG_WORDS = frozenset(
 )
 
 
+#: Last words that make a name an organisation even when its first word is a given name ("Wayne
+#: Systems", "Acme Freight", "Umbrella Health"): legal forms and trade words no surname is.
+COMPANY_LAST = frozenset(
+    """inc incorporated llc llp ltd limited plc gmbh ag sarl bv nv pty srl corp
+    corporation company group holdings holding partners associates industries enterprises ventures capital
+    logistics freight shipping transport transportation trucking express couriers labs laboratories systems
+    technologies technology solutions consulting analytics software networks telecom communications
+    electronics robotics dynamics biotech biosciences therapeutics diagnostics pharmaceuticals pharma health
+    healthcare insurance assurance bancorp financial motors automotive airlines airways foods beverages
+    energy utilities manufacturing supply supplies construction realty properties studios media
+    entertainment""".split()
+)
+#: Keys whose value is an organisation, never a person (normalised: lower case, no ``_ -``).
+ORG_KEYS = frozenset(
+    """company companyname employer employername organization organisation organizationname
+    organisationname org orgname business businessname firm firmname vendor vendorname supplier merchant
+    merchantname accountname brand manufacturer carrier insurer insurancecompany bank bankname institution
+    school university""".split()
+)
+#: Record types (JSON ``type`` / ``@type`` / ``object``) whose ``Name`` is an organisation.
+ORG_RECORD_TYPES = frozenset(
+    """account organization organisation company business corporation vendor supplier partner competitor
+    merchant employer localbusiness brand""".split()
+)
+
+
+def org_record(mapping: object) -> bool:
+    """Is this mapping a record about an organisation (``{"attributes": {"type": "Account"}, ...}``,
+    ``{"@type": "Organization"}``, ``{"object": "account"}``)?"""
+    get = getattr(mapping, "get", None)
+    if get is None:
+        return False
+    for k in ("type", "@type", "object", "kind", "sobjectType", "record_type", "recordType", "entity_type"):
+        t = get(k)
+        if isinstance(t, str) and norm_key(t) in ORG_RECORD_TYPES:
+            return True
+    attrs = get("attributes")
+    if isinstance(attrs, dict):
+        t = attrs.get("type")
+        return isinstance(t, str) and norm_key(t) in ORG_RECORD_TYPES
+    return False
+
+
 #: Keys that name a person only when the record around them is about people ("name" of a product).
 AMBIGUOUS_PERSON_KEYS = frozenset(
     "name owner author provider holder agent manager contact from to client customer recipient sender rep "
@@ -357,6 +400,8 @@ def _not_a_person(words: list[str]) -> bool:
     if len(folded) == 1:
         f = folded[0]
         return f in _NOT_A_NAME or (f in names._ROLE_WORDS and f not in given)  # "Travis", "Dev" stay names
+    if folded[-1] in COMPANY_LAST:
+        return True  # "Wayne Systems", "Grace Health": a given name does not make a firm a person
     if any(f in given for f in folded):
         return False
     last = folded[-1]
