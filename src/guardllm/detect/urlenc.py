@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 
 __all__ = ["find_encoded"]
@@ -93,20 +94,43 @@ def find_encoded(text: str, out: list[Cand], scan: Callable[[str], list[Cand]]) 
     if not seeds:
         return
     seeds.sort()
+    # Every run is decoded into one view (runs apart by a blank line), scanned once: a text with
+    # thousands of short escaped runs pays one recognizer pass, not one per run.
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    run_of: list[int] = []  # view offset where each run starts, to refuse a span that crosses runs
+    run_lo: list[int] = []  # text offset where each run starts
     covered = -1
     for i in seeds:
         if i < covered:
             continue
-        a, b = _run_bounds(text, i)
+        a, b = _run_bounds(text, max(i, covered))
+        a = max(a, covered)
         covered = b
-        view, starts, ends = _decode(text, a, b)
-        for etype, s, e, score, rec in scan(view):
-            if e <= s or e > len(starts):
-                continue
-            os_, oe = starts[s], ends[e - 1]
-            if etype == "EMAIL_ADDRESS" and os_ > a and text[os_ - 1] == "+":
-                # "rose+news%40hey.com": the local part runs on to the left over a "+" read as a space.
+        view, vs, ve = _decode(text, a, b)
+        run_of.append(len(starts))
+        run_lo.append(a)
+        parts.append(view)
+        starts.extend(vs)
+        ends.extend(ve)
+        parts.append("\n\n")
+        starts.extend((b, b))
+        ends.extend((b, b))
+    joined = "".join(parts)
+    for etype, s, e, score, rec in scan(joined):
+        if e <= s or e > len(starts):
+            continue
+        r = bisect_right(run_of, s) - 1
+        if r + 1 < len(run_of) and e > run_of[r + 1]:
+            continue
+        a = run_lo[r]
+        os_, oe = starts[s], ends[e - 1]
+        if oe <= os_:
+            continue
+        if etype == "EMAIL_ADDRESS" and os_ > a and text[os_ - 1] == "+":
+            # "rose+news%40hey.com": the local part runs on to the left over a "+" read as a space.
+            os_ -= 1
+            while os_ > a and text[os_ - 1] in _LOCAL:
                 os_ -= 1
-                while os_ > a and text[os_ - 1] in _LOCAL:
-                    os_ -= 1
-            out.append((etype, os_, oe, score, rec))
+        out.append((etype, os_, oe, score, rec))
