@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from guardllm.detect import context, fields, pii, precision, recall, structure, upper
+from guardllm.detect import context, fields, pii, precision, recall, signoff, structure, upper, urlenc
 from guardllm.detect.finding import Finding, make_finding
 from guardllm.detect.types import ALL_TYPES, is_secret
 from guardllm.errors import DetectionError, InputError
@@ -287,6 +287,13 @@ class Detector:
     # -- scanning --------------------------------------------------------------------------------
     def candidates(self, text: str) -> list[Cand]:
         """Every raw candidate before filtering and overlap resolution (for debugging and tests)."""
+        out = self._candidates(text)
+        if "%" in text or ("&" in text and "+" in text):
+            # URL-encoded values (query strings, form posts): scanned decoded, reported encoded.
+            urlenc.find_encoded(text, out, self._candidates)
+        return out
+
+    def _candidates(self, text: str) -> list[Cand]:
         out: list[Cand] = []
         if self._email and "@" in text:
             pii.find_emails(text, out)
@@ -301,6 +308,7 @@ class Detector:
         toks = context.trigger_tokens(text)
         if self._person:
             context.find_persons(text, lower, emails, out, toks)
+            signoff.find_signoff_names(text, lower, out)
         if self._location:
             context.find_addresses(text, lower, out, toks)
         structure.find_key_values(text, out)

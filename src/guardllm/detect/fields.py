@@ -528,6 +528,138 @@ def _find_mrn_labels(text: str, lower: str, out: list[Cand]) -> None:
             p = lower.find(lab, q)
 
 
+# -- SQL INSERT statements: INSERT INTO t (name, ssn, dob) VALUES ('Ana Lima', '...', DATE '...'), (...) --
+# The column list names every value of every row, exactly like a CSV header: the values are checked
+# with the same key lexicon and validators (``structure.value_type``) as JSON keys and table columns.
+_SQL_INSERT = re.compile(
+    r"(?i)\binsert[ \t]+(?:(?:ignore|or[ \t]+\w+)[ \t]+)?into[ \t]+[^\s(]{1,120}[ \t]*"
+    r"\((?P<cols>[^()']{1,2000})\)\s*values\s*"
+)
+# A quoted literal, optionally typed or prefixed: 'x', N'x', E'x', DATE 'x', TIMESTAMP 'x'.
+_SQL_LITERAL = re.compile(r"(?i)(?:date|timestamp|time|n|e)?[ \t]*'")
+_SQL_MAX_ROWS = 10000
+
+
+def _sql_row(text: str, i: int) -> tuple[list[tuple[int, int, bool]], int] | None:
+    """Values of one ``( ... )`` row starting at ``text[i] == "("``: (start, end, quoted) spans (inside
+    the quotes for string literals) and the offset after the closing parenthesis; None if malformed."""
+    n = len(text)
+    vals: list[tuple[int, int, bool]] = []
+    j = i + 1
+    while j < n:
+        while j < n and text[j] in " \t\r\n":
+            j += 1
+        lm = _SQL_LITERAL.match(text, j)
+        if lm is not None:
+            a = lm.end()
+            k = a
+            while True:  # '' is an escaped quote inside a SQL string
+                k = text.find("'", k)
+                if k == -1:
+                    return None
+                if text.startswith("''", k):
+                    k += 2
+                    continue
+                break
+            vals.append((a, k, True))
+            j = k + 1
+            while j < n and text[j] in " \t\r\n":
+                j += 1
+            # A literal may be followed by an operator ("'x' || 'y'", "'1 day'::interval"): skip to the comma.
+        a = j
+        depth = 0
+        while j < n:
+            c = text[j]
+            if c == "'":
+                k = text.find("'", j + 1)
+                if k == -1:
+                    return None
+                j = k + 1
+                continue
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c == "," and depth == 0:
+                break
+            j += 1
+        if j >= n:
+            return None
+        if lm is None:
+            b = j
+            while b > a and text[b - 1] in " \t\r\n":
+                b -= 1
+            vals.append((a, b, False))
+        if text[j] == ")":
+            return vals, j + 1
+        j += 1  # past the comma
+    return None
+
+
+def _find_sql_inserts(text: str, out: list[Cand]) -> None:
+    n = len(text)
+    for m in _SQL_INSERT.finditer(text):
+        cols = [c.strip().strip('"`[]') for c in m.group("cols").split(",")]
+        if not any(structure.key_type(c) for c in cols if c):
+            continue
+        keys = [structure.norm_key(c) for c in cols]
+        about_people = structure.record_about_people(c for c in cols if c)
+        pos = m.end()
+        for _ in range(_SQL_MAX_ROWS):
+            if pos >= n or text[pos] != "(":
+                break
+            row = _sql_row(text, pos)
+            if row is None:
+                break
+            vals, pos = row
+            for idx, (a, b, quoted) in enumerate(vals):
+                if idx >= len(cols) or b <= a or not cols[idx]:
+                    continue
+                v = text[a:b].replace("''", "'") if quoted else text[a:b]
+                etype = structure.value_type(cols[idx], v)
+                if etype is None:
+                    continue
+                weak = (
+                    etype == "PERSON"
+                    and keys[idx] in structure.AMBIGUOUS_PERSON_KEYS
+                    and not about_people
+                    and not structure.known_given_name(v)
+                )
+                out.append((etype, a, b, 0.45 if weak else 0.85, _REC))
+            while pos < n and text[pos] in " \t\r\n":
+                pos += 1
+            if pos < n and text[pos] == ",":
+                pos += 1
+                while pos < n and text[pos] in " \t\r\n":
+                    pos += 1
+            else:
+                break
+
+
+# -- identity documents: {"type": "passport", "number": "X1234567"} ---------------------------------------
+# KYC payloads list documents as a type plus a generic number key: the type says what the number is.
+_DOC_TYPE = re.compile(r"""(?i)["']?(?:document_?|doc_?|id_?)?type["']?[ \t]*[:=][ \t]*["']passport["']""")
+_DOC_NUMBER = re.compile(
+    r"""(?i)["']?(?:document_?|doc_?|id_?|passport_?)?(?:number|no|num|value|id)["']?[ \t]*[:=][ \t]*["']?"""
+    r"(?P<v>[A-Za-z0-9]{6,10})(?![\w])"
+)
+
+
+def _find_passport_documents(text: str, out: list[Cand]) -> None:
+    for m in _DOC_TYPE.finditer(text):
+        # The number sits in the same object: between the braces around the type, at most 300 characters away.
+        lo = text.rfind("{", max(0, m.start() - 300), m.start())
+        hi = text.find("}", m.end(), m.end() + 300)
+        lo = m.start() - 300 if lo == -1 else lo
+        hi = m.end() + 300 if hi == -1 else hi
+        for nm in _DOC_NUMBER.finditer(text, max(0, lo), min(len(text), hi)):
+            v = nm.group("v")
+            if structure.VALUE_OK["US_PASSPORT"](v, "passportnumber"):
+                out.append(("US_PASSPORT", nm.start("v"), nm.end("v"), 0.85, _REC))
+
+
 def find_fields(text: str, lower: str, out: list[Cand], emails: list[tuple[int, int]] | None = None) -> None:
     """Append candidates for the record layouts above; each pass runs only when its marker is present."""
     if "/" in text:
@@ -559,3 +691,7 @@ def find_fields(text: str, lower: str, out: list[Cand], emails: list[tuple[int, 
             _find_aligned_tables(text, lower, out)
     if "patient" in lower or "pazient" in lower or "historia" in lower:
         _find_mrn_labels(text, lower, out)
+    if "insert" in lower and "values" in lower:
+        _find_sql_inserts(text, out)
+    if "passport" in lower:
+        _find_passport_documents(text, out)

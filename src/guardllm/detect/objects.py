@@ -34,6 +34,20 @@ _PEOPLE_PARENTS = frozenset(
     "members client clients author owner sender recipient guest guests student students staff account holder "
     "cardholder applicant tenant driver passenger".split()
 )
+_DOC_TYPE_KEYS = frozenset("type documenttype doctype idtype kind".split())
+_DOC_NUMBER_KEYS = frozenset(
+    "number no num value id documentnumber documentno docnumber docno idnumber idno".split()
+)
+
+
+def _passport_document(mapping: Mapping[Any, Any]) -> bool:
+    """Is this mapping an identity document whose type is a passport?"""
+    for k, v in mapping.items():
+        if isinstance(v, str) and v.strip().lower() == "passport" and norm_key(str(k)) in _DOC_TYPE_KEYS:
+            return True
+    return False
+
+
 #: Deeper nesting than this is refused (it is almost always a cycle or an attack).
 MAX_DEPTH = 200
 
@@ -156,8 +170,11 @@ def scan_object(detector: Detector, obj: Any, *, columns: Sequence[str] | None =
                 # {"attributes": {"type": "Account"}, "Name": "Pied Piper", "Phone": ...}: a phone
                 # number in a company record does not make its Name a person.
                 people = False
+            passport = _passport_document(mapping)
             for k, v in mapping.items():
-                walk(v, str(k), (*path, k), (*disp, str(k)), depth + 1, people)
+                # {"type": "passport", "number": "X1234567"}: the document type names the generic number key.
+                kk = "passport_number" if passport and norm_key(str(k)) in _DOC_NUMBER_KEYS else str(k)
+                walk(v, kk, (*path, k), (*disp, str(k)), depth + 1, people)
             seen.discard(ident)
             return
         if isinstance(node, (list, tuple, set, frozenset)):

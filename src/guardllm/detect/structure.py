@@ -100,6 +100,8 @@ _keys(
 _keys("MEDICAL_RECORD_NUMBER", "mrno medrec medrecno medicalrecno medicalrecordid")
 _keys("DATE_TIME", "birthdt dobdt bdate dateborn")
 _keys("PERSON", "fname lname")
+# Profile and KYC keys (Slack exports, identity checks) and ticket roles named with a "_name" suffix.
+_keys("PERSON", "givennames firstnames realname requestername assigneename reportername agentname")
 
 # Keys whose name is too generic to say "person" unless the value has at least two name words.
 _WEAK_PERSON = frozenset(
@@ -107,8 +109,10 @@ _WEAK_PERSON = frozenset(
     "agent rep doctor nurse provider createdby updatedby approvedby requestedby submittedby reviewedby assignedto "
     "holder".split()
 )
+# Keys under which one word is a whole name: a given name, a surname, or a chat display name ("Amara").
 _SINGLE_OK = frozenset(
-    "firstname lastname givenname familyname surname middlename forename fname lname".split()
+    "firstname lastname givenname familyname surname middlename forename fname lname givennames firstnames "
+    "displayname realname".split()
 )
 _ORG_WORDS = frozenset(
     "inc llc ltd corp corporation company co gmbh ag sa plc group bank university hospital clinic school "
