@@ -327,6 +327,7 @@ def _bank_name_at(text: str, q: int, out: list[Cand]) -> None:
 
 
 _UPPER_GIVEN: frozenset[str] = frozenset()
+_ALL_KEYS: frozenset[str] = frozenset()
 
 
 def _build_given() -> None:
@@ -339,6 +340,8 @@ def _build_given() -> None:
     )
     # The engine reduces a text's words to the trigger vocabulary: the given names in capitals must be in it.
     context._VOCAB.update(_UPPER_GIVEN)
+    global _ALL_KEYS
+    _ALL_KEYS = _LABEL_FAMILY.keys | _PAY_FAMILY.keys | _UPPER_GIVEN
 
 
 def _find_free(text: str, toks: frozenset[str], out: list[Cand]) -> None:
@@ -417,11 +420,14 @@ def _free_at(text: str, i: int, out: list[Cand]) -> None:
 
 def find_upper(text: str, lower: str, out: list[Cand], toks: frozenset[str]) -> None:
     """Append PERSON candidates for names in capitals (see the module docstring)."""
+    if _ALL_KEYS.isdisjoint(toks):
+        return  # no label, payment word or given name in capitals: most texts
     if not _LABEL_FAMILY.keys.isdisjoint(toks):
         _find_labels(text, lower, toks, out)
     if not _PAY_FAMILY.keys.isdisjoint(toks):
         _find_bank_rows(text, lower, out)
-    _find_free(text, toks, out)
+    if not _UPPER_GIVEN.isdisjoint(toks):
+        _find_free(text, toks, out)
 
 
 _build_given()
