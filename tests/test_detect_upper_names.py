@@ -134,6 +134,10 @@ def test_capitals_that_name_no_one_stay_unflagged(text: str) -> None:
             "383198266",
         ),
         ("Agent: Can I get your social security number?\nCaller: sure it's 567324941.", "567324941"),
+        # the keyword after the number
+        ("383198266 (SSN)", "383198266"),
+        ("Caller: 567324941 is my social security number.", "567324941"),
+        ("applicant 830891564 - SSN, verified", "830891564"),
     ],
 )
 def test_bare_nine_digit_ssn_with_ssn_context(text: str, ssn: str) -> None:
@@ -153,6 +157,10 @@ def test_bare_nine_digit_ssn_with_ssn_context(text: str, ssn: str) -> None:
         "SSN on file. Tracking number 383198266",
         "Social Security Administration letter, case number 383198266",
         "SSN verified.\nOrder 383198266 ships Monday.",
+        "Order 383198266 (SSN required at pickup)",
+        "Account 830891564 is linked to the SSN on file",
+        "383198266\nSSN verified separately",
+        "tracking 383198266 and then, much later in the same line, the SSN was checked",
         # the SSN area / group / serial rules still apply
         "my SSN is 000123456",
         "SSN 666123456",

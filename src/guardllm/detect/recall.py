@@ -125,6 +125,8 @@ _OTHER_ID = re.compile(
 
 
 _SSN_ANY = re.compile(r"ss(?:n|[ ]?#)|social|s\.s\.n")
+# How far before its keyword a number may stand ("383198266 is my social security number").
+_SSN_AFTER = 24
 
 
 def _find_bare_ssns(text: str, lower: str, out: list[Cand], start: int) -> None:
@@ -148,6 +150,19 @@ def _find_bare_ssns(text: str, lower: str, out: list[Cand], start: int) -> None:
             if ssn_ok(m.group()):
                 done.add(s)
                 out.append(("US_SSN", s, m.end(), 0.8, "ssn-ctx"))
+        # The keyword right after the number, on its line: "383198266 (SSN)", "383198266 is my
+        # social security number" -- unless another identifier names the number first.
+        ls = lower.rfind("\n", 0, p) + 1
+        last = None
+        for m in _NINE.finditer(text, max(ls, p - _SSN_AFTER), p):
+            last = m
+        if last is not None and last.start() not in done and ssn_ok(last.group()):
+            if (
+                _OTHER_ID.search(lower, last.end(), p) is None
+                and _OTHER_ID.search(lower, ls, last.start()) is None
+            ):
+                done.add(last.start())
+                out.append(("US_SSN", last.start(), last.end(), 0.8, "ssn-ctx"))
 
 
 # -- medical record numbers: "MR#: 0048213", "MRN4829130", "MR No. 55-0912" ----------------------
